@@ -1,0 +1,338 @@
+import Database from 'better-sqlite3';
+import type { ChangeFeedEntry, CiVersion, CurrentCi, ViewDocuments, ViewName } from '../../../projections';
+import type {
+  ChangeQuery,
+  CiListQuery,
+  ProjectionCheckpoint,
+  ViewBatch,
+  ViewStore,
+  ViewWrite,
+} from '../../ports/view-store';
+
+export interface SqliteViewStoreOptions {
+  /** A file path, or ':memory:' for tests. */
+  readonly filename: string;
+}
+
+/**
+ * The embedded view store. Each view is a table holding the document as JSON
+ * plus the columns its queries filter and sort on; times are stored as ms
+ * since the epoch so range queries use integer indexes. A batch's writes and
+ * its checkpoints commit in one transaction, so a crash never leaves a view
+ * ahead of or behind its checkpoint.
+ */
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS projection_checkpoints (
+    projection TEXT PRIMARY KEY,
+    version    INTEGER NOT NULL,
+    position   INTEGER NOT NULL
+  );
+
+  CREATE TABLE IF NOT EXISTS current_cis (
+    ci_id    TEXT PRIMARY KEY,
+    type     TEXT NOT NULL,
+    status   TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    doc      TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS current_cis_by_type ON current_cis (type, ci_id);
+
+  CREATE TABLE IF NOT EXISTS ci_versions (
+    ci_id      TEXT    NOT NULL,
+    revision   INTEGER NOT NULL,
+    valid_from INTEGER NOT NULL,
+    valid_to   INTEGER,
+    type       TEXT    NOT NULL,
+    status     TEXT    NOT NULL,
+    doc        TEXT    NOT NULL,
+    PRIMARY KEY (ci_id, revision)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS ci_versions_as_of ON ci_versions (ci_id, valid_from);
+
+  CREATE TABLE IF NOT EXISTS change_feed (
+    position    INTEGER PRIMARY KEY,
+    ci_id       TEXT    NOT NULL,
+    ci_type     TEXT    NOT NULL,
+    revision    INTEGER NOT NULL,
+    event_type  TEXT    NOT NULL,
+    recorded_ms INTEGER NOT NULL,
+    actor       TEXT    NOT NULL,
+    change_ref  TEXT,
+    doc         TEXT    NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS change_feed_by_ci ON change_feed (ci_id, position);
+  CREATE INDEX IF NOT EXISTS change_feed_by_time ON change_feed (recorded_ms);
+  CREATE INDEX IF NOT EXISTS change_feed_by_change_ref ON change_feed (change_ref, position);
+`;
+
+const TABLES: Record<ViewName, string> = {
+  currentCis: 'current_cis',
+  ciVersions: 'ci_versions',
+  changeFeed: 'change_feed',
+};
+
+/** A version row stores everything but its validity window in `doc`. */
+type StoredVersion = Omit<CiVersion, 'validFrom' | 'validTo'>;
+
+interface VersionRow {
+  valid_from: number;
+  valid_to: number | null;
+  doc: string;
+}
+
+export class SqliteViewStore implements ViewStore {
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly applyInTransaction: (batch: ViewBatch) => void;
+  /** Filtered queries vary by which filters are set; each shape is prepared once. */
+  private readonly preparedQueries = new Map<string, Database.Statement<unknown[], unknown>>();
+
+  constructor(options: SqliteViewStoreOptions) {
+    this.db = new Database(options.filename);
+    this.db.pragma('journal_mode = WAL');
+    // Views are rebuilt from the log, so a lost last commit costs a replay, not data.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.statements = prepareStatements(this.db);
+    this.applyInTransaction = this.db.transaction((batch: ViewBatch) => {
+      for (const write of batch.writes) this.write(write);
+      for (const checkpoint of batch.checkpoints) {
+        this.statements.saveCheckpoint.run(checkpoint.projection, checkpoint.version, checkpoint.position);
+      }
+    });
+  }
+
+  async readCheckpoints(): Promise<ProjectionCheckpoint[]> {
+    return this.statements.checkpoints.all().map((row) => ({
+      projection: row.projection as ViewName,
+      version: row.version,
+      position: row.position,
+    }));
+  }
+
+  async resetView(view: ViewName, version: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db.exec(`DELETE FROM ${TABLES[view]}`);
+      this.statements.saveCheckpoint.run(view, version, 0);
+    })();
+  }
+
+  async loadLatest<Name extends ViewName>(
+    view: Name,
+    ciIds: readonly string[],
+  ): Promise<Map<string, ViewDocuments[Name]>> {
+    const latest = new Map<string, ViewDocuments[Name]>();
+    for (const ciId of new Set(ciIds)) {
+      const doc = this.loadLatestOne(view, ciId);
+      if (doc) latest.set(ciId, doc as ViewDocuments[Name]);
+    }
+    return latest;
+  }
+
+  private loadLatestOne(view: ViewName, ciId: string): ViewDocuments[ViewName] | undefined {
+    switch (view) {
+      case 'currentCis':
+        return parseDoc<CurrentCi>(this.statements.currentCi.get(ciId));
+      case 'ciVersions': {
+        const row = this.statements.latestVersion.get(ciId);
+        return row && toVersion(row);
+      }
+      case 'changeFeed':
+        return parseDoc<ChangeFeedEntry>(this.statements.latestChange.get(ciId));
+    }
+  }
+
+  async applyBatch(batch: ViewBatch): Promise<void> {
+    this.applyInTransaction(batch);
+  }
+
+  private write(write: ViewWrite): void {
+    switch (write.view) {
+      case 'currentCis': {
+        const { doc } = write;
+        this.statements.upsertCurrent.run(doc.ciId, doc.document.type, doc.document.status, doc.revision, JSON.stringify(doc));
+        return;
+      }
+      case 'ciVersions': {
+        const { validFrom, validTo, ...stored } = write.doc;
+        this.statements.upsertVersion.run(
+          stored.ciId,
+          stored.revision,
+          Date.parse(validFrom),
+          validTo === null ? null : Date.parse(validTo),
+          stored.document.type,
+          stored.document.status,
+          JSON.stringify(stored satisfies StoredVersion),
+        );
+        return;
+      }
+      case 'changeFeed': {
+        const { doc } = write;
+        this.statements.upsertChange.run(
+          doc.position,
+          doc.ciId,
+          doc.ciType,
+          doc.revision,
+          doc.eventType,
+          Date.parse(doc.recordedAt),
+          doc.actor,
+          doc.changeRef,
+          JSON.stringify(doc),
+        );
+        return;
+      }
+    }
+  }
+
+  async getCurrentCi(ciId: string): Promise<CurrentCi | undefined> {
+    return parseDoc<CurrentCi>(this.statements.currentCi.get(ciId));
+  }
+
+  async listCurrentCis(query: CiListQuery): Promise<CurrentCi[]> {
+    const { where, params } = ciFilter(query);
+    const rows = this.query<{ doc: string }>(`SELECT doc FROM current_cis WHERE ${where} ORDER BY ci_id LIMIT ?`, [
+      ...params,
+      query.limit,
+    ]);
+    return rows.map((row) => JSON.parse(row.doc) as CurrentCi);
+  }
+
+  async getCiVersionAt(ciId: string, at: number): Promise<CiVersion | undefined> {
+    const row = this.statements.versionAt.get(ciId, at);
+    if (!row || (row.valid_to !== null && row.valid_to <= at)) return undefined;
+    return toVersion(row);
+  }
+
+  async getCiVersion(ciId: string, revision: number): Promise<CiVersion | undefined> {
+    const row = this.statements.versionByRevision.get(ciId, revision);
+    return row && toVersion(row);
+  }
+
+  async listCiVersionsAt(at: number, query: CiListQuery): Promise<CiVersion[]> {
+    const { where, params } = ciFilter(query);
+    // Walks ci_versions in (ci_id, valid_from) order and keeps the one version
+    // per CI whose validity window contains `at`.
+    const rows = this.query<VersionRow>(
+      `SELECT valid_from, valid_to, doc FROM ci_versions INDEXED BY ci_versions_as_of
+       WHERE ${where} AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)
+       ORDER BY ci_id LIMIT ?`,
+      [...params, at, at, query.limit],
+    );
+    return rows.map(toVersion);
+  }
+
+  async listChanges(query: ChangeQuery): Promise<ChangeFeedEntry[]> {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      clauses.push(clause);
+      params.push(value);
+    };
+    if (query.beforePosition !== undefined) add('position < ?', query.beforePosition);
+    if (query.since !== undefined) add('recorded_ms >= ?', query.since);
+    if (query.until !== undefined) add('recorded_ms <= ?', query.until);
+    if (query.ciId !== undefined) add('ci_id = ?', query.ciId);
+    if (query.ciType !== undefined) add('ci_type = ?', query.ciType);
+    if (query.eventType !== undefined) add('event_type = ?', query.eventType);
+    if (query.actor !== undefined) add('actor = ?', query.actor);
+    if (query.changeRef !== undefined) add('change_ref = ?', query.changeRef);
+    const where = clauses.length > 0 ? clauses.join(' AND ') : '1';
+    const rows = this.query<{ doc: string }>(
+      `SELECT doc FROM change_feed WHERE ${where} ORDER BY position DESC LIMIT ?`,
+      [...params, query.limit],
+    );
+    return rows.map((row) => JSON.parse(row.doc) as ChangeFeedEntry);
+  }
+
+  private query<Row>(sql: string, params: unknown[]): Row[] {
+    let statement = this.preparedQueries.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], unknown>(sql);
+      this.preparedQueries.set(sql, statement);
+    }
+    return statement.all(...params) as Row[];
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function ciFilter(query: CiListQuery): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (query.afterCiId !== undefined) {
+    clauses.push('ci_id > ?');
+    params.push(query.afterCiId);
+  }
+  if (query.type !== undefined) {
+    clauses.push('type = ?');
+    params.push(query.type);
+  }
+  if (query.status !== undefined) {
+    clauses.push('status = ?');
+    params.push(query.status);
+  } else if (!query.includeRetired) {
+    clauses.push("status <> 'retired'");
+  }
+  return { where: clauses.length > 0 ? clauses.join(' AND ') : '1', params };
+}
+
+function parseDoc<T>(row: { doc: string } | undefined): T | undefined {
+  return row ? (JSON.parse(row.doc) as T) : undefined;
+}
+
+function toVersion(row: VersionRow): CiVersion {
+  const stored = JSON.parse(row.doc) as StoredVersion;
+  return {
+    ...stored,
+    validFrom: new Date(row.valid_from).toISOString(),
+    validTo: row.valid_to === null ? null : new Date(row.valid_to).toISOString(),
+  };
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    checkpoints: db.prepare<[], { projection: string; version: number; position: number }>(
+      'SELECT projection, version, position FROM projection_checkpoints',
+    ),
+    saveCheckpoint: db.prepare<[string, number, number]>(
+      `INSERT INTO projection_checkpoints (projection, version, position) VALUES (?, ?, ?)
+       ON CONFLICT (projection) DO UPDATE SET version = excluded.version, position = excluded.position`,
+    ),
+    currentCi: db.prepare<[string], { doc: string }>('SELECT doc FROM current_cis WHERE ci_id = ?'),
+    upsertCurrent: db.prepare(
+      `INSERT INTO current_cis (ci_id, type, status, revision, doc) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (ci_id) DO UPDATE SET type = excluded.type, status = excluded.status,
+         revision = excluded.revision, doc = excluded.doc`,
+    ),
+    latestVersion: db.prepare<[string], VersionRow>(
+      'SELECT valid_from, valid_to, doc FROM ci_versions WHERE ci_id = ? ORDER BY revision DESC LIMIT 1',
+    ),
+    versionAt: db.prepare<[string, number], VersionRow>(
+      `SELECT valid_from, valid_to, doc FROM ci_versions INDEXED BY ci_versions_as_of
+       WHERE ci_id = ? AND valid_from <= ? ORDER BY valid_from DESC LIMIT 1`,
+    ),
+    versionByRevision: db.prepare<[string, number], VersionRow>(
+      'SELECT valid_from, valid_to, doc FROM ci_versions WHERE ci_id = ? AND revision = ?',
+    ),
+    upsertVersion: db.prepare(
+      `INSERT INTO ci_versions (ci_id, revision, valid_from, valid_to, type, status, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (ci_id, revision) DO UPDATE SET valid_from = excluded.valid_from, valid_to = excluded.valid_to,
+         type = excluded.type, status = excluded.status, doc = excluded.doc`,
+    ),
+    latestChange: db.prepare<[string], { doc: string }>(
+      'SELECT doc FROM change_feed WHERE ci_id = ? ORDER BY position DESC LIMIT 1',
+    ),
+    upsertChange: db.prepare(
+      `INSERT INTO change_feed (position, ci_id, ci_type, revision, event_type, recorded_ms, actor, change_ref, doc)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (position) DO UPDATE SET doc = excluded.doc`,
+    ),
+  };
+}

@@ -1,0 +1,163 @@
+import {
+  ciStreamName,
+  decide,
+  evolveDocument,
+  foldCi,
+  requiresExistingCi,
+  CiNotFoundError,
+  type ChangeMetadata,
+  type CiCommand,
+  type CiDocument,
+  type CiEvent,
+  type JsonPatch,
+  type RecordedCiEvent,
+} from '../domain';
+import type { Clock } from '../ports/clock';
+import { ConcurrencyError, type EventStore } from '../ports/event-store';
+import { toNewEvent, toRecordedCiEvent } from './ci-event-codec';
+import { PreconditionFailedError, WriteContentionError } from './errors';
+import { historyUpTo, type HistoryPoint } from './history-point';
+
+/** A CI as of one revision. */
+export interface CiSnapshot {
+  readonly ciId: string;
+  readonly revision: number;
+  readonly recordedAt: string;
+  readonly document: CiDocument;
+}
+
+export interface WriteOptions {
+  readonly metadata: ChangeMetadata;
+  /** From If-Match: the revision the client last saw; a mismatch appends nothing. */
+  readonly ifMatchRevision?: number | undefined;
+  /** From `If-None-Match: *`: only create. */
+  readonly createOnly?: boolean | undefined;
+}
+
+export interface WriteOutcome {
+  readonly ci: CiSnapshot;
+  /** True when this write registered the CI. */
+  readonly created: boolean;
+  /** False when nothing differed and nothing was appended. */
+  readonly appended: boolean;
+  /** The log position of the CI's latest event (the new one, if appended). */
+  readonly position: number;
+}
+
+export interface CiCommandHandlerDeps {
+  readonly eventStore: EventStore;
+  readonly clock: Clock;
+  readonly newEventId: () => string;
+  /** How many times a write without If-Match is re-decided after losing a race. */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * Command handling, one function: read and fold the CI's stream, decide,
+ * append with the revision it was decided on. A lost race is re-decided on
+ * the fresh state unless the client pinned a revision with If-Match.
+ */
+export class CiCommandHandler {
+  private readonly maxAttempts: number;
+
+  constructor(private readonly deps: CiCommandHandlerDeps) {
+    this.maxAttempts = deps.maxAttempts ?? 5;
+  }
+
+  execute(command: CiCommand, options: WriteOptions): Promise<WriteOutcome> {
+    return this.run(command.ciId, () => command, options);
+  }
+
+  /** Appends one event that makes the CI equal to its document at `point`. */
+  restore(ciId: string, point: HistoryPoint, field: string, options: WriteOptions): Promise<WriteOutcome> {
+    return this.run(ciId, (history) => restoreCommand(ciId, history, point, field), options);
+  }
+
+  /** The patch a restore would apply, without appending anything. */
+  async previewRestore(ciId: string, point: HistoryPoint, field: string): Promise<{ patch: JsonPatch; revision: number }> {
+    const history = await this.readHistory(ciId);
+    const state = foldCi(history);
+    const events = decide(restoreCommand(ciId, history, point, field), state);
+    return { patch: events.flatMap(patchOf), revision: state.revision };
+  }
+
+  private async run(
+    ciId: string,
+    commandFor: (history: readonly RecordedCiEvent[]) => CiCommand,
+    options: WriteOptions,
+  ): Promise<WriteOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const history = await this.readHistory(ciId);
+      const state = foldCi(history);
+      const command = commandFor(history);
+      this.checkPreconditions(command, state.revision, options);
+
+      const events = decide(command, state);
+      if (events.length === 0) {
+        const latest = history.at(-1)!;
+        return { ci: snapshot(ciId, state.revision, state.recordedAt!, state.document!), created: false, appended: false, position: latest.position };
+      }
+
+      const recordedAt = this.nextRecordedAt(state.recordedAt);
+      const newEvents = events.map((event) => toNewEvent(event, options.metadata, recordedAt, this.deps.newEventId()));
+      try {
+        const result = await this.deps.eventStore.append(ciStreamName(ciId), newEvents, state.revision === 0 ? 'no_stream' : state.revision);
+        const document = events.reduce<CiDocument | undefined>(evolveDocument, state.document)!;
+        return {
+          ci: snapshot(ciId, result.revision, recordedAt, document),
+          created: state.revision === 0,
+          appended: true,
+          position: result.position,
+        };
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        if (options.ifMatchRevision !== undefined || options.createOnly) {
+          throw new PreconditionFailedError(ciId, error.actual, `CI "${ciId}" changed concurrently (now at revision ${error.actual}); re-read it and retry`);
+        }
+        if (attempt >= this.maxAttempts) throw new WriteContentionError(ciId, attempt);
+      }
+    }
+  }
+
+  private checkPreconditions(command: CiCommand, revision: number, options: WriteOptions): void {
+    const { ciId } = command;
+    if (revision === 0 && requiresExistingCi(command)) throw new CiNotFoundError(ciId);
+    if (options.createOnly && revision > 0) {
+      throw new PreconditionFailedError(ciId, revision, `CI "${ciId}" already exists (revision ${revision}) and If-None-Match: * asked to create only`);
+    }
+    if (options.ifMatchRevision !== undefined && options.ifMatchRevision !== revision) {
+      const now = revision === 0 ? 'does not exist' : `is at revision ${revision}`;
+      throw new PreconditionFailedError(
+        ciId,
+        revision,
+        `If-Match expected revision ${options.ifMatchRevision} but CI "${ciId}" ${now}; re-read it (ETag) and retry`,
+      );
+    }
+  }
+
+  /** Recorded time never goes backwards for one CI, whatever the clock does. */
+  private nextRecordedAt(previous: string | undefined): string {
+    const now = this.deps.clock.now().getTime();
+    const floor = previous === undefined ? Number.NEGATIVE_INFINITY : Date.parse(previous) + 1;
+    return new Date(Math.max(now, floor)).toISOString();
+  }
+
+  private async readHistory(ciId: string): Promise<RecordedCiEvent[]> {
+    const raw = await this.deps.eventStore.readStream(ciStreamName(ciId));
+    return raw.map(toRecordedCiEvent);
+  }
+}
+
+function restoreCommand(ciId: string, history: readonly RecordedCiEvent[], point: HistoryPoint, field: string): CiCommand {
+  if (history.length === 0) throw new CiNotFoundError(ciId);
+  const prefix = historyUpTo(ciId, history, point, field);
+  return { type: 'RestoreCi', ciId, target: foldCi(prefix).document!, restoredRevision: prefix.length };
+}
+
+function patchOf(event: CiEvent): JsonPatch {
+  return event.type === 'CiRegistered' ? [] : event.data.patch;
+}
+
+function snapshot(ciId: string, revision: number, recordedAt: string, document: CiDocument): CiSnapshot {
+  return { ciId, revision, recordedAt, document };
+}

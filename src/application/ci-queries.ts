@@ -1,0 +1,128 @@
+import type { ChangeFeedEntry, CiVersion, CurrentCi } from '../../projections';
+import { ciStreamName, diffDocuments, HistoryPointNotFoundError, type CiEventType, type JsonPatch } from '../domain';
+import type { EventStore } from '../ports/event-store';
+import type { ChangeQuery, CiListQuery, ViewProgress, ViewStore } from '../ports/view-store';
+import { toRecordedCiEvent } from './ci-event-codec';
+import type { CiSnapshot } from './ci-command-handler';
+import { ViewsBehindError } from './errors';
+import { describePoint, type HistoryPoint } from './history-point';
+
+export interface HistoryEntry {
+  readonly revision: number;
+  readonly eventType: CiEventType;
+  readonly recordedAt: string;
+  readonly actor: string;
+  readonly reason: string | null;
+  readonly changeRef: string | null;
+  readonly source: string;
+  readonly correlationId: string | null;
+  readonly patch: JsonPatch;
+}
+
+export interface CiQueriesDeps {
+  readonly eventStore: EventStore;
+  readonly viewStore: ViewStore;
+  readonly progress: ViewProgress;
+  /** How long a read waits for the views to reach a write (read-your-writes, ?minPosition). */
+  readonly readWaitMs: number;
+}
+
+/**
+ * The read side. Single-CI reads first look up the CI's latest position in
+ * the log (one indexed read) and wait until the views have applied it, so a
+ * read that follows a write always reflects it. Point-in-time reads are index
+ * lookups in the ciVersions view; history is read from the log itself.
+ */
+export class CiQueries {
+  constructor(private readonly deps: CiQueriesDeps) {}
+
+  async current(ciId: string): Promise<CiSnapshot | undefined> {
+    if (!(await this.awaitCi(ciId))) return undefined;
+    const current = await this.deps.viewStore.getCurrentCi(ciId);
+    return current && fromCurrent(current);
+  }
+
+  /** The CI at a revision or instant; undefined if it did not exist then (or at all). */
+  async at(ciId: string, point: HistoryPoint): Promise<CiSnapshot | undefined> {
+    if (!(await this.awaitCi(ciId))) return undefined;
+    const version =
+      'revision' in point
+        ? await this.deps.viewStore.getCiVersion(ciId, point.revision)
+        : await this.deps.viewStore.getCiVersionAt(ciId, point.asOf);
+    return version && fromVersion(version);
+  }
+
+  async list(query: CiListQuery, asOf: number | undefined, minPosition: number | undefined): Promise<CiSnapshot[]> {
+    if (minPosition !== undefined) await this.awaitPosition(minPosition);
+    if (asOf === undefined) return (await this.deps.viewStore.listCurrentCis(query)).map(fromCurrent);
+    return (await this.deps.viewStore.listCiVersionsAt(asOf, query)).map(fromVersion);
+  }
+
+  /** Every change, oldest first, read from the log; undefined for an unknown CI. */
+  async history(ciId: string): Promise<HistoryEntry[] | undefined> {
+    const raw = await this.deps.eventStore.readStream(ciStreamName(ciId));
+    if (raw.length === 0) return undefined;
+    return raw.map(toRecordedCiEvent).map(({ revision, event, recordedAt, metadata }) => ({
+      revision,
+      eventType: event.type,
+      recordedAt,
+      actor: metadata.actor,
+      reason: metadata.reason,
+      changeRef: metadata.changeRef,
+      source: metadata.source,
+      correlationId: metadata.correlationId,
+      patch: event.type === 'CiRegistered' ? diffDocuments(undefined, event.data.document) : event.data.patch,
+    }));
+  }
+
+  /** The patch between two points; undefined for an unknown CI. */
+  async diff(
+    ciId: string,
+    from: HistoryPoint,
+    to: HistoryPoint,
+  ): Promise<{ from: CiSnapshot; to: CiSnapshot; patch: JsonPatch } | undefined> {
+    if (!(await this.awaitCi(ciId))) return undefined;
+    const [fromCi, toCi] = await Promise.all([this.requireAt(ciId, from, 'from'), this.requireAt(ciId, to, 'to')]);
+    return { from: fromCi, to: toCi, patch: diffDocuments(fromCi.document, toCi.document) };
+  }
+
+  async changes(query: ChangeQuery, minPosition: number | undefined): Promise<ChangeFeedEntry[]> {
+    if (minPosition !== undefined) await this.awaitPosition(minPosition);
+    return this.deps.viewStore.listChanges(query);
+  }
+
+  private async requireAt(ciId: string, point: HistoryPoint, field: string): Promise<CiSnapshot> {
+    const version =
+      'revision' in point
+        ? await this.deps.viewStore.getCiVersion(ciId, point.revision)
+        : await this.deps.viewStore.getCiVersionAt(ciId, point.asOf);
+    if (!version) {
+      throw new HistoryPointNotFoundError(ciId, field, `CI "${ciId}" has no state at ${field}=${describePoint(point)}`);
+    }
+    return fromVersion(version);
+  }
+
+  /** False for an unknown CI; otherwise waits until the views hold its latest event. */
+  private async awaitCi(ciId: string): Promise<boolean> {
+    const head = await this.deps.eventStore.streamHead(ciStreamName(ciId));
+    if (!head) return false;
+    await this.awaitPosition(head.position);
+    return true;
+  }
+
+  private async awaitPosition(position: number): Promise<void> {
+    const { progress, readWaitMs } = this.deps;
+    if (progress.currentPosition() >= position) return;
+    if (!(await progress.waitForPosition(position, readWaitMs))) {
+      throw new ViewsBehindError(position, progress.currentPosition());
+    }
+  }
+}
+
+function fromCurrent(current: CurrentCi): CiSnapshot {
+  return { ciId: current.ciId, revision: current.revision, recordedAt: current.recordedAt, document: current.document };
+}
+
+function fromVersion(version: CiVersion): CiSnapshot {
+  return { ciId: version.ciId, revision: version.revision, recordedAt: version.validFrom, document: version.document };
+}

@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { formatPath } from './domain';
+
+/** Every setting the service reads, from the environment, validated once at start. */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `full`: every acknowledged write is fsynced; `normal`: faster, may lose the last writes on power loss. */
+  SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  /** How long a read waits for the views to catch up with a write or ?minPosition. */
+  READ_WAIT_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  /** /readyz fails when the views are further behind the log than this. */
+  READY_MAX_LAG_EVENTS: z.coerce.number().int().min(0).default(10_000),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration in the environment:\n${lines.join('\n')}`);
+  }
+  return { ...result.data, DATA_DIR: path.resolve(result.data.DATA_DIR) };
+}

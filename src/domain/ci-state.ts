@@ -1,0 +1,43 @@
+import type { CiDocument } from './ci';
+import { applyDocumentPatch } from './json-patch';
+import type { CiEvent } from './events';
+
+/** A CI as folded from its stream. `revision` 0 means the stream is empty. */
+export interface CiState {
+  readonly revision: number;
+  /** When the latest event was recorded (RFC 3339), undefined before the first. */
+  readonly recordedAt: string | undefined;
+  readonly document: CiDocument | undefined;
+}
+
+export const initialCiState: CiState = { revision: 0, recordedAt: undefined, document: undefined };
+
+/** The document after one event. Pure; a `never` check keeps the switch complete. */
+export function evolveDocument(document: CiDocument | undefined, event: CiEvent): CiDocument {
+  switch (event.type) {
+    case 'CiRegistered':
+      return event.data.document;
+    case 'CiChanged':
+    case 'CiRetired':
+    case 'CiRestored':
+      return applyDocumentPatch(document, event.data.patch);
+    default: {
+      const unhandled: never = event;
+      throw new Error(`unhandled event ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+export function evolve(state: CiState, event: CiEvent, recordedAt: string): CiState {
+  return {
+    revision: state.revision + 1,
+    recordedAt,
+    document: evolveDocument(state.document, event),
+  };
+}
+
+export function foldCi(events: Iterable<{ readonly event: CiEvent; readonly recordedAt: string }>): CiState {
+  let state = initialCiState;
+  for (const { event, recordedAt } of events) state = evolve(state, event, recordedAt);
+  return state;
+}

@@ -1,0 +1,68 @@
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type { CiCommandHandler } from '../application/ci-command-handler';
+import type { CiQueries } from '../application/ci-queries';
+import type { Clock } from '../ports/clock';
+import { problem, problemHandler } from './problem';
+import { changeRoutes } from './routes/change-routes';
+import { ciReadRoutes } from './routes/ci-read-routes';
+import { ciWriteRoutes } from './routes/ci-write-routes';
+import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
+
+export interface AppDeps {
+  readonly commands: CiCommandHandler;
+  readonly queries: CiQueries;
+  readonly readiness: ReadinessProbe;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export const BODY_LIMIT = '1mb';
+
+/** Builds the HTTP app from its dependencies: no singletons, so tests build their own. */
+export function buildApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // ETags are CI revisions, set by the routes that have one
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && given.length > 0 && given.length <= 256 ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+  // The correlation id recorded on events is the request id, given or generated.
+  app.use((req, _res, next) => {
+    req.headers['x-request-id'] = String(req.id);
+    next();
+  });
+  app.use(
+    express.json({
+      limit: BODY_LIMIT,
+      strict: false, // non-object bodies reach validation, which names the problem
+      type: ['application/json', 'application/merge-patch+json', 'application/*+json'],
+    }),
+  );
+
+  app.use(healthRoutes(deps.readiness));
+  const api = express.Router();
+  api.use(ciWriteRoutes(deps.commands));
+  api.use(ciReadRoutes(deps.queries));
+  api.use(changeRoutes(deps.queries, deps.clock));
+  app.use('/api/v1', api);
+
+  app.use((req, _res, next) => {
+    next(problem(404, 'not-found', 'Not found', `no route for ${req.method} ${req.path}; the API lives under /api/v1`));
+  });
+  app.use(problemHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,122 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import {
+  CiAlreadyExistsError,
+  CiNotFoundError,
+  HistoryPointNotFoundError,
+  InvalidCiError,
+  type FieldIssue,
+} from '../domain';
+import { PreconditionFailedError, ViewsBehindError, WriteContentionError } from '../application/errors';
+import { ConcurrencyError, StoreUnavailableError } from '../ports/event-store';
+
+/**
+ * RFC 9457 problem details. Every error class gets its HTTP meaning here,
+ * once; routes just throw.
+ */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly errors?: readonly FieldIssue[];
+  readonly retryAfterSeconds?: number;
+}
+
+/** A problem raised by the HTTP layer itself (bad query, bad header, bad body). */
+export class HttpProblem extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+  }
+}
+
+const TYPE_BASE = 'urn:configledger:problem:';
+
+export function invalidRequest(issues: readonly FieldIssue[]): HttpProblem {
+  return new HttpProblem({
+    type: `${TYPE_BASE}invalid-request`,
+    title: 'Invalid request',
+    status: 400,
+    detail: issues.map((issue) => `${issue.field}: ${issue.message}`).join('; '),
+    errors: issues,
+  });
+}
+
+export function problem(status: number, slug: string, title: string, detail: string): HttpProblem {
+  return new HttpProblem({ type: `${TYPE_BASE}${slug}`, title, status, detail });
+}
+
+/** Maps any thrown value to a problem; unknown errors become a 500 that leaks nothing. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof HttpProblem) return error.problem;
+  if (error instanceof InvalidCiError) return invalidRequest(error.issues).problem;
+  if (error instanceof CiNotFoundError) return problem(404, 'ci-not-found', 'CI not found', error.message).problem;
+  if (error instanceof CiAlreadyExistsError) {
+    return problem(409, 'ci-already-exists', 'CI already exists', error.message).problem;
+  }
+  if (error instanceof HistoryPointNotFoundError) {
+    return {
+      ...problem(422, 'history-point-not-found', 'No such point in the CI history', error.message).problem,
+      errors: [{ field: error.field, message: error.message }],
+    };
+  }
+  if (error instanceof PreconditionFailedError) {
+    return problem(412, 'precondition-failed', 'Precondition failed', error.message).problem;
+  }
+  if (error instanceof WriteContentionError || error instanceof ConcurrencyError) {
+    return problem(409, 'write-contention', 'Concurrent change', error.message).problem;
+  }
+  if (error instanceof ViewsBehindError) {
+    return { ...problem(503, 'views-behind', 'Views not caught up', error.message).problem, retryAfterSeconds: 1 };
+  }
+  if (error instanceof StoreUnavailableError) {
+    return {
+      ...problem(503, 'store-unavailable', 'Storage unavailable', `${error.message}; retry later`).problem,
+      retryAfterSeconds: 5,
+    };
+  }
+  const bodyParserProblem = fromBodyParserError(error);
+  if (bodyParserProblem) return bodyParserProblem;
+  return problem(500, 'internal', 'Internal server error', 'the server failed to handle this request; it has been logged')
+    .problem;
+}
+
+/** express.json() errors carry `type` and `status`; turn them into actionable problems. */
+function fromBodyParserError(error: unknown): Problem | undefined {
+  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
+  const { type } = error as { type: unknown };
+  const message = error instanceof Error ? error.message : String(type);
+  switch (type) {
+    case 'entity.too.large':
+      return problem(413, 'body-too-large', 'Request body too large', 'the request body exceeds 1 MiB; send a smaller document')
+        .problem;
+    case 'entity.parse.failed':
+      return invalidRequest([
+        { field: '(body)', message: `is not valid JSON (${message}); send a JSON document` },
+      ]).problem;
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return problem(415, 'unsupported-encoding', 'Unsupported body encoding', `${message}; send UTF-8 JSON`)
+        .problem;
+    case 'request.aborted':
+      return problem(400, 'request-aborted', 'Request aborted', 'the request body was not received completely').problem;
+    default:
+      return undefined;
+  }
+}
+
+export function sendProblem(res: Response, body: Problem, instance: string): void {
+  if (body.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(body.retryAfterSeconds));
+  const { retryAfterSeconds: _retry, ...rest } = body;
+  res.status(body.status).type('application/problem+json').send(JSON.stringify({ ...rest, instance }));
+}
+
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const body = toProblem(error);
+    if (body.status >= 500) {
+      logger.error({ err: error, method: req.method, url: req.originalUrl, requestId: req.headers['x-request-id'] }, 'request failed');
+    }
+    sendProblem(res, body, req.originalUrl);
+  };
+}

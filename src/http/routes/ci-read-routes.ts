@@ -1,0 +1,115 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { CiStatusSchema, TokenSchema } from '../../domain';
+import type { CiQueries } from '../../application/ci-queries';
+import type { HistoryPoint } from '../../application/history-point';
+import { ciRepresentation, etagFor, sendCi } from '../ci-representation';
+import { problem } from '../problem';
+import {
+  BooleanTextSchema,
+  HistoryPointTextSchema,
+  InstantSchema,
+  IntegerTextSchema,
+  LimitTextSchema,
+  RevisionTextSchema,
+  cursorSchema,
+  encodeCursor,
+  parseCiId,
+  parseWith,
+} from '../request-parsing';
+
+const SingleCiQuerySchema = z
+  .strictObject({ asOf: InstantSchema.optional(), revision: RevisionTextSchema.optional() })
+  .refine((query) => query.asOf === undefined || query.revision === undefined, {
+    message: 'give asOf or revision, not both',
+    path: ['revision'],
+  });
+
+const ListQuerySchema = z.strictObject({
+  asOf: InstantSchema.optional(),
+  type: TokenSchema.optional(),
+  status: CiStatusSchema.optional(),
+  includeRetired: BooleanTextSchema.default(false),
+  limit: LimitTextSchema,
+  cursor: cursorSchema(z.strictObject({ after: z.string() })).optional(),
+  minPosition: IntegerTextSchema.optional(),
+});
+
+const DiffQuerySchema = z.strictObject({
+  from: HistoryPointTextSchema,
+  to: HistoryPointTextSchema.optional(),
+});
+
+export function ciReadRoutes(queries: CiQueries): Router {
+  const router = Router();
+
+  router.get('/cis', async (req, res) => {
+    const query = parseWith(ListQuerySchema, req.query);
+    const items = await queries.list(
+      {
+        type: query.type,
+        status: query.status,
+        includeRetired: query.includeRetired,
+        afterCiId: query.cursor?.after,
+        limit: query.limit,
+      },
+      query.asOf,
+      query.minPosition,
+    );
+    const last = items.at(-1);
+    res.json({
+      items: items.map(ciRepresentation),
+      nextCursor: items.length === query.limit && last ? encodeCursor({ after: last.ciId }) : null,
+    });
+  });
+
+  router.get('/cis/:id', async (req, res) => {
+    const ciId = parseCiId(req.params.id);
+    const query = parseWith(SingleCiQuerySchema, req.query);
+    const point: HistoryPoint | undefined =
+      query.revision !== undefined ? { revision: query.revision } : query.asOf !== undefined ? { asOf: query.asOf } : undefined;
+    const ci = point ? await queries.at(ciId, point) : await queries.current(ciId);
+    if (!ci) throw notFound(ciId, point);
+    if (!point && req.headers['if-none-match'] === etagFor(ci.revision)) {
+      res.status(304).setHeader('ETag', etagFor(ci.revision)).end();
+      return;
+    }
+    sendCi(res, ci);
+  });
+
+  router.get('/cis/:id/history', async (req, res) => {
+    const ciId = parseCiId(req.params.id);
+    parseWith(z.strictObject({}), req.query);
+    const items = await queries.history(ciId);
+    if (!items) throw notFound(ciId, undefined);
+    res.setHeader('ETag', etagFor(items.length)).json({ items });
+  });
+
+  router.get('/cis/:id/diff', async (req, res) => {
+    const ciId = parseCiId(req.params.id);
+    const query = parseWith(DiffQuerySchema, req.query);
+    const current = await queries.current(ciId);
+    if (!current) throw notFound(ciId, undefined);
+    const diff = await queries.diff(ciId, query.from, query.to ?? { revision: current.revision });
+    if (!diff) throw notFound(ciId, undefined);
+    res.json({ from: pointOf(diff.from), to: pointOf(diff.to), patch: diff.patch });
+  });
+
+  return router;
+}
+
+function pointOf(ci: { revision: number; recordedAt: string }) {
+  return { revision: ci.revision, recordedAt: ci.recordedAt };
+}
+
+function notFound(ciId: string, point: HistoryPoint | undefined) {
+  if (point === undefined) {
+    return problem(404, 'ci-not-found', 'CI not found', `CI "${ciId}" does not exist; list CIs with GET /api/v1/cis`);
+  }
+  const detail =
+    'revision' in point
+      ? `CI "${ciId}" has no revision ${point.revision} (or does not exist)`
+      : `CI "${ciId}" did not exist at ${new Date(point.asOf).toISOString()}`;
+  return problem(404, 'ci-not-found', 'CI not found at that point', detail);
+}
+

@@ -1,0 +1,70 @@
+import type { Request } from 'express';
+import { z } from 'zod';
+import { ChangeSourceSchema, type ChangeMetadata } from '../domain';
+import type { WriteOptions } from '../application/ci-command-handler';
+import { invalidRequest } from './problem';
+import { parseWith } from './request-parsing';
+
+/**
+ * Change metadata comes from headers: X-Actor (trusted while authentication
+ * is off), X-Change-Reason, X-Change-Ref, X-Change-Source and X-Request-Id
+ * (the correlation id, generated when absent).
+ */
+const HeadersSchema = z.object({
+  'x-actor': z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
+  'x-change-reason': z.string().max(4096, 'must be at most 4096 characters').optional(),
+  'x-change-ref': z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
+  'x-change-source': ChangeSourceSchema.optional(),
+  'x-request-id': z.string().max(256, 'must be at most 256 characters').optional(),
+});
+
+export const ANONYMOUS_ACTOR = 'anonymous';
+
+export interface MetadataOverrides {
+  readonly reason?: string | undefined;
+  readonly changeRef?: string | undefined;
+  readonly source?: string | undefined;
+}
+
+export function changeMetadata(req: Request, overrides: MetadataOverrides = {}): ChangeMetadata {
+  const headers = parseWith(HeadersSchema, pickHeaders(req));
+  return {
+    actor: headers['x-actor'] ?? ANONYMOUS_ACTOR,
+    reason: overrides.reason ?? headers['x-change-reason'] ?? null,
+    changeRef: overrides.changeRef ?? headers['x-change-ref'] ?? null,
+    source: overrides.source ?? headers['x-change-source'] ?? 'api',
+    correlationId: headers['x-request-id'] ?? null,
+  };
+}
+
+function pickHeaders(req: Request): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const name of Object.keys(HeadersSchema.shape)) {
+    const value = req.headers[name];
+    if (value !== undefined) picked[name] = value;
+  }
+  return picked;
+}
+
+/**
+ * If-Match takes one strong ETag, `"<revision>"`; `If-None-Match: *` makes a
+ * write create-only. Anything else is a 400 rather than a silent ignore.
+ */
+export function writePreconditions(req: Request): Pick<WriteOptions, 'ifMatchRevision' | 'createOnly'> {
+  const ifMatch = req.headers['if-match'];
+  const ifNoneMatch = req.headers['if-none-match'];
+  let ifMatchRevision: number | undefined;
+  if (ifMatch !== undefined) {
+    const match = /^\s*"(\d{1,15})"\s*$/.exec(ifMatch);
+    if (!match) {
+      throw invalidRequest([
+        { field: 'If-Match', message: 'must be one ETag as returned by this API, e.g. "3" (with the quotes)' },
+      ]);
+    }
+    ifMatchRevision = Number(match[1]);
+  }
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw invalidRequest([{ field: 'If-None-Match', message: 'only * is supported on writes (create only)' }]);
+  }
+  return { ifMatchRevision, createOnly: ifNoneMatch !== undefined };
+}

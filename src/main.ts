@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { SqliteEventStore } from './adapters/event-store/sqlite-event-store';
+import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
+import { systemClock } from './ports/clock';
+import { startService } from './service';
+
+/** The composition root: configuration → adapters → service → HTTP server. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  mkdirSync(config.DATA_DIR, { recursive: true });
+  const eventStore = new SqliteEventStore({
+    filename: path.join(config.DATA_DIR, 'events.db'),
+    synchronous: config.SQLITE_SYNCHRONOUS,
+  });
+  const viewStore = new SqliteViewStore({ filename: path.join(config.DATA_DIR, 'views.db') });
+  logger.info({ eventStore: 'sqlite', viewStore: 'sqlite', dataDir: config.DATA_DIR }, 'adapters selected');
+
+  const service = await startService({
+    eventStore,
+    viewStore,
+    clock: systemClock,
+    logger,
+    readWaitMs: config.READ_WAIT_TIMEOUT_MS,
+    maxLagEvents: config.READY_MAX_LAG_EVENTS,
+  });
+  const server: Server = service.app.listen(config.PORT, config.HOST, () => {
+    logger.info({ port: config.PORT, host: config.HOST }, `ConfigLedger listening on http://localhost:${config.PORT}`);
+  });
+  server.on('error', (error) => {
+    logger.fatal({ err: error }, `cannot listen on ${config.HOST}:${config.PORT}; set PORT to a free port`);
+    process.exit(1);
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    server.close(() => {
+      service
+        .stop()
+        .then(() => {
+          logger.info('stopped cleanly');
+          process.exit(0);
+        })
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'error while stopping');
+          process.exit(1);
+        });
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('ConfigLedger failed to start:', error);
+  }
+  process.exit(1);
+});

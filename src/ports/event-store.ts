@@ -1,0 +1,103 @@
+import type { Observable } from 'rxjs';
+
+/**
+ * The event log. Streams are append-only; every event also gets a global
+ * position, strictly increasing in append order across all streams.
+ *
+ * Revisions are 1-based and count the events in a stream (1 after the first
+ * append), on every adapter; adapters whose store counts from 0 convert.
+ */
+
+export interface NewEvent {
+  /** A UUID, chosen by the writer; adapters that support it de-duplicate retried appends on it. */
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly metadata: unknown;
+  /** RFC 3339 with ms precision; the writer makes it monotonic per stream. */
+  readonly recordedAt: string;
+}
+
+export interface RecordedEvent extends NewEvent {
+  readonly streamName: string;
+  readonly revision: number;
+  readonly position: number;
+}
+
+/**
+ * What an append expects of the stream: exactly `n` events already there
+ * (`0` is the same as `'no_stream'`), no stream at all, or anything.
+ */
+export type ExpectedRevision = number | 'no_stream' | 'any';
+
+export interface AppendResult {
+  /** The stream's revision after the append (its number of events). */
+  readonly revision: number;
+  /** The global position of the last appended event. */
+  readonly position: number;
+}
+
+export interface StreamHead {
+  readonly revision: number;
+  readonly position: number;
+  readonly recordedAt: string;
+}
+
+export interface ReadStreamOptions {
+  /** Only events up to and including this revision. */
+  readonly toRevision?: number;
+  /** Only events recorded at or before this instant (ms since the epoch). */
+  readonly toRecordedAt?: number;
+}
+
+export interface EventStore {
+  /**
+   * Appends atomically: all events or none. Rejects with ConcurrencyError when
+   * the stream is not at `expected`, with StoreUnavailableError when the store
+   * cannot be reached (retryable), never confusing the two. Resolves only once
+   * the events are durable (per the adapter's durability setting).
+   */
+  append(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+
+  /** A stream's events in revision order; a missing stream reads as empty. */
+  readStream(streamName: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+
+  /** The latest event's revision and position, or undefined for a missing stream. */
+  streamHead(streamName: string): Promise<StreamHead | undefined>;
+
+  /**
+   * Up to `limit` events of CI streams with position > `after`, in position
+   * order. Pull-based so that readers control their own pace (back-pressure).
+   */
+  readAll(after: number, limit: number): Promise<RecordedEvent[]>;
+
+  /** The position of the latest event in the log (0 when empty). */
+  headPosition(): Promise<number>;
+
+  /**
+   * Emits (at least) once after new events became readable, with the newest
+   * known position. A hint for readers that have caught up, not a data feed:
+   * readers still read with readAll from their own checkpoint.
+   */
+  readonly appended$: Observable<number>;
+
+  close(): Promise<void>;
+}
+
+/** The stream was not at the revision the writer expected. Maps to 412/409, never 5xx. */
+export class ConcurrencyError extends Error {
+  constructor(
+    readonly streamName: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: number,
+  ) {
+    super(`stream ${streamName} is at revision ${actual}, expected ${String(expected)}`);
+  }
+}
+
+/** The store could not be reached or failed; retrying later may succeed. Maps to 503. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

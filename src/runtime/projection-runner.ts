@@ -1,0 +1,208 @@
+import {
+  BehaviorSubject,
+  EMPTY,
+  Subject,
+  concatMap,
+  defer,
+  filter,
+  firstValueFrom,
+  from,
+  map,
+  race,
+  repeat,
+  retry,
+  take,
+  takeUntil,
+  timer,
+  type Observable,
+  type Subscription,
+} from 'rxjs';
+import type { Logger } from 'pino';
+import type { AnyProjection, ViewDocuments, ViewName } from '../../projections';
+import type { RecordedCiEvent } from '../domain';
+import { toRecordedCiEvent } from '../application/ci-event-codec';
+import type { EventStore, RecordedEvent } from '../ports/event-store';
+import type { ProjectionCheckpoint, ViewProgress, ViewStore, ViewWrite } from '../ports/view-store';
+
+export interface ProjectionRunnerOptions {
+  /** Events read and applied per transaction. */
+  readonly batchSize?: number;
+  /** How often to look for new events when no append notification arrives (other writers). */
+  readonly pollIntervalMs?: number;
+  /** First retry delay after a failure; doubles up to maxRetryDelayMs. */
+  readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
+}
+
+export type RunnerState = 'stopped' | 'catching-up' | 'live' | 'retrying';
+
+/**
+ * Runs every projection over the log: read a page from the lowest checkpoint
+ * → project each event into the views that have not applied it → write the
+ * page's documents and checkpoints in one batch → repeat; once caught up, wait
+ * for an append notification (or poll). Failures are retried with exponential
+ * backoff from the last checkpoint. Pages are pulled, never pushed, so memory
+ * stays flat however long the log is.
+ */
+export class ProjectionRunner implements ViewProgress {
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly retryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly checkpoints = new Map<ViewName, ProjectionCheckpoint>();
+  private readonly position$ = new BehaviorSubject<number>(0);
+  private readonly stop$ = new Subject<void>();
+  private subscription: Subscription | undefined;
+  private inFlight: Promise<unknown> = Promise.resolve();
+  private lastError: Error | undefined;
+  state: RunnerState = 'stopped';
+
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly viewStore: ViewStore,
+    private readonly projections: readonly AnyProjection[],
+    private readonly logger: Logger,
+    options: ProjectionRunnerOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 1000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.retryDelayMs = options.retryDelayMs ?? 100;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+  }
+
+  /** Resets views whose projection version changed, then follows the log until stop(). */
+  async start(): Promise<void> {
+    await this.prepareCheckpoints();
+    this.state = 'catching-up';
+    this.subscription = this.run().subscribe({
+      error: (error: unknown) => this.logger.fatal({ err: error }, 'projection runner stopped on an error'),
+    });
+  }
+
+  /** Lets the batch in flight finish, then stops reading. */
+  async stop(): Promise<void> {
+    this.stop$.next();
+    this.subscription?.unsubscribe();
+    await this.inFlight.catch(() => undefined);
+    this.state = 'stopped';
+  }
+
+  currentPosition(): number {
+    return this.position$.value;
+  }
+
+  async waitForPosition(position: number, timeoutMs: number): Promise<boolean> {
+    if (this.position$.value >= position) return true;
+    return firstValueFrom(
+      race(
+        this.position$.pipe(filter((reached) => reached >= position), map(() => true)),
+        timer(timeoutMs).pipe(map(() => false)),
+      ),
+    );
+  }
+
+  status(): { state: RunnerState; position: number; lastError: string | undefined } {
+    return { state: this.state, position: this.position$.value, lastError: this.lastError?.message };
+  }
+
+  private async prepareCheckpoints(): Promise<void> {
+    const stored = new Map((await this.viewStore.readCheckpoints()).map((cp) => [cp.projection, cp]));
+    for (const projection of this.projections) {
+      const checkpoint = stored.get(projection.name);
+      if (!checkpoint || checkpoint.version !== projection.version) {
+        if (checkpoint) {
+          this.logger.warn(
+            { view: projection.name, from: checkpoint.version, to: projection.version },
+            'projection version changed: rebuilding the view from the log',
+          );
+        }
+        await this.viewStore.resetView(projection.name, projection.version);
+        this.checkpoints.set(projection.name, { projection: projection.name, version: projection.version, position: 0 });
+      } else {
+        this.checkpoints.set(projection.name, checkpoint);
+      }
+    }
+    this.position$.next(this.lowestCheckpoint());
+  }
+
+  private run(): Observable<number> {
+    return defer(() => this.eventStore.readAll(this.lowestCheckpoint(), this.batchSize)).pipe(
+      concatMap((page) => (page.length > 0 ? from(this.track(this.applyPage(page))) : this.waitForAppends())),
+      repeat(),
+      retry({
+        resetOnSuccess: true,
+        delay: (error: Error, attempt) => {
+          this.lastError = error;
+          this.state = 'retrying';
+          const delay = Math.min(this.retryDelayMs * 2 ** (attempt - 1), this.maxRetryDelayMs);
+          this.logger.error({ err: error, attempt, retryInMs: delay }, 'projection failed; retrying from the last checkpoint');
+          return timer(delay);
+        },
+      }),
+      takeUntil(this.stop$),
+    );
+  }
+
+  /** Completes (emitting nothing) on the next append notification or poll tick. */
+  private waitForAppends(): Observable<never> {
+    if (this.state !== 'live') {
+      this.state = 'live';
+      this.lastError = undefined;
+      this.logger.info({ position: this.lowestCheckpoint() }, 'views are up to date with the log');
+    }
+    return race(this.eventStore.appended$, timer(this.pollIntervalMs)).pipe(take(1), concatMap(() => EMPTY));
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight = work;
+    return work;
+  }
+
+  private async applyPage(page: readonly RecordedEvent[]): Promise<number> {
+    const events = page.map(toRecordedCiEvent);
+    const ciIds = events.map((event) => event.ciId);
+    const writes: ViewWrite[] = [];
+    const checkpoints: ProjectionCheckpoint[] = [];
+    for (const projection of this.projections) {
+      const checkpoint = this.checkpoints.get(projection.name)!;
+      const pending = events.filter((event) => event.position > checkpoint.position);
+      if (pending.length === 0) continue;
+      const latest = await this.viewStore.loadLatest(projection.name, ciIds);
+      writes.push(...projectEvents(projection, latest, pending));
+      checkpoints.push({ ...checkpoint, position: events.at(-1)!.position });
+    }
+    await this.viewStore.applyBatch({ writes, checkpoints });
+    for (const checkpoint of checkpoints) this.checkpoints.set(checkpoint.projection, checkpoint);
+    const position = this.lowestCheckpoint();
+    this.position$.next(position);
+    return position;
+  }
+
+  private lowestCheckpoint(): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const checkpoint of this.checkpoints.values()) lowest = Math.min(lowest, checkpoint.position);
+    return lowest === Number.POSITIVE_INFINITY ? 0 : lowest;
+  }
+}
+
+/**
+ * Projects events in order; `latest` holds each CI's newest document and is
+ * updated as the page goes, so several events of one CI in a page chain.
+ * An event the view already reflects (revision not newer) is skipped.
+ */
+function projectEvents<Name extends ViewName>(
+  projection: { name: Name; handles: readonly string[]; project(latest: ViewDocuments[Name] | undefined, event: RecordedCiEvent): readonly ViewDocuments[Name][] },
+  latest: Map<string, ViewDocuments[Name]>,
+  events: readonly RecordedCiEvent[],
+): ViewWrite[] {
+  const writes: ViewWrite[] = [];
+  for (const event of events) {
+    if (!projection.handles.includes(event.event.type)) continue;
+    const previous = latest.get(event.ciId);
+    if (previous && previous.revision >= event.revision) continue;
+    const docs = projection.project(previous, event);
+    for (const doc of docs) writes.push({ view: projection.name, doc } as ViewWrite);
+    if (docs.length > 0) latest.set(event.ciId, docs.at(-1)!);
+  }
+  return writes;
+}

@@ -1,0 +1,47 @@
+import type { EventStore } from '../ports/event-store';
+import type { ViewStore } from '../ports/view-store';
+import type { ReadinessProbe, ReadinessReport } from '../http/routes/health-routes';
+import type { ProjectionRunner } from './projection-runner';
+
+/**
+ * Ready when both stores answer and the views are live and at most
+ * `maxLagEvents` positions behind the log.
+ */
+export class ServiceReadiness implements ReadinessProbe {
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly viewStore: ViewStore,
+    private readonly runner: ProjectionRunner,
+    private readonly maxLagEvents: number,
+  ) {}
+
+  async check(): Promise<ReadinessReport> {
+    const [head, views] = await Promise.all([attempt(() => this.eventStore.headPosition()), attempt(() => this.viewStore.ping())]);
+    const runner = this.runner.status();
+    const lag = head.ok ? Math.max(0, head.value - runner.position) : undefined;
+    const projectionsOk = runner.state === 'live' && lag !== undefined && lag <= this.maxLagEvents;
+    const checks = {
+      eventStore: head.ok ? { ok: true, headPosition: head.value } : { ok: false, error: head.error },
+      viewStore: views.ok ? { ok: true } : { ok: false, error: views.error },
+      projections: {
+        ok: projectionsOk,
+        state: runner.state,
+        position: runner.position,
+        lagEvents: lag ?? null,
+        maxLagEvents: this.maxLagEvents,
+        ...(runner.lastError ? { lastError: runner.lastError } : {}),
+      },
+    };
+    return { ready: head.ok && views.ok && projectionsOk, checks };
+  }
+}
+
+type Attempt<T> = { ok: true; value: T } | { ok: false; error: string };
+
+async function attempt<T>(check: () => Promise<T>): Promise<Attempt<T>> {
+  try {
+    return { ok: true, value: await check() };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { firstValueFrom, take, timeout } from 'rxjs';
+import { ConcurrencyError, type EventStore, type NewEvent } from '../../src/ports/event-store';
+
+export interface EventStoreFixture {
+  readonly store: EventStore;
+  /** Closes the store and removes whatever the fixture created. */
+  cleanup(): Promise<void>;
+}
+
+let sequence = 0;
+/** Stream names unique per test run, so suites can share a real server. */
+export function uniqueStream(label: string): string {
+  sequence += 1;
+  return `ci-contract-${label}-${process.pid}-${Date.now()}-${sequence}`;
+}
+
+export function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {
+  return {
+    id: randomUUID(),
+    type: 'CiChanged',
+    data: { ciId: 'x', patch: [] },
+    metadata: { actor: 'tester', reason: null, changeRef: null, source: 'api', correlationId: null },
+    recordedAt: new Date('2026-01-01T00:00:00.000Z').toISOString(),
+    ...overrides,
+  };
+}
+
+/**
+ * The behaviour every EventStore adapter must have, written once and run
+ * against each adapter (SQLite always; EventStoreDB when EVENTSTORE_URL is set).
+ */
+export function eventStoreContract(name: string, createFixture: () => Promise<EventStoreFixture>): void {
+  describe(`EventStore contract: ${name}`, () => {
+    let fixture: EventStoreFixture;
+    let store: EventStore;
+
+    beforeEach(async () => {
+      fixture = await createFixture();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    it('appends to a new stream: revision 1 and a position after the previous head', async () => {
+      const before = await store.headPosition();
+      const stream = uniqueStream('new');
+      const result = await store.append(stream, [newEvent()], 'no_stream');
+      expect(result.revision).toBe(1);
+      expect(result.position).toBeGreaterThan(before);
+      expect(await store.headPosition()).toBeGreaterThanOrEqual(result.position);
+    });
+
+    it('treats expected revision 0 like no_stream', async () => {
+      const stream = uniqueStream('zero');
+      await expect(store.append(stream, [newEvent()], 0)).resolves.toMatchObject({ revision: 1 });
+      await expect(store.append(stream, [newEvent()], 0)).rejects.toBeInstanceOf(ConcurrencyError);
+    });
+
+    it('appends several events atomically with consecutive revisions and increasing positions', async () => {
+      const stream = uniqueStream('many');
+      await store.append(stream, [newEvent()], 'no_stream');
+      const result = await store.append(stream, [newEvent(), newEvent(), newEvent()], 1);
+      expect(result.revision).toBe(4);
+      const events = await store.readStream(stream);
+      expect(events.map((e) => e.revision)).toEqual([1, 2, 3, 4]);
+      const positions = events.map((e) => e.position);
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+      expect(new Set(positions).size).toBe(4);
+      expect(events.at(-1)!.position).toBe(result.position);
+    });
+
+    it('rejects a stale expected revision with ConcurrencyError and appends nothing', async () => {
+      const stream = uniqueStream('stale');
+      await store.append(stream, [newEvent()], 'no_stream');
+      await store.append(stream, [newEvent()], 1);
+      const error = await store.append(stream, [newEvent(), newEvent()], 1).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConcurrencyError);
+      expect((error as ConcurrencyError).actual).toBe(2);
+      expect(await store.readStream(stream)).toHaveLength(2);
+    });
+
+    it('rejects no_stream on an existing stream', async () => {
+      const stream = uniqueStream('exists');
+      await store.append(stream, [newEvent()], 'no_stream');
+      await expect(store.append(stream, [newEvent()], 'no_stream')).rejects.toBeInstanceOf(ConcurrencyError);
+    });
+
+    it('appends with any whatever the stream holds', async () => {
+      const stream = uniqueStream('any');
+      await expect(store.append(stream, [newEvent()], 'any')).resolves.toMatchObject({ revision: 1 });
+      await expect(store.append(stream, [newEvent()], 'any')).resolves.toMatchObject({ revision: 2 });
+    });
+
+    it('lets exactly one of two racing appends at the same revision win', async () => {
+      const stream = uniqueStream('race');
+      await store.append(stream, [newEvent()], 'no_stream');
+      const results = await Promise.allSettled([
+        store.append(stream, [newEvent({ type: 'A' })], 1),
+        store.append(stream, [newEvent({ type: 'B' })], 1),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.filter((r) => r.status === 'rejected');
+      expect(rejected).toHaveLength(1);
+      expect((rejected[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+      expect(await store.readStream(stream)).toHaveLength(2);
+    });
+
+    it('commits concurrent appends to different streams, each at a distinct position', async () => {
+      const streams = Array.from({ length: 20 }, (_, i) => uniqueStream(`parallel${i}`));
+      const results = await Promise.all(streams.map((s) => store.append(s, [newEvent()], 'no_stream')));
+      expect(new Set(results.map((r) => r.position)).size).toBe(20);
+      for (const stream of streams) expect(await store.readStream(stream)).toHaveLength(1);
+    });
+
+    it('round-trips ids, types, data, metadata and recorded time exactly', async () => {
+      const stream = uniqueStream('roundtrip');
+      const event = newEvent({
+        type: 'CiRegistered',
+        data: { ciId: 'ü-1', nested: { list: [1, 'two', null, { deep: true }], empty: {} }, text: 'naïve ✓' },
+        metadata: { actor: 'zoë', reason: 'why\nnot', changeRef: 'CHG-1', source: 'import', correlationId: 'req-1' },
+        recordedAt: '2026-03-04T05:06:07.089Z',
+      });
+      await store.append(stream, [event], 'no_stream');
+      const [read] = await store.readStream(stream);
+      expect(read).toMatchObject({ ...event, streamName: stream, revision: 1 });
+    });
+
+    it('reads a missing stream as empty and has no head for it', async () => {
+      const stream = uniqueStream('missing');
+      expect(await store.readStream(stream)).toEqual([]);
+      expect(await store.streamHead(stream)).toBeUndefined();
+    });
+
+    it('reads a stream up to a revision or up to a recorded time', async () => {
+      const stream = uniqueStream('upto');
+      const times = ['2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z'];
+      let revision = 0;
+      for (const recordedAt of times) {
+        await store.append(stream, [newEvent({ recordedAt })], revision);
+        revision += 1;
+      }
+      expect((await store.readStream(stream, { toRevision: 2 })).map((e) => e.revision)).toEqual([1, 2]);
+      const upToTime = await store.readStream(stream, { toRecordedAt: Date.parse('2026-01-02T12:00:00.000Z') });
+      expect(upToTime.map((e) => e.recordedAt)).toEqual(times.slice(0, 2));
+      expect(await store.readStream(stream, { toRecordedAt: Date.parse(times[0]!) - 1 })).toEqual([]);
+    });
+
+    it('reports the head of a stream: latest revision, position and recorded time', async () => {
+      const stream = uniqueStream('head');
+      await store.append(stream, [newEvent()], 'no_stream');
+      const last = await store.append(stream, [newEvent({ recordedAt: '2026-05-05T00:00:00.000Z' })], 1);
+      expect(await store.streamHead(stream)).toEqual({
+        revision: 2,
+        position: last.position,
+        recordedAt: '2026-05-05T00:00:00.000Z',
+      });
+    });
+
+    it('reads the global log after a position, in position order, a page at a time', async () => {
+      const start = await store.headPosition();
+      const a = uniqueStream('globalA');
+      const b = uniqueStream('globalB');
+      await store.append(a, [newEvent()], 'no_stream');
+      await store.append(b, [newEvent()], 'no_stream');
+      await store.append(a, [newEvent()], 1);
+      const all = await store.readAll(start, 100);
+      const ours = all.filter((e) => e.streamName === a || e.streamName === b);
+      expect(ours.map((e) => [e.streamName, e.revision])).toEqual([
+        [a, 1],
+        [b, 1],
+        [a, 2],
+      ]);
+      const positions = all.map((e) => e.position);
+      expect([...positions].sort((x, y) => x - y)).toEqual(positions);
+      const firstPage = await store.readAll(start, 2);
+      expect(firstPage).toHaveLength(2);
+      const nextPage = await store.readAll(firstPage[1]!.position, 100);
+      expect(nextPage[0]!.position).toBeGreaterThan(firstPage[1]!.position);
+    });
+
+    it('signals appends on appended$', async () => {
+      const signal = firstValueFrom(store.appended$.pipe(take(1), timeout(5000)));
+      const result = await store.append(uniqueStream('signal'), [newEvent()], 'no_stream');
+      expect(await signal).toBeGreaterThanOrEqual(result.position);
+    });
+  });
+}

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
+import { eventStoreContract, newEvent, uniqueStream } from './event-store.contract';
+
+eventStoreContract('SQLite (in memory)', async () => {
+  const store = new SqliteEventStore({ filename: ':memory:' });
+  return { store, cleanup: () => store.close() };
+});
+
+eventStoreContract('SQLite (file, fsync on commit)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
+  const store = new SqliteEventStore({ filename: path.join(dir, 'events.db'), synchronous: 'full' });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteEventStore specifics', () => {
+  it('keeps acknowledged appends across a close and reopen of the file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
+    const filename = path.join(dir, 'events.db');
+    try {
+      const first = new SqliteEventStore({ filename });
+      const stream = uniqueStream('durable');
+      await first.append(stream, [newEvent(), newEvent()], 'no_stream');
+      await first.close();
+      const second = new SqliteEventStore({ filename });
+      expect((await second.readStream(stream)).map((e) => e.revision)).toEqual([1, 2]);
+      await expect(second.append(stream, [newEvent()], 2)).resolves.toMatchObject({ revision: 3 });
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('commits appends queued in the same tick together, failing only the conflicting one', async () => {
+    const store = new SqliteEventStore({ filename: ':memory:' });
+    const stream = uniqueStream('group');
+    const appends = [
+      store.append(stream, [newEvent()], 'no_stream'),
+      store.append(uniqueStream('other'), [newEvent()], 'no_stream'),
+      store.append(stream, [newEvent()], 'no_stream'), // loses: the first one created the stream
+      store.append(stream, [newEvent()], 1),
+    ];
+    const results = await Promise.allSettled(appends);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((await store.readStream(stream)).map((e) => e.revision)).toEqual([1, 2]);
+    await store.close();
+  });
+
+  it('commits appends still queued when closed', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
+    const filename = path.join(dir, 'events.db');
+    try {
+      const store = new SqliteEventStore({ filename });
+      const stream = uniqueStream('close');
+      const pending = store.append(stream, [newEvent()], 'no_stream');
+      await store.close();
+      await expect(pending).resolves.toMatchObject({ revision: 1 });
+      const reopened = new SqliteEventStore({ filename });
+      expect(await reopened.readStream(stream)).toHaveLength(1);
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,35 @@
+import { pino } from 'pino';
+import supertest from 'supertest';
+import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
+import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
+import type { EventStore } from '../../src/ports/event-store';
+import type { ViewStore } from '../../src/ports/view-store';
+import { startService, type Service } from '../../src/service';
+import { TestClock } from './test-clock';
+
+export const silentLogger = pino({ level: 'silent' });
+
+export interface TestService extends Service {
+  readonly eventStore: EventStore;
+  readonly viewStore: ViewStore;
+  readonly clock: TestClock;
+  request(): supertest.Agent;
+}
+
+/** The whole service on in-memory SQLite, with a hand-driven clock. */
+export async function createTestService(
+  options: { clock?: TestClock; readWaitMs?: number; eventStore?: EventStore; viewStore?: ViewStore } = {},
+): Promise<TestService> {
+  const eventStore = options.eventStore ?? new SqliteEventStore({ filename: ':memory:' });
+  const viewStore = options.viewStore ?? new SqliteViewStore({ filename: ':memory:' });
+  const clock = options.clock ?? new TestClock();
+  const service = await startService({
+    eventStore,
+    viewStore,
+    clock,
+    logger: silentLogger,
+    readWaitMs: options.readWaitMs ?? 2000,
+    runner: { pollIntervalMs: 20, retryDelayMs: 5 },
+  });
+  return { ...service, eventStore, viewStore, clock, request: () => supertest.agent(service.app) };
+}
