@@ -17,6 +17,7 @@ import { ConcurrencyError, type EventStore } from '../ports/event-store';
 import { toNewEvent, toRecordedCiEvent } from './ci-event-codec';
 import { PreconditionFailedError, WriteContentionError } from './errors';
 import { historyUpTo, type HistoryPoint } from './history-point';
+import { KeyedSerializer } from './keyed-serializer';
 
 /** A CI as of one revision. */
 export interface CiSnapshot {
@@ -56,9 +57,12 @@ export interface CiCommandHandlerDeps {
  * Command handling, one function: read and fold the CI's stream, decide,
  * append with the revision it was decided on. A lost race is re-decided on
  * the fresh state unless the client pinned a revision with If-Match.
+ * Writes to one CI are serialised in this process; writes to different CIs
+ * run concurrently and share commits (group commit in the SQLite log).
  */
 export class CiCommandHandler {
   private readonly maxAttempts: number;
+  private readonly perCi = new KeyedSerializer();
 
   constructor(private readonly deps: CiCommandHandlerDeps) {
     this.maxAttempts = deps.maxAttempts ?? 5;
@@ -81,7 +85,15 @@ export class CiCommandHandler {
     return { patch: events.flatMap(patchOf), revision: state.revision };
   }
 
-  private async run(
+  private run(
+    ciId: string,
+    commandFor: (history: readonly RecordedCiEvent[]) => CiCommand,
+    options: WriteOptions,
+  ): Promise<WriteOutcome> {
+    return this.perCi.run(ciId, () => this.decideAndAppend(ciId, commandFor, options));
+  }
+
+  private async decideAndAppend(
     ciId: string,
     commandFor: (history: readonly RecordedCiEvent[]) => CiCommand,
     options: WriteOptions,

@@ -11,11 +11,11 @@ import { parseWith } from './request-parsing';
  * (the correlation id, generated when absent).
  */
 const HeadersSchema = z.object({
-  'x-actor': z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
-  'x-change-reason': z.string().max(4096, 'must be at most 4096 characters').optional(),
-  'x-change-ref': z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
-  'x-change-source': ChangeSourceSchema.optional(),
-  'x-request-id': z.string().max(256, 'must be at most 256 characters').optional(),
+  'X-Actor': z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
+  'X-Change-Reason': z.string().max(4096, 'must be at most 4096 characters').optional(),
+  'X-Change-Ref': z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
+  'X-Change-Source': ChangeSourceSchema.optional(),
+  'X-Request-Id': z.string().max(256, 'must be at most 256 characters').optional(),
 });
 
 export const ANONYMOUS_ACTOR = 'anonymous';
@@ -29,18 +29,18 @@ export interface MetadataOverrides {
 export function changeMetadata(req: Request, overrides: MetadataOverrides = {}): ChangeMetadata {
   const headers = parseWith(HeadersSchema, pickHeaders(req));
   return {
-    actor: headers['x-actor'] ?? ANONYMOUS_ACTOR,
-    reason: overrides.reason ?? headers['x-change-reason'] ?? null,
-    changeRef: overrides.changeRef ?? headers['x-change-ref'] ?? null,
-    source: overrides.source ?? headers['x-change-source'] ?? 'api',
-    correlationId: headers['x-request-id'] ?? null,
+    actor: headers['X-Actor'] ?? ANONYMOUS_ACTOR,
+    reason: overrides.reason ?? headers['X-Change-Reason'] ?? null,
+    changeRef: overrides.changeRef ?? headers['X-Change-Ref'] ?? null,
+    source: overrides.source ?? headers['X-Change-Source'] ?? 'api',
+    correlationId: headers['X-Request-Id'] ?? null,
   };
 }
 
 function pickHeaders(req: Request): Record<string, unknown> {
   const picked: Record<string, unknown> = {};
   for (const name of Object.keys(HeadersSchema.shape)) {
-    const value = req.headers[name];
+    const value = req.headers[name.toLowerCase()];
     if (value !== undefined) picked[name] = value;
   }
   return picked;

@@ -12,7 +12,7 @@ export function given(...history: CiEvent[]) {
         thenNothing() {
           expect(decide(command, state)).toEqual([]);
         },
-        thenThrows(error: abstract new (...args: never[]) => Error, message?: RegExp) {
+        thenThrows(error: new (...args: never[]) => Error, message?: RegExp) {
           expect(() => decide(command, state)).toThrow(error);
           if (message) expect(() => decide(command, state)).toThrow(message);
         },

@@ -1,0 +1,248 @@
+import type { ChangeFeedEntry, CiVersion, CurrentCi } from '../../projections';
+import type { CiDocument, CiStatus } from '../../src/domain';
+import type { CiListQuery, ViewStore } from '../../src/ports/view-store';
+
+export interface ViewStoreFixture {
+  /** An empty store. */
+  readonly store: ViewStore;
+  cleanup(): Promise<void>;
+}
+
+const T = (day: number, hour = 0) => new Date(Date.UTC(2026, 0, day, hour)).toISOString();
+const ms = (iso: string) => Date.parse(iso);
+
+function doc(type: string, status: CiStatus = 'live', attributes: CiDocument['attributes'] = {}): CiDocument {
+  return { type, name: `${type} item`, status, attributes, relationships: [] };
+}
+
+function current(ciId: string, revision: number, document: CiDocument, position = revision): CurrentCi {
+  return { ciId, revision, position, recordedAt: T(revision), document };
+}
+
+function version(ciId: string, revision: number, from: string, to: string | null, document: CiDocument): CiVersion {
+  return { ciId, revision, position: revision, eventType: revision === 1 ? 'CiRegistered' : 'CiChanged', validFrom: from, validTo: to, document };
+}
+
+function change(position: number, ciId: string, overrides: Partial<ChangeFeedEntry> = {}): ChangeFeedEntry {
+  return {
+    position,
+    ciId,
+    ciType: 'server',
+    revision: 1,
+    eventType: 'CiChanged',
+    recordedAt: T(position),
+    actor: 'alice',
+    reason: null,
+    changeRef: null,
+    source: 'api',
+    correlationId: null,
+    patch: [{ op: 'replace', path: '/name', value: `n${position}` }],
+    ...overrides,
+  };
+}
+
+const list = (overrides: Partial<CiListQuery> = {}): CiListQuery => ({ includeRetired: false, limit: 100, ...overrides });
+
+/**
+ * The behaviour every ViewStore adapter must have, written once and run
+ * against each adapter (SQLite always; MongoDB when MONGODB_URL is set).
+ */
+export function viewStoreContract(name: string, createFixture: () => Promise<ViewStoreFixture>): void {
+  describe(`ViewStore contract: ${name}`, () => {
+    let fixture: ViewStoreFixture;
+    let store: ViewStore;
+
+    beforeEach(async () => {
+      fixture = await createFixture();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    describe('checkpoints and resets', () => {
+      it('starts with no checkpoints and stores them with a batch', async () => {
+        expect(await store.readCheckpoints()).toEqual([]);
+        await store.applyBatch({
+          writes: [{ view: 'currentCis', doc: current('a', 1, doc('server')) }],
+          checkpoints: [{ projection: 'currentCis', version: 3, position: 7 }],
+        });
+        expect(await store.readCheckpoints()).toEqual([{ projection: 'currentCis', version: 3, position: 7 }]);
+        expect(await store.getCurrentCi('a')).toEqual(current('a', 1, doc('server')));
+      });
+
+      it('resets one view to an empty view at checkpoint 0, leaving the others alone', async () => {
+        await store.applyBatch({
+          writes: [
+            { view: 'currentCis', doc: current('a', 1, doc('server')) },
+            { view: 'changeFeed', doc: change(1, 'a') },
+          ],
+          checkpoints: [
+            { projection: 'currentCis', version: 1, position: 1 },
+            { projection: 'changeFeed', version: 1, position: 1 },
+          ],
+        });
+        await store.resetView('currentCis', 2);
+        expect(await store.getCurrentCi('a')).toBeUndefined();
+        expect(await store.listChanges({ limit: 10 })).toHaveLength(1);
+        const checkpoints = await store.readCheckpoints();
+        expect(checkpoints).toEqual(
+          expect.arrayContaining([
+            { projection: 'currentCis', version: 2, position: 0 },
+            { projection: 'changeFeed', version: 1, position: 1 },
+          ]),
+        );
+      });
+    });
+
+    describe('writes', () => {
+      it('upserts: a later write of the same key wins', async () => {
+        await store.applyBatch({
+          writes: [
+            { view: 'currentCis', doc: current('a', 1, doc('server')) },
+            { view: 'currentCis', doc: current('a', 2, doc('vm')) },
+          ],
+          checkpoints: [],
+        });
+        await store.applyBatch({ writes: [{ view: 'currentCis', doc: current('a', 3, doc('vm', 'maintenance')) }], checkpoints: [] });
+        expect(await store.getCurrentCi('a')).toEqual(current('a', 3, doc('vm', 'maintenance')));
+      });
+
+      it('loads the newest document per CI for each view', async () => {
+        await store.applyBatch({
+          writes: [
+            { view: 'currentCis', doc: current('a', 2, doc('server')) },
+            { view: 'ciVersions', doc: version('a', 1, T(1), T(2), doc('server')) },
+            { view: 'ciVersions', doc: version('a', 2, T(2), null, doc('server', 'maintenance')) },
+            { view: 'changeFeed', doc: change(1, 'a', { revision: 1 }) },
+            { view: 'changeFeed', doc: change(2, 'a', { revision: 2 }) },
+            { view: 'changeFeed', doc: change(3, 'b') },
+          ],
+          checkpoints: [],
+        });
+        expect((await store.loadLatest('currentCis', ['a', 'missing'])).get('a')?.revision).toBe(2);
+        expect([...(await store.loadLatest('currentCis', ['a', 'missing'])).keys()]).toEqual(['a']);
+        expect((await store.loadLatest('ciVersions', ['a'])).get('a')).toEqual(
+          version('a', 2, T(2), null, doc('server', 'maintenance')),
+        );
+        const feed = await store.loadLatest('changeFeed', ['a', 'b']);
+        expect(feed.get('a')?.position).toBe(2);
+        expect(feed.get('b')?.position).toBe(3);
+      });
+    });
+
+    describe('current CIs', () => {
+      beforeEach(async () => {
+        await store.applyBatch({
+          writes: [
+            { view: 'currentCis', doc: current('c', 1, doc('vm')) },
+            { view: 'currentCis', doc: current('a', 1, doc('server')) },
+            { view: 'currentCis', doc: current('b', 1, doc('server', 'retired')) },
+            { view: 'currentCis', doc: current('d', 1, doc('server', 'maintenance')) },
+          ],
+          checkpoints: [],
+        });
+      });
+
+      it('lists in id order, leaving retired CIs out unless asked', async () => {
+        expect((await store.listCurrentCis(list())).map((c) => c.ciId)).toEqual(['a', 'c', 'd']);
+        expect((await store.listCurrentCis(list({ includeRetired: true }))).map((c) => c.ciId)).toEqual(['a', 'b', 'c', 'd']);
+        expect((await store.listCurrentCis(list({ status: 'retired' }))).map((c) => c.ciId)).toEqual(['b']);
+      });
+
+      it('filters by type and status', async () => {
+        expect((await store.listCurrentCis(list({ type: 'server' }))).map((c) => c.ciId)).toEqual(['a', 'd']);
+        expect((await store.listCurrentCis(list({ type: 'server', status: 'maintenance' }))).map((c) => c.ciId)).toEqual(['d']);
+      });
+
+      it('pages with a limit and the last id seen', async () => {
+        const first = await store.listCurrentCis(list({ limit: 2, includeRetired: true }));
+        expect(first.map((c) => c.ciId)).toEqual(['a', 'b']);
+        const next = await store.listCurrentCis(list({ limit: 2, includeRetired: true, afterCiId: 'b' }));
+        expect(next.map((c) => c.ciId)).toEqual(['c', 'd']);
+      });
+    });
+
+    describe('CI versions (point in time)', () => {
+      beforeEach(async () => {
+        await store.applyBatch({
+          writes: [
+            { view: 'ciVersions', doc: version('a', 1, T(1), T(3), doc('server', 'live', { v: 1 })) },
+            { view: 'ciVersions', doc: version('a', 2, T(3), T(5), doc('server', 'live', { v: 2 })) },
+            { view: 'ciVersions', doc: version('a', 3, T(5), null, doc('server', 'retired', { v: 3 })) },
+            { view: 'ciVersions', doc: version('b', 1, T(2), null, doc('vm')) },
+            { view: 'ciVersions', doc: version('c', 1, T(4), null, doc('server')) },
+          ],
+          checkpoints: [],
+        });
+      });
+
+      it('finds the version valid at an instant: from inclusive, to exclusive', async () => {
+        expect(await store.getCiVersionAt('a', ms(T(1)) - 1)).toBeUndefined();
+        expect((await store.getCiVersionAt('a', ms(T(1))))?.revision).toBe(1);
+        expect((await store.getCiVersionAt('a', ms(T(3)) - 1))?.revision).toBe(1);
+        expect((await store.getCiVersionAt('a', ms(T(3))))?.revision).toBe(2);
+        expect((await store.getCiVersionAt('a', ms(T(9))))?.revision).toBe(3);
+        expect(await store.getCiVersionAt('nobody', ms(T(9)))).toBeUndefined();
+      });
+
+      it('returns the whole version document, validity included', async () => {
+        expect(await store.getCiVersionAt('a', ms(T(4)))).toEqual(version('a', 2, T(3), T(5), doc('server', 'live', { v: 2 })));
+        expect(await store.getCiVersion('a', 3)).toEqual(version('a', 3, T(5), null, doc('server', 'retired', { v: 3 })));
+        expect(await store.getCiVersion('a', 4)).toBeUndefined();
+      });
+
+      it('lists the whole inventory as of an instant, with filters and pages', async () => {
+        const at = async (instant: string, query: Partial<CiListQuery> = {}) =>
+          (await store.listCiVersionsAt(ms(instant), list(query))).map((v) => `${v.ciId}@${v.revision}`);
+        expect(await at(T(1))).toEqual(['a@1']);
+        expect(await at(T(4))).toEqual(['a@2', 'b@1', 'c@1']);
+        expect(await at(T(6))).toEqual(['b@1', 'c@1']);
+        expect(await at(T(6), { includeRetired: true })).toEqual(['a@3', 'b@1', 'c@1']);
+        expect(await at(T(4), { type: 'server' })).toEqual(['a@2', 'c@1']);
+        expect(await at(T(4), { limit: 2 })).toEqual(['a@2', 'b@1']);
+        expect(await at(T(4), { afterCiId: 'b' })).toEqual(['c@1']);
+      });
+    });
+
+    describe('change feed', () => {
+      beforeEach(async () => {
+        await store.applyBatch({
+          writes: [
+            change(1, 'a', { eventType: 'CiRegistered', changeRef: 'CHG-1' }),
+            change(2, 'b', { ciType: 'vm', actor: 'bob' }),
+            change(3, 'a', { revision: 2, changeRef: 'CHG-2' }),
+            change(4, 'c', { eventType: 'CiRetired', changeRef: 'CHG-2' }),
+          ].map((entry) => ({ view: 'changeFeed' as const, doc: entry })),
+          checkpoints: [],
+        });
+      });
+
+      const positions = (entries: ChangeFeedEntry[]) => entries.map((e) => e.position);
+
+      it('lists newest first, every field kept', async () => {
+        const entries = await store.listChanges({ limit: 10 });
+        expect(positions(entries)).toEqual([4, 3, 2, 1]);
+        expect(entries[2]).toEqual(change(2, 'b', { ciType: 'vm', actor: 'bob' }));
+      });
+
+      it('filters by time window, CI, CI type, event type, actor and change ref', async () => {
+        expect(positions(await store.listChanges({ limit: 10, since: ms(T(2)), until: ms(T(3)) }))).toEqual([3, 2]);
+        expect(positions(await store.listChanges({ limit: 10, ciId: 'a' }))).toEqual([3, 1]);
+        expect(positions(await store.listChanges({ limit: 10, ciType: 'vm' }))).toEqual([2]);
+        expect(positions(await store.listChanges({ limit: 10, eventType: 'CiRetired' }))).toEqual([4]);
+        expect(positions(await store.listChanges({ limit: 10, actor: 'bob' }))).toEqual([2]);
+        expect(positions(await store.listChanges({ limit: 10, changeRef: 'CHG-2' }))).toEqual([4, 3]);
+      });
+
+      it('pages backwards from a position', async () => {
+        expect(positions(await store.listChanges({ limit: 2 }))).toEqual([4, 3]);
+        expect(positions(await store.listChanges({ limit: 2, beforePosition: 3 }))).toEqual([2, 1]);
+      });
+    });
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}
