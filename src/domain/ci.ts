@@ -42,15 +42,36 @@ export const CiNameSchema = z.string().min(1, 'must not be empty').max(256, 'mus
 
 /**
  * Attribute values are kept exactly as sent (null included), so the schema
- * only requires a JSON object. `__proto__` is refused because it cannot be
- * represented faithfully by every JSON tool downstream (and is a common
- * prototype-pollution vector).
+ * only requires a JSON object. The key `__proto__` is refused at any depth:
+ * JavaScript tools (JSON Patch appliers among them) turn it into a prototype
+ * change instead of a property, so it could not be kept faithfully.
  */
 export const AttributesSchema = z
-  .record(z.string(), z.json())
-  .refine((attributes) => !Object.prototype.hasOwnProperty.call(attributes, '__proto__'), {
-    message: 'must not contain the key "__proto__"',
-  });
+  .unknown()
+  // Checked on the raw input: parsing rebuilds objects, and a rebuilt object loses the key.
+  .superRefine((raw, ctx) => {
+    const path = findProtoKey(raw, []);
+    if (path) ctx.addIssue({ code: 'custom', path, message: 'the key "__proto__" is not allowed' });
+  })
+  .pipe(z.record(z.string(), z.json()));
+
+/** The path of the first `__proto__` key inside a JSON value, if any. */
+export function findProtoKey(value: unknown, path: PropertyKey[]): PropertyKey[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = findProtoKey(value[index], [...path, index]);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return [...path, key];
+    const found = findProtoKey((value as Record<string, unknown>)[key], [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
 export type Attributes = z.infer<typeof AttributesSchema>;
 
 export const RelationshipSchema = z.strictObject({

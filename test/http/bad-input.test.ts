@@ -96,13 +96,35 @@ describe('bad input: a 4xx problem naming the field, and nothing appended', () =
 describe('internal errors', () => {
   it('answer 500 without leaking internals', async () => {
     const service = await createTestService();
-    await service.request().put('/api/v1/cis/web-01').send(ok).expect(201);
-    service.viewStore.getCurrentCi = async () => {
-      throw new Error('SQLITE_CORRUPT: secret table layout');
-    };
-    const res = await service.request().get('/api/v1/cis/web-01').expect(500);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(JSON.stringify(res.body)).not.toMatch(/SQLITE|secret/);
-    await service.stop();
+    try {
+      await service.request().put('/api/v1/cis/web-01').send(ok).expect(201);
+      service.viewStore.getCurrentCi = async () => {
+        throw new Error('SQLITE_CORRUPT: secret table layout');
+      };
+      const res = await service.request().get('/api/v1/cis/web-01').expect(500);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(JSON.stringify(res.body)).not.toMatch(/SQLITE|secret/);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
+describe('the __proto__ key', () => {
+  it('is refused at any depth of attributes, naming its path', async () => {
+    const service = await createTestService();
+    try {
+      const res = await service
+        .request()
+        .put('/api/v1/cis/web-01')
+        .set('Content-Type', 'application/json')
+        .send('{"type":"server","name":"x","attributes":{"a":[{"__proto__":{"polluted":true}}]}}')
+        .expect(400);
+      expect(res.body.errors[0].field).toBe('attributes.a[0].__proto__');
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      expect(await service.eventStore.headPosition()).toBe(0);
+    } finally {
+      await service.stop();
+    }
   });
 });

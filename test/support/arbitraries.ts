@@ -1,12 +1,13 @@
 import fc from 'fast-check';
-import { LIFECYCLE_STATUSES, canonicalRelationships, type CiDocument } from '../../src/domain';
+import { LIFECYCLE_STATUSES, canonicalRelationships, findProtoKey, type CiDocument } from '../../src/domain';
 
 const token = fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/);
 const attributeKey = fc.string({ maxLength: 8 }).filter((key) => key !== '__proto__');
 
-export const attributesArb = fc.dictionary(attributeKey, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }) as fc.Arbitrary<
-  CiDocument['attributes']
->;
+/** Valid attributes: any JSON object without a `__proto__` key at any depth (the schema refuses those). */
+export const attributesArb = fc
+  .dictionary(attributeKey, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
+  .filter((attributes) => findProtoKey(attributes, []) === undefined) as fc.Arbitrary<CiDocument['attributes']>;
 
 export const relationshipsArb = fc
   .uniqueArray(fc.record({ type: fc.constantFrom('runs_on', 'depends_on', 'hosted_on'), target: token }), {

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
+import { CiCommandHandler } from '../../src/application/ci-command-handler';
+import { PreconditionFailedError, WriteContentionError } from '../../src/application/errors';
+import type { ChangeMetadata } from '../../src/domain';
+import { ConcurrencyError, StoreUnavailableError, type EventStore } from '../../src/ports/event-store';
+import { TestClock } from '../support/test-clock';
+
+const metadata: ChangeMetadata = { actor: 'a', reason: null, changeRef: null, source: 'api', correlationId: null };
+const declare = (name: string) =>
+  ({ type: 'DeclareCi', ciId: 'x', desired: { type: 'server', name, attributes: {}, relationships: [] } }) as const;
+
+describe('CiCommandHandler', () => {
+  let eventStore: SqliteEventStore;
+  beforeEach(() => {
+    eventStore = new SqliteEventStore({ filename: ':memory:' });
+  });
+  afterEach(() => eventStore.close());
+
+  /** Makes the next `times` appends lose a race, as if another process had written first. */
+  function racing(times: number): EventStore {
+    const store = Object.create(eventStore) as EventStore;
+    let losses = times;
+    store.append = async (stream, events, expected) => {
+      if (losses-- > 0) throw new ConcurrencyError(stream, expected, 99);
+      return eventStore.append(stream, events, expected);
+    };
+    return store;
+  }
+
+  it('re-decides on the fresh state after losing a race to another process', async () => {
+    const handler = new CiCommandHandler({ eventStore: racing(2), clock: new TestClock(), newEventId: randomUUID });
+    const outcome = await handler.execute(declare('a'), { metadata });
+    expect(outcome).toMatchObject({ appended: true, created: true, ci: { revision: 1 } });
+  });
+
+  it('gives up with WriteContentionError after maxAttempts lost races, appending nothing', async () => {
+    const handler = new CiCommandHandler({ eventStore: racing(3), clock: new TestClock(), newEventId: randomUUID, maxAttempts: 3 });
+    await expect(handler.execute(declare('a'), { metadata })).rejects.toBeInstanceOf(WriteContentionError);
+    expect(await eventStore.headPosition()).toBe(0);
+  });
+
+  it('does not retry a write pinned with If-Match: the lost race is a 412', async () => {
+    const plain = new CiCommandHandler({ eventStore, clock: new TestClock(), newEventId: randomUUID });
+    await plain.execute(declare('a'), { metadata });
+    const handler = new CiCommandHandler({ eventStore: racing(1), clock: new TestClock(), newEventId: randomUUID });
+    await expect(handler.execute(declare('b'), { metadata, ifMatchRevision: 1 })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
+  });
+
+  it('passes a store outage through as StoreUnavailableError, never as a conflict', async () => {
+    const down = Object.create(eventStore) as EventStore;
+    down.append = async () => {
+      throw new StoreUnavailableError('connection refused');
+    };
+    const handler = new CiCommandHandler({ eventStore: down, clock: new TestClock(), newEventId: randomUUID });
+    await expect(handler.execute(declare('a'), { metadata })).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+});
