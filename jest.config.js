@@ -1,19 +1,20 @@
 /** @type {import('jest').Config} */
-const swc = ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
+// ts-jest transpiles only (tsconfig has isolatedModules); `npm run typecheck` does the type checking.
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
 module.exports = {
   projects: [
     {
       displayName: 'default',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': swc },
+      transform,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
-      transform: { '^.+\\.ts$': swc },
+      transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     },
   ],
