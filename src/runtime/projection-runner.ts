@@ -1,28 +1,11 @@
-import {
-  BehaviorSubject,
-  EMPTY,
-  Subject,
-  concatMap,
-  defer,
-  filter,
-  firstValueFrom,
-  from,
-  map,
-  race,
-  repeat,
-  retry,
-  take,
-  takeUntil,
-  timer,
-  type Observable,
-  type Subscription,
-} from 'rxjs';
+import { BehaviorSubject, Subject, filter, firstValueFrom, map, race, timer, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { AnyProjection, ViewDocuments, ViewName } from '../../projections';
 import type { RecordedCiEvent } from '../domain';
 import { toRecordedCiEvent } from '../application/ci-event-codec';
 import type { EventStore, RecordedEvent } from '../ports/event-store';
 import type { ProjectionCheckpoint, ViewProgress, ViewStore, ViewWrite } from '../ports/view-store';
+import { followLog } from './follow-log';
 
 export interface ProjectionRunnerOptions {
   /** Events read and applied per transaction. */
@@ -37,12 +20,9 @@ export interface ProjectionRunnerOptions {
 export type RunnerState = 'stopped' | 'catching-up' | 'live' | 'retrying';
 
 /**
- * Runs every projection over the log: read a page from the lowest checkpoint
- * → project each event into the views that have not applied it → write the
- * page's documents and checkpoints in one batch → repeat; once caught up, wait
- * for an append notification (or poll). Failures are retried with exponential
- * backoff from the last checkpoint. Pages are pulled, never pushed, so memory
- * stays flat however long the log is.
+ * Runs every projection over the log (see followLog): for each page read from
+ * the lowest checkpoint, project each event into the views that have not
+ * applied it, then write the page's documents and checkpoints in one batch.
  */
 export class ProjectionRunner implements ViewProgress {
   private readonly batchSize: number;
@@ -125,32 +105,29 @@ export class ProjectionRunner implements ViewProgress {
     this.position$.next(this.lowestCheckpoint());
   }
 
-  private run(): Observable<number> {
-    return defer(() => this.eventStore.readAll(this.lowestCheckpoint(), this.batchSize)).pipe(
-      concatMap((page) => (page.length > 0 ? from(this.track(this.applyPage(page))) : this.waitForAppends())),
-      repeat(),
-      retry({
-        resetOnSuccess: true,
-        delay: (error: Error, attempt) => {
-          this.lastError = error;
-          this.state = 'retrying';
-          const delay = Math.min(this.retryDelayMs * 2 ** (attempt - 1), this.maxRetryDelayMs);
-          this.logger.error({ err: error, attempt, retryInMs: delay }, 'projection failed; retrying from the last checkpoint');
-          return timer(delay);
-        },
-      }),
-      takeUntil(this.stop$),
-    );
-  }
-
-  /** Completes (emitting nothing) on the next append notification or poll tick. */
-  private waitForAppends(): Observable<never> {
-    if (this.state !== 'live') {
-      this.state = 'live';
-      this.lastError = undefined;
-      this.logger.info({ position: this.lowestCheckpoint() }, 'views are up to date with the log');
-    }
-    return race(this.eventStore.appended$, timer(this.pollIntervalMs)).pipe(take(1), concatMap(() => EMPTY));
+  private run() {
+    return followLog(this.eventStore, {
+      after: () => this.lowestCheckpoint(),
+      handlePage: (page) => this.track(this.applyPage(page)),
+      onCaughtUp: () => {
+        if (this.state !== 'live') {
+          this.state = 'live';
+          this.lastError = undefined;
+          this.logger.info({ position: this.lowestCheckpoint() }, 'views are up to date with the log');
+        }
+      },
+      onRetry: (error, attempt, delayMs) => {
+        this.lastError = error;
+        this.state = 'retrying';
+        this.logger.error({ err: error, attempt, retryInMs: delayMs }, 'projection failed; retrying from the last checkpoint');
+      },
+      batchSize: this.batchSize,
+      pollIntervalMs: this.pollIntervalMs,
+      retryDelayMs: this.retryDelayMs,
+      maxRetryDelayMs: this.maxRetryDelayMs,
+      stop$: this.stop$,
+      logger: this.logger,
+    });
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -158,7 +135,7 @@ export class ProjectionRunner implements ViewProgress {
     return work;
   }
 
-  private async applyPage(page: readonly RecordedEvent[]): Promise<number> {
+  private async applyPage(page: readonly RecordedEvent[]): Promise<void> {
     const events = page.map(toRecordedCiEvent);
     const ciIds = events.map((event) => event.ciId);
     const writes: ViewWrite[] = [];
@@ -173,9 +150,7 @@ export class ProjectionRunner implements ViewProgress {
     }
     await this.viewStore.applyBatch({ writes, checkpoints });
     for (const checkpoint of checkpoints) this.checkpoints.set(checkpoint.projection, checkpoint);
-    const position = this.lowestCheckpoint();
-    this.position$.next(position);
-    return position;
+    this.position$.next(this.lowestCheckpoint());
   }
 
   private lowestCheckpoint(): number {

@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
 import { CiCommandHandler } from '../../src/application/ci-command-handler';
 import { PreconditionFailedError, WriteContentionError } from '../../src/application/errors';
-import type { ChangeMetadata } from '../../src/domain';
+import type { ChangeMetadata, CiCommand } from '../../src/domain';
 import { ConcurrencyError, StoreUnavailableError, type EventStore } from '../../src/ports/event-store';
 import { TestClock } from '../support/test-clock';
 
 const metadata: ChangeMetadata = { actor: 'a', reason: null, changeRef: null, source: 'api', correlationId: null };
-const declare = (name: string) =>
-  ({ type: 'DeclareCi', ciId: 'x', desired: { type: 'server', name, attributes: {}, relationships: [] } }) as const;
+const declare = (name: string): CiCommand => ({
+  type: 'DeclareCi',
+  ciId: 'x',
+  desired: { type: 'server', name, attributes: {}, relationships: [] },
+});
 
 describe('CiCommandHandler', () => {
   let eventStore: SqliteEventStore;
