@@ -1,4 +1,4 @@
-import { diffDocuments, type CiEventType, type JsonPatch } from '../src/domain';
+import { patchOfEvent, type CiEventType, type JsonPatch } from '../src/domain';
 import type { ProjectionDefinition } from './projection';
 
 /**
@@ -28,16 +28,9 @@ export const changeFeedProjection: ProjectionDefinition<'changeFeed', ChangeFeed
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project(latest, recorded) {
     const { event, metadata } = recorded;
-    let ciType: string;
-    let patch: JsonPatch;
-    if (event.type === 'CiRegistered') {
-      ciType = event.data.document.type;
-      patch = diffDocuments(undefined, event.data.document);
-    } else {
-      patch = event.data.patch;
-      const typeChange = patch.find((op) => op.path === '/type' && (op.op === 'replace' || op.op === 'add'));
-      ciType = typeChange && 'value' in typeChange ? String(typeChange.value) : (latest?.ciType ?? 'unknown');
-    }
+    const patch = patchOfEvent(event);
+    const typeChange = patch.find((op) => op.path === '/type' && (op.op === 'replace' || op.op === 'add'));
+    const ciType = typeChange && 'value' in typeChange ? String(typeChange.value) : (latest?.ciType ?? 'unknown');
     return [
       {
         position: recorded.position,

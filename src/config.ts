@@ -14,6 +14,28 @@ export const ConfigSchema = z.object({
   READ_WAIT_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /** /readyz fails when the views are further behind the log than this. */
   READY_MAX_LAG_EVENTS: z.coerce.number().int().min(0).default(10_000),
+  /** Comma-separated host:port list; set it to relay every change to Kafka. */
+  KAFKA_BROKERS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value
+        ?.split(',')
+        .map((broker) => broker.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port, comma-separated')).optional()),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'may hold only letters, digits, . _ -')
+    .default('configledger.'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('configledger'),
+  /** Partitions and replication of the topics the relay creates when they are missing. */
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).default(6),
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  /** Server-Sent Events change streams served at once, and the heartbeat interval. */
+  SSE_MAX_STREAMS: z.coerce.number().int().min(1).default(100),
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

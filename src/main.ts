@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { SqliteEventStore } from './adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
+import { KafkaPublisher } from './adapters/relay/kafka-publisher';
 import { systemClock } from './ports/clock';
 import { startService } from './service';
 
@@ -18,7 +19,26 @@ async function main(): Promise<void> {
     synchronous: config.SQLITE_SYNCHRONOUS,
   });
   const viewStore = new SqliteViewStore({ filename: path.join(config.DATA_DIR, 'views.db') });
-  logger.info({ eventStore: 'sqlite', viewStore: 'sqlite', dataDir: config.DATA_DIR }, 'adapters selected');
+  const publisher =
+    config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0
+      ? new KafkaPublisher({
+          brokers: config.KAFKA_BROKERS,
+          clientId: config.KAFKA_CLIENT_ID,
+          topicPrefix: config.KAFKA_TOPIC_PREFIX,
+          partitions: config.KAFKA_PARTITIONS,
+          replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+          logger,
+        })
+      : undefined;
+  logger.info(
+    {
+      eventStore: 'sqlite',
+      viewStore: 'sqlite',
+      relay: publisher ? `kafka (${config.KAFKA_BROKERS!.join(',')})` : 'off',
+      dataDir: config.DATA_DIR,
+    },
+    'adapters selected',
+  );
 
   const service = await startService({
     eventStore,
@@ -27,6 +47,8 @@ async function main(): Promise<void> {
     logger,
     readWaitMs: config.READ_WAIT_TIMEOUT_MS,
     maxLagEvents: config.READY_MAX_LAG_EVENTS,
+    changeStream: { maxStreams: config.SSE_MAX_STREAMS, heartbeatMs: config.SSE_HEARTBEAT_MS },
+    ...(publisher ? { relay: { publisher, checkpoints: viewStore } } : {}),
   });
   const server: Server = service.app.listen(config.PORT, config.HOST, () => {
     logger.info({ port: config.PORT, host: config.HOST }, `ConfigLedger listening on http://localhost:${config.PORT}`);

@@ -2,13 +2,13 @@ import {
   ciStreamName,
   decide,
   evolveDocument,
+  patchOfEvent,
   foldCi,
   requiresExistingCi,
   CiNotFoundError,
   type ChangeMetadata,
   type CiCommand,
   type CiDocument,
-  type CiEvent,
   type JsonPatch,
   type RecordedCiEvent,
 } from '../domain';
@@ -78,11 +78,15 @@ export class CiCommandHandler {
   }
 
   /** The patch a restore would apply, without appending anything. */
-  async previewRestore(ciId: string, point: HistoryPoint, field: string): Promise<{ patch: JsonPatch; revision: number }> {
+  async previewRestore(
+    ciId: string,
+    point: HistoryPoint,
+    field: string,
+  ): Promise<{ patch: JsonPatch; revision: number }> {
     const history = await this.readHistory(ciId);
     const state = foldCi(history);
     const events = decide(restoreCommand(ciId, history, point, field), state);
-    return { patch: events.flatMap(patchOf), revision: state.revision };
+    return { patch: events.flatMap(patchOfEvent), revision: state.revision };
   }
 
   private run(
@@ -107,13 +111,22 @@ export class CiCommandHandler {
       const events = decide(command, state);
       if (events.length === 0) {
         const latest = history.at(-1)!;
-        return { ci: snapshot(ciId, state.revision, state.recordedAt!, state.document!), created: false, appended: false, position: latest.position };
+        return {
+          ci: snapshot(ciId, state.revision, state.recordedAt!, state.document!),
+          created: false,
+          appended: false,
+          position: latest.position,
+        };
       }
 
       const recordedAt = this.nextRecordedAt(state.recordedAt);
       const newEvents = events.map((event) => toNewEvent(event, options.metadata, recordedAt, this.deps.newEventId()));
       try {
-        const result = await this.deps.eventStore.append(ciStreamName(ciId), newEvents, state.revision === 0 ? 'no_stream' : state.revision);
+        const result = await this.deps.eventStore.append(
+          ciStreamName(ciId),
+          newEvents,
+          state.revision === 0 ? 'no_stream' : state.revision,
+        );
         const document = events.reduce<CiDocument | undefined>(evolveDocument, state.document)!;
         return {
           ci: snapshot(ciId, result.revision, recordedAt, document),
@@ -124,7 +137,11 @@ export class CiCommandHandler {
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
         if (options.ifMatchRevision !== undefined || options.createOnly) {
-          throw new PreconditionFailedError(ciId, error.actual, `CI "${ciId}" changed concurrently (now at revision ${error.actual}); re-read it and retry`);
+          throw new PreconditionFailedError(
+            ciId,
+            error.actual,
+            `CI "${ciId}" changed concurrently (now at revision ${error.actual}); re-read it and retry`,
+          );
         }
         if (attempt >= this.maxAttempts) throw new WriteContentionError(ciId, attempt);
       }
@@ -135,7 +152,11 @@ export class CiCommandHandler {
     const { ciId } = command;
     if (revision === 0 && requiresExistingCi(command)) throw new CiNotFoundError(ciId);
     if (options.createOnly && revision > 0) {
-      throw new PreconditionFailedError(ciId, revision, `CI "${ciId}" already exists (revision ${revision}) and If-None-Match: * asked to create only`);
+      throw new PreconditionFailedError(
+        ciId,
+        revision,
+        `CI "${ciId}" already exists (revision ${revision}) and If-None-Match: * asked to create only`,
+      );
     }
     if (options.ifMatchRevision !== undefined && options.ifMatchRevision !== revision) {
       const now = revision === 0 ? 'does not exist' : `is at revision ${revision}`;
@@ -160,14 +181,15 @@ export class CiCommandHandler {
   }
 }
 
-function restoreCommand(ciId: string, history: readonly RecordedCiEvent[], point: HistoryPoint, field: string): CiCommand {
+function restoreCommand(
+  ciId: string,
+  history: readonly RecordedCiEvent[],
+  point: HistoryPoint,
+  field: string,
+): CiCommand {
   if (history.length === 0) throw new CiNotFoundError(ciId);
   const prefix = historyUpTo(ciId, history, point, field);
   return { type: 'RestoreCi', ciId, target: foldCi(prefix).document!, restoredRevision: prefix.length };
-}
-
-function patchOf(event: CiEvent): JsonPatch {
-  return event.type === 'CiRegistered' ? [] : event.data.patch;
 }
 
 function snapshot(ciId: string, revision: number, recordedAt: string, document: CiDocument): CiSnapshot {

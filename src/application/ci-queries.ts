@@ -1,5 +1,12 @@
 import type { ChangeFeedEntry, CiVersion, CurrentCi } from '../../projections';
-import { ciStreamName, diffDocuments, HistoryPointNotFoundError, type CiEventType, type JsonPatch } from '../domain';
+import {
+  ciStreamName,
+  diffDocuments,
+  patchOfEvent,
+  HistoryPointNotFoundError,
+  type CiEventType,
+  type JsonPatch,
+} from '../domain';
 import type { EventStore } from '../ports/event-store';
 import type { ChangeQuery, CiListQuery, ViewProgress, ViewStore } from '../ports/view-store';
 import { toRecordedCiEvent } from './ci-event-codec';
@@ -71,7 +78,7 @@ export class CiQueries {
       changeRef: metadata.changeRef,
       source: metadata.source,
       correlationId: metadata.correlationId,
-      patch: event.type === 'CiRegistered' ? diffDocuments(undefined, event.data.document) : event.data.patch,
+      patch: patchOfEvent(event),
     }));
   }
 
@@ -89,6 +96,25 @@ export class CiQueries {
   async changes(query: ChangeQuery, minPosition: number | undefined): Promise<ChangeFeedEntry[]> {
     if (minPosition !== undefined) await this.awaitPosition(minPosition);
     return this.deps.viewStore.listChanges(query);
+  }
+
+  /** Changes after a position, oldest first: the source of live streams and replays. */
+  async changesAfter(
+    position: number,
+    filter: Pick<ChangeQuery, 'ciId' | 'ciType' | 'since'>,
+    limit: number,
+  ): Promise<ChangeFeedEntry[]> {
+    return this.deps.viewStore.listChanges({ ...filter, order: 'oldest-first', afterPosition: position, limit });
+  }
+
+  /** The log position the views have applied. */
+  viewsPosition(): number {
+    return this.deps.progress.currentPosition();
+  }
+
+  /** Resolves true once the views have applied `position`, false after `timeoutMs`. */
+  waitForViews(position: number, timeoutMs: number): Promise<boolean> {
+    return this.deps.progress.waitForPosition(position, timeoutMs);
   }
 
   private async requireAt(ciId: string, point: HistoryPoint, field: string): Promise<CiSnapshot> {

@@ -13,7 +13,10 @@ export class PreconditionFailedError extends Error {
 
 /** Concurrent writers kept winning the race; nothing was appended. */
 export class WriteContentionError extends Error {
-  constructor(readonly ciId: string, attempts: number) {
+  constructor(
+    readonly ciId: string,
+    attempts: number,
+  ) {
     super(`CI "${ciId}" changed concurrently ${attempts} times while this write was being decided; send it again`);
   }
 }

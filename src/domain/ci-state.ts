@@ -1,5 +1,5 @@
 import type { CiDocument } from './ci';
-import { applyDocumentPatch } from './json-patch';
+import { applyDocumentPatch, diffDocuments, type JsonPatch } from './json-patch';
 import type { CiEvent } from './events';
 
 /** A CI as folded from its stream. `revision` 0 means the stream is empty. */
@@ -40,4 +40,9 @@ export function foldCi(events: Iterable<{ readonly event: CiEvent; readonly reco
   let state = initialCiState;
   for (const { event, recordedAt } of events) state = evolve(state, event, recordedAt);
   return state;
+}
+
+/** The RFC 6902 patch an event applied to the previous document (a registration adds every field). */
+export function patchOfEvent(event: CiEvent): JsonPatch {
+  return event.type === 'CiRegistered' ? diffDocuments(undefined, event.data.document) : event.data.patch;
 }

@@ -10,10 +10,7 @@ export const CI_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 
 export const CiIdSchema = z
   .string()
-  .regex(
-    CI_ID_PATTERN,
-    'must be 1-128 characters: letters, digits and . _ : @ -, starting with a letter or digit',
-  );
+  .regex(CI_ID_PATTERN, 'must be 1-128 characters: letters, digits and . _ : @ -, starting with a letter or digit');
 
 export const LIFECYCLE_STATUSES = [
   'planned',

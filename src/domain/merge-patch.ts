@@ -30,9 +30,7 @@ const MergePatchSchema = z.looseObject({}).superRefine((patch, ctx) => {
  */
 export function mergePatchDocument(document: CiDocument, mergePatch: unknown): CiDocument {
   if (typeof mergePatch !== 'object' || mergePatch === null || Array.isArray(mergePatch)) {
-    throw new InvalidCiError([
-      { field: '(body)', message: 'must be a JSON object (an RFC 7396 merge patch)' },
-    ]);
+    throw new InvalidCiError([{ field: '(body)', message: 'must be a JSON object (an RFC 7396 merge patch)' }]);
   }
   const patchCheck = MergePatchSchema.safeParse(mergePatch);
   if (!patchCheck.success) throw new InvalidCiError(fieldIssues(patchCheck.error));

@@ -7,6 +7,7 @@ import type { CiQueries } from '../application/ci-queries';
 import type { Clock } from '../ports/clock';
 import { problem, problemHandler } from './problem';
 import { changeRoutes } from './routes/change-routes';
+import { changeStreamRoutes, type ChangeStreamOptions } from './routes/change-stream-routes';
 import { ciReadRoutes } from './routes/ci-read-routes';
 import { ciWriteRoutes } from './routes/ci-write-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
@@ -17,6 +18,7 @@ export interface AppDeps {
   readonly readiness: ReadinessProbe;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly changeStream: ChangeStreamOptions;
 }
 
 export const BODY_LIMIT = '1mb';
@@ -57,6 +59,7 @@ export function buildApp(deps: AppDeps): Express {
   const api = express.Router();
   api.use(ciWriteRoutes(deps.commands));
   api.use(ciReadRoutes(deps.queries));
+  api.use(changeStreamRoutes(deps.queries, deps.changeStream, deps.logger));
   api.use(changeRoutes(deps.queries, deps.clock));
   app.use('/api/v1', api);
 

@@ -4,7 +4,16 @@ import type { CiSnapshot } from '../application/ci-command-handler';
 /** The API's CI representation: `{id, type, name, status, attributes, relationships, revision, recordedAt}`. */
 export function ciRepresentation(ci: CiSnapshot) {
   const { type, name, status, attributes, relationships } = ci.document;
-  return { id: ci.ciId, type, name, status, attributes, relationships, revision: ci.revision, recordedAt: ci.recordedAt };
+  return {
+    id: ci.ciId,
+    type,
+    name,
+    status,
+    attributes,
+    relationships,
+    revision: ci.revision,
+    recordedAt: ci.recordedAt,
+  };
 }
 
 /** The ETag of one CI is its revision, as a strong validator. */

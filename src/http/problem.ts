@@ -42,8 +42,14 @@ export function invalidRequest(issues: readonly FieldIssue[]): HttpProblem {
   });
 }
 
-export function problem(status: number, slug: string, title: string, detail: string): HttpProblem {
-  return new HttpProblem({ type: `${TYPE_BASE}${slug}`, title, status, detail });
+export function problem(
+  status: number,
+  slug: string,
+  title: string,
+  detail: string,
+  extra: Pick<Problem, 'retryAfterSeconds'> = {},
+): HttpProblem {
+  return new HttpProblem({ type: `${TYPE_BASE}${slug}`, title, status, detail, ...extra });
 }
 
 /** Maps any thrown value to a problem; unknown errors become a 500 that leaks nothing. */
@@ -77,8 +83,12 @@ export function toProblem(error: unknown): Problem {
   }
   const bodyParserProblem = fromBodyParserError(error);
   if (bodyParserProblem) return bodyParserProblem;
-  return problem(500, 'internal', 'Internal server error', 'the server failed to handle this request; it has been logged')
-    .problem;
+  return problem(
+    500,
+    'internal',
+    'Internal server error',
+    'the server failed to handle this request; it has been logged',
+  ).problem;
 }
 
 /** express.json() errors carry `type` and `status`; turn them into actionable problems. */
@@ -88,16 +98,18 @@ function fromBodyParserError(error: unknown): Problem | undefined {
   const message = error instanceof Error ? error.message : String(type);
   switch (type) {
     case 'entity.too.large':
-      return problem(413, 'body-too-large', 'Request body too large', 'the request body exceeds 1 MiB; send a smaller document')
-        .problem;
+      return problem(
+        413,
+        'body-too-large',
+        'Request body too large',
+        'the request body exceeds 1 MiB; send a smaller document',
+      ).problem;
     case 'entity.parse.failed':
-      return invalidRequest([
-        { field: '(body)', message: `is not valid JSON (${message}); send a JSON document` },
-      ]).problem;
+      return invalidRequest([{ field: '(body)', message: `is not valid JSON (${message}); send a JSON document` }])
+        .problem;
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return problem(415, 'unsupported-encoding', 'Unsupported body encoding', `${message}; send UTF-8 JSON`)
-        .problem;
+      return problem(415, 'unsupported-encoding', 'Unsupported body encoding', `${message}; send UTF-8 JSON`).problem;
     case 'request.aborted':
       return problem(400, 'request-aborted', 'Request aborted', 'the request body was not received completely').problem;
     default:
@@ -108,14 +120,20 @@ function fromBodyParserError(error: unknown): Problem | undefined {
 export function sendProblem(res: Response, body: Problem, instance: string): void {
   if (body.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(body.retryAfterSeconds));
   const { retryAfterSeconds: _retry, ...rest } = body;
-  res.status(body.status).type('application/problem+json').send(JSON.stringify({ ...rest, instance }));
+  res
+    .status(body.status)
+    .type('application/problem+json')
+    .send(JSON.stringify({ ...rest, instance }));
 }
 
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const body = toProblem(error);
     if (body.status >= 500) {
-      logger.error({ err: error, method: req.method, url: req.originalUrl, requestId: req.headers['x-request-id'] }, 'request failed');
+      logger.error(
+        { err: error, method: req.method, url: req.originalUrl, requestId: req.headers['x-request-id'] },
+        'request failed',
+      );
     }
     sendProblem(res, body, req.originalUrl);
   };

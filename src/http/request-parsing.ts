@@ -32,19 +32,20 @@ export const IntegerTextSchema = z
 export const RevisionTextSchema = IntegerTextSchema.refine((n) => n >= 1, 'must be a revision number, 1 or more');
 
 /** A revision number or an RFC 3339 instant: `?from=3` or `?from=2026-01-31T12:00:00Z`. */
-export const HistoryPointTextSchema = z
-  .string()
-  .transform((text, ctx): HistoryPoint => {
-    if (/^\d+$/.test(text)) {
-      const revision = Number(text);
-      if (revision >= 1 && Number.isSafeInteger(revision)) return { revision };
-    } else {
-      const instant = InstantSchema.safeParse(text);
-      if (instant.success) return { asOf: instant.data };
-    }
-    ctx.addIssue({ code: 'custom', message: `must be a revision number (1 or more) or ${RFC3339_HINT.replace('must be ', '')}` });
-    return z.NEVER;
+export const HistoryPointTextSchema = z.string().transform((text, ctx): HistoryPoint => {
+  if (/^\d+$/.test(text)) {
+    const revision = Number(text);
+    if (revision >= 1 && Number.isSafeInteger(revision)) return { revision };
+  } else {
+    const instant = InstantSchema.safeParse(text);
+    if (instant.success) return { asOf: instant.data };
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message: `must be a revision number (1 or more) or ${RFC3339_HINT.replace('must be ', '')}`,
   });
+  return z.NEVER;
+});
 
 /**
  * An instant, either RFC 3339 or a duration back from now such as `2h`,
@@ -74,7 +75,9 @@ export const LimitTextSchema = IntegerTextSchema.refine(
   `must be between 1 and ${MAX_PAGE_SIZE}`,
 ).default(DEFAULT_PAGE_SIZE);
 
-export const BooleanTextSchema = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true');
+export const BooleanTextSchema = z
+  .enum(['true', 'false'], { error: 'must be true or false' })
+  .transform((v) => v === 'true');
 
 /**
  * Opaque keyset cursors: base64url JSON. Clients pass back `nextCursor` with

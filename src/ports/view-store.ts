@@ -34,8 +34,12 @@ export interface CiListQuery {
 }
 
 export interface ChangeQuery {
-  /** Keyset pagination, newest first: only entries before this position. */
+  /** Newest first (default, the feed) or oldest first (streams and replays). */
+  readonly order?: 'newest-first' | 'oldest-first';
+  /** Only entries before this position (keyset pagination, newest first). */
   readonly beforePosition?: number | undefined;
+  /** Only entries after this position (keyset pagination, oldest first). */
+  readonly afterPosition?: number | undefined;
   /** Recorded at or after this instant (ms since the epoch). */
   readonly since?: number | undefined;
   /** Recorded at or before this instant (ms since the epoch). */
@@ -70,7 +74,7 @@ export interface ViewStore {
   getCiVersion(ciId: string, revision: number): Promise<CiVersion | undefined>;
   /** Every CI as it stood at `at`, in id order. */
   listCiVersionsAt(at: number, query: CiListQuery): Promise<CiVersion[]>;
-  /** Newest first. */
+  /** In `query.order`, newest first by default. */
   listChanges(query: ChangeQuery): Promise<ChangeFeedEntry[]>;
 
   /** Throws if the store cannot be reached. */

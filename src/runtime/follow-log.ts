@@ -1,4 +1,17 @@
-import { EMPTY, Subject, concatMap, defer, from, race, repeat, retry, take, takeUntil, timer, type Observable } from 'rxjs';
+import {
+  EMPTY,
+  Subject,
+  concatMap,
+  defer,
+  from,
+  race,
+  repeat,
+  retry,
+  take,
+  takeUntil,
+  timer,
+  type Observable,
+} from 'rxjs';
 import type { Logger } from 'pino';
 import type { EventStore, RecordedEvent } from '../ports/event-store';
 

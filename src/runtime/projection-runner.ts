@@ -75,7 +75,10 @@ export class ProjectionRunner implements ViewProgress {
     if (this.position$.value >= position) return true;
     return firstValueFrom(
       race(
-        this.position$.pipe(filter((reached) => reached >= position), map(() => true)),
+        this.position$.pipe(
+          filter((reached) => reached >= position),
+          map(() => true),
+        ),
         timer(timeoutMs).pipe(map(() => false)),
       ),
     );
@@ -97,7 +100,11 @@ export class ProjectionRunner implements ViewProgress {
           );
         }
         await this.viewStore.resetView(projection.name, projection.version);
-        this.checkpoints.set(projection.name, { projection: projection.name, version: projection.version, position: 0 });
+        this.checkpoints.set(projection.name, {
+          projection: projection.name,
+          version: projection.version,
+          position: 0,
+        });
       } else {
         this.checkpoints.set(projection.name, checkpoint);
       }
@@ -119,7 +126,10 @@ export class ProjectionRunner implements ViewProgress {
       onRetry: (error, attempt, delayMs) => {
         this.lastError = error;
         this.state = 'retrying';
-        this.logger.error({ err: error, attempt, retryInMs: delayMs }, 'projection failed; retrying from the last checkpoint');
+        this.logger.error(
+          { err: error, attempt, retryInMs: delayMs },
+          'projection failed; retrying from the last checkpoint',
+        );
       },
       batchSize: this.batchSize,
       pollIntervalMs: this.pollIntervalMs,
@@ -166,7 +176,11 @@ export class ProjectionRunner implements ViewProgress {
  * An event the view already reflects (revision not newer) is skipped.
  */
 function projectEvents<Name extends ViewName>(
-  projection: { name: Name; handles: readonly string[]; project(latest: ViewDocuments[Name] | undefined, event: RecordedCiEvent): readonly ViewDocuments[Name][] },
+  projection: {
+    name: Name;
+    handles: readonly string[];
+    project(latest: ViewDocuments[Name] | undefined, event: RecordedCiEvent): readonly ViewDocuments[Name][];
+  },
   latest: Map<string, ViewDocuments[Name]>,
   events: readonly RecordedCiEvent[],
 ): ViewWrite[] {

@@ -2,6 +2,7 @@ import type { EventStore } from '../ports/event-store';
 import type { ViewStore } from '../ports/view-store';
 import type { ReadinessProbe, ReadinessReport } from '../http/routes/health-routes';
 import type { ProjectionRunner } from './projection-runner';
+import type { RelayRunner } from './relay-runner';
 
 /**
  * Ready when both stores answer and the views are live and at most
@@ -13,10 +14,14 @@ export class ServiceReadiness implements ReadinessProbe {
     private readonly viewStore: ViewStore,
     private readonly runner: ProjectionRunner,
     private readonly maxLagEvents: number,
+    private readonly relay?: RelayRunner,
   ) {}
 
   async check(): Promise<ReadinessReport> {
-    const [head, views] = await Promise.all([attempt(() => this.eventStore.headPosition()), attempt(() => this.viewStore.ping())]);
+    const [head, views] = await Promise.all([
+      attempt(() => this.eventStore.headPosition()),
+      attempt(() => this.viewStore.ping()),
+    ]);
     const runner = this.runner.status();
     const lag = head.ok ? Math.max(0, head.value - runner.position) : undefined;
     const projectionsOk = runner.state === 'live' && lag !== undefined && lag <= this.maxLagEvents;
@@ -32,6 +37,12 @@ export class ServiceReadiness implements ReadinessProbe {
         ...(runner.lastError ? { lastError: runner.lastError } : {}),
       },
     };
+    if (this.relay) {
+      // Reported, but not part of readiness: the API serves reads and writes while Kafka is down,
+      // and the relay catches up from its checkpoint when it is back.
+      const relay = await this.relay.status();
+      Object.assign(checks, { relay: { ok: relay.state !== 'retrying', affectsReadiness: false, ...relay } });
+    }
     return { ready: head.ok && views.ok && projectionsOk, checks };
   }
 }

@@ -1,5 +1,6 @@
 import type { ChangeFeedEntry, CiVersion, CurrentCi } from '../../projections';
 import type { CiDocument, CiStatus } from '../../src/domain';
+import type { CheckpointStore } from '../../src/ports/checkpoint-store';
 import type { CiListQuery, ViewStore } from '../../src/ports/view-store';
 
 export interface ViewStoreFixture {
@@ -20,7 +21,15 @@ function current(ciId: string, revision: number, document: CiDocument, position 
 }
 
 function version(ciId: string, revision: number, from: string, to: string | null, document: CiDocument): CiVersion {
-  return { ciId, revision, position: revision, eventType: revision === 1 ? 'CiRegistered' : 'CiChanged', validFrom: from, validTo: to, document };
+  return {
+    ciId,
+    revision,
+    position: revision,
+    eventType: revision === 1 ? 'CiRegistered' : 'CiChanged',
+    validFrom: from,
+    validTo: to,
+    document,
+  };
 }
 
 function change(position: number, ciId: string, overrides: Partial<ChangeFeedEntry> = {}): ChangeFeedEntry {
@@ -41,7 +50,11 @@ function change(position: number, ciId: string, overrides: Partial<ChangeFeedEnt
   };
 }
 
-const list = (overrides: Partial<CiListQuery> = {}): CiListQuery => ({ includeRetired: false, limit: 100, ...overrides });
+const list = (overrides: Partial<CiListQuery> = {}): CiListQuery => ({
+  includeRetired: false,
+  limit: 100,
+  ...overrides,
+});
 
 /**
  * The behaviour every ViewStore adapter must have, written once and run
@@ -104,7 +117,10 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           ],
           checkpoints: [],
         });
-        await store.applyBatch({ writes: [{ view: 'currentCis', doc: current('a', 3, doc('vm', 'maintenance')) }], checkpoints: [] });
+        await store.applyBatch({
+          writes: [{ view: 'currentCis', doc: current('a', 3, doc('vm', 'maintenance')) }],
+          checkpoints: [],
+        });
         expect(await store.getCurrentCi('a')).toEqual(current('a', 3, doc('vm', 'maintenance')));
       });
 
@@ -146,13 +162,20 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
 
       it('lists in id order, leaving retired CIs out unless asked', async () => {
         expect((await store.listCurrentCis(list())).map((c) => c.ciId)).toEqual(['a', 'c', 'd']);
-        expect((await store.listCurrentCis(list({ includeRetired: true }))).map((c) => c.ciId)).toEqual(['a', 'b', 'c', 'd']);
+        expect((await store.listCurrentCis(list({ includeRetired: true }))).map((c) => c.ciId)).toEqual([
+          'a',
+          'b',
+          'c',
+          'd',
+        ]);
         expect((await store.listCurrentCis(list({ status: 'retired' }))).map((c) => c.ciId)).toEqual(['b']);
       });
 
       it('filters by type and status', async () => {
         expect((await store.listCurrentCis(list({ type: 'server' }))).map((c) => c.ciId)).toEqual(['a', 'd']);
-        expect((await store.listCurrentCis(list({ type: 'server', status: 'maintenance' }))).map((c) => c.ciId)).toEqual(['d']);
+        expect(
+          (await store.listCurrentCis(list({ type: 'server', status: 'maintenance' }))).map((c) => c.ciId),
+        ).toEqual(['d']);
       });
 
       it('pages with a limit and the last id seen', async () => {
@@ -187,8 +210,12 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
       });
 
       it('returns the whole version document, validity included', async () => {
-        expect(await store.getCiVersionAt('a', ms(T(4)))).toEqual(version('a', 2, T(3), T(5), doc('server', 'live', { v: 2 })));
-        expect(await store.getCiVersion('a', 3)).toEqual(version('a', 3, T(5), null, doc('server', 'retired', { v: 3 })));
+        expect(await store.getCiVersionAt('a', ms(T(4)))).toEqual(
+          version('a', 2, T(3), T(5), doc('server', 'live', { v: 2 })),
+        );
+        expect(await store.getCiVersion('a', 3)).toEqual(
+          version('a', 3, T(5), null, doc('server', 'retired', { v: 3 })),
+        );
         expect(await store.getCiVersion('a', 4)).toBeUndefined();
       });
 
@@ -235,10 +262,28 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         expect(positions(await store.listChanges({ limit: 10, changeRef: 'CHG-2' }))).toEqual([4, 3]);
       });
 
+      it('lists oldest first after a position, for streams and replays', async () => {
+        expect(positions(await store.listChanges({ limit: 10, order: 'oldest-first' }))).toEqual([1, 2, 3, 4]);
+        expect(
+          positions(await store.listChanges({ limit: 2, order: 'oldest-first', afterPosition: 1, ciId: 'a' })),
+        ).toEqual([3]);
+        expect(positions(await store.listChanges({ limit: 2, order: 'oldest-first', afterPosition: 1 }))).toEqual([
+          2, 3,
+        ]);
+      });
+
       it('pages backwards from a position', async () => {
         expect(positions(await store.listChanges({ limit: 2 }))).toEqual([4, 3]);
         expect(positions(await store.listChanges({ limit: 2, beforePosition: 3 }))).toEqual([2, 1]);
       });
+    });
+
+    it('keeps named consumer checkpoints, untouched by view resets', async () => {
+      const checkpoints = store as unknown as CheckpointStore;
+      expect(await checkpoints.loadCheckpoint('relay:test')).toBe(0);
+      await checkpoints.saveCheckpoint('relay:test', 42);
+      await store.resetView('changeFeed', 1);
+      expect(await checkpoints.loadCheckpoint('relay:test')).toBe(42);
     });
 
     it('answers ping', async () => {

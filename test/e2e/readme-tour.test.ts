@@ -27,7 +27,9 @@ async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -77,7 +79,8 @@ describeTour('README tour (end to end)', () => {
   it('runs every command of the tour successfully, with the results it promises', () => {
     const script = tourScript().replaceAll('localhost:8080', `localhost:${port}`);
     const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', timeout: 60_000 });
-    if (run.status !== 0) throw new Error(`tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${serverOutput}`);
+    if (run.status !== 0)
+      throw new Error(`tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${serverOutput}`);
     const out = run.stdout;
     expect(out).toMatch(/HTTP\/1\.1 201 Created/);
     expect(out).toMatch(/ETag: "1"/);

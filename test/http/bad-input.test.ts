@@ -3,10 +3,21 @@ import { createTestService, type TestService } from '../support/test-service';
 
 type Call = (s: TestService) => supertest.Test;
 
-const put = (body: unknown, id = 'web-01'): Call => (s) => s.request().put(`/api/v1/cis/${id}`).send(body as object);
-const raw = (method: 'put' | 'patch' | 'post', path: string, body: string, type = 'application/json'): Call => (s) =>
-  s.request()[method](path).set('Content-Type', type).send(body);
-const get = (path: string): Call => (s) => s.request().get(path);
+const put =
+  (body: unknown, id = 'web-01'): Call =>
+  (s) =>
+    s
+      .request()
+      .put(`/api/v1/cis/${id}`)
+      .send(body as object);
+const raw =
+  (method: 'put' | 'patch' | 'post', path: string, body: string, type = 'application/json'): Call =>
+  (s) =>
+    s.request()[method](path).set('Content-Type', type).send(body);
+const get =
+  (path: string): Call =>
+  (s) =>
+    s.request().get(path);
 const ok = { type: 'server', name: 'web-01' };
 
 /** [label, request, status, the field the problem must name] */
@@ -21,10 +32,21 @@ const cases: Array<[string, Call, number, string | null]> = [
   ['a missing name', put({ type: 'server' }), 400, 'name'],
   ['an empty name', put({ ...ok, name: '' }), 400, 'name'],
   ['relationships that are not an array', put({ ...ok, relationships: {} }), 400, 'relationships'],
-  ['a relationship with a bad target', put({ ...ok, relationships: [{ type: 'runs_on', target: ' x' }] }), 400, 'relationships[0].target'],
+  [
+    'a relationship with a bad target',
+    put({ ...ok, relationships: [{ type: 'runs_on', target: ' x' }] }),
+    400,
+    'relationships[0].target',
+  ],
   [
     'a duplicate relationship',
-    put({ ...ok, relationships: [{ type: 'runs_on', target: 'a' }, { type: 'runs_on', target: 'a' }] }),
+    put({
+      ...ok,
+      relationships: [
+        { type: 'runs_on', target: 'a' },
+        { type: 'runs_on', target: 'a' },
+      ],
+    }),
     400,
     'relationships[1]',
   ],
@@ -36,15 +58,60 @@ const cases: Array<[string, Call, number, string | null]> = [
   ['a text/plain body', raw('put', '/api/v1/cis/web-01', 'type=server', 'text/plain'), 415, null],
   ['a body over 1 MiB', put({ ...ok, attributes: { blob: 'x'.repeat(1024 * 1024) } }), 413, null],
   ['a POST without id', (s) => s.request().post('/api/v1/cis').send(ok), 400, 'id'],
-  ['a bad X-Change-Source', (s) => s.request().put('/api/v1/cis/web-01').set('X-Change-Source', 'Not A Token').send(ok), 400, 'X-Change-Source'],
-  ['an X-Actor of 300 characters', (s) => s.request().put('/api/v1/cis/web-01').set('X-Actor', 'a'.repeat(300)).send(ok), 400, 'X-Actor'],
-  ['a merge patch that is an array', raw('patch', '/api/v1/cis/existing', '[]', 'application/merge-patch+json'), 400, '(body)'],
-  ['a merge patch that is a number', raw('patch', '/api/v1/cis/existing', '42', 'application/merge-patch+json'), 400, '(body)'],
-  ['a merge patch changing type', raw('patch', '/api/v1/cis/existing', '{"type":"vm"}', 'application/merge-patch+json'), 400, 'type'],
-  ['a merge patch with invalid JSON', raw('patch', '/api/v1/cis/existing', '{', 'application/merge-patch+json'), 400, '(body)'],
-  ['a merge patch with a bad status', raw('patch', '/api/v1/cis/existing', '{"status":1}', 'application/merge-patch+json'), 400, 'status'],
-  ['a restore with a string revision', (s) => s.request().post('/api/v1/cis/existing/restore').send({ revision: '1' }), 400, 'revision'],
-  ['a restore with a non-boolean dryRun', (s) => s.request().post('/api/v1/cis/existing/restore').send({ revision: 1, dryRun: 'yes' }), 400, 'dryRun'],
+  [
+    'a bad X-Change-Source',
+    (s) => s.request().put('/api/v1/cis/web-01').set('X-Change-Source', 'Not A Token').send(ok),
+    400,
+    'X-Change-Source',
+  ],
+  [
+    'an X-Actor of 300 characters',
+    (s) => s.request().put('/api/v1/cis/web-01').set('X-Actor', 'a'.repeat(300)).send(ok),
+    400,
+    'X-Actor',
+  ],
+  [
+    'a merge patch that is an array',
+    raw('patch', '/api/v1/cis/existing', '[]', 'application/merge-patch+json'),
+    400,
+    '(body)',
+  ],
+  [
+    'a merge patch that is a number',
+    raw('patch', '/api/v1/cis/existing', '42', 'application/merge-patch+json'),
+    400,
+    '(body)',
+  ],
+  [
+    'a merge patch changing type',
+    raw('patch', '/api/v1/cis/existing', '{"type":"vm"}', 'application/merge-patch+json'),
+    400,
+    'type',
+  ],
+  [
+    'a merge patch with invalid JSON',
+    raw('patch', '/api/v1/cis/existing', '{', 'application/merge-patch+json'),
+    400,
+    '(body)',
+  ],
+  [
+    'a merge patch with a bad status',
+    raw('patch', '/api/v1/cis/existing', '{"status":1}', 'application/merge-patch+json'),
+    400,
+    'status',
+  ],
+  [
+    'a restore with a string revision',
+    (s) => s.request().post('/api/v1/cis/existing/restore').send({ revision: '1' }),
+    400,
+    'revision',
+  ],
+  [
+    'a restore with a non-boolean dryRun',
+    (s) => s.request().post('/api/v1/cis/existing/restore').send({ revision: 1, dryRun: 'yes' }),
+    400,
+    'dryRun',
+  ],
   ['an unparseable asOf', get('/api/v1/cis/existing?asOf=yesterday'), 400, 'asOf'],
   ['a date-only asOf', get('/api/v1/cis/existing?asOf=2026-01-01'), 400, 'asOf'],
   ['revision 0', get('/api/v1/cis/existing?revision=0'), 400, 'revision'],

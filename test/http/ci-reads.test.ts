@@ -32,9 +32,18 @@ describe('reads', () => {
     it('returns the state as of an instant, 404 before the CI existed', async () => {
       await seedHistory();
       const at = (asOf: string) => service.request().get(`/api/v1/cis/web-01?asOf=${encodeURIComponent(asOf)}`);
-      expect((await at('2026-01-01T00:30:00Z').expect(200)).body).toMatchObject({ revision: 1, attributes: { cpu: 2 } });
-      expect((await at('2026-01-01T01:00:00.000Z').expect(200)).body).toMatchObject({ revision: 2, attributes: { cpu: 4 } });
-      expect((await at('2026-01-01T03:00:00+01:00').expect(200)).body).toMatchObject({ revision: 3, status: 'retired' });
+      expect((await at('2026-01-01T00:30:00Z').expect(200)).body).toMatchObject({
+        revision: 1,
+        attributes: { cpu: 2 },
+      });
+      expect((await at('2026-01-01T01:00:00.000Z').expect(200)).body).toMatchObject({
+        revision: 2,
+        attributes: { cpu: 4 },
+      });
+      expect((await at('2026-01-01T03:00:00+01:00').expect(200)).body).toMatchObject({
+        revision: 3,
+        status: 'retired',
+      });
       const before = await at('2025-12-31T23:59:59Z').expect(404);
       expect(before.body.detail).toMatch(/did not exist at 2025-12-31T23:59:59.000Z/);
     });
@@ -83,7 +92,9 @@ describe('reads', () => {
     it('filters by type and status', async () => {
       expect(ids((await service.request().get('/api/v1/cis?type=server').expect(200)).body)).toEqual(['srv-1']);
       expect(ids((await service.request().get('/api/v1/cis?status=retired').expect(200)).body)).toEqual(['old-1']);
-      expect(ids((await service.request().get('/api/v1/cis?status=maintenance&type=server').expect(200)).body)).toEqual(['srv-1']);
+      expect(ids((await service.request().get('/api/v1/cis?status=maintenance&type=server').expect(200)).body)).toEqual(
+        ['srv-1'],
+      );
     });
 
     it('pages with limit and nextCursor until nextCursor is null', async () => {
@@ -101,11 +112,15 @@ describe('reads', () => {
     });
 
     it('lists the whole inventory as of an instant', async () => {
-      const asOf = (instant: string, extra = '') => service.request().get(`/api/v1/cis?asOf=${instant}${extra}`).expect(200);
+      const asOf = (instant: string, extra = '') =>
+        service.request().get(`/api/v1/cis?asOf=${instant}${extra}`).expect(200);
       expect(ids((await asOf('2026-02-01T12:00:00Z')).body)).toEqual(['db-1', 'vm-2']);
       expect(ids((await asOf('2026-02-02T12:00:00Z')).body)).toEqual(['db-1', 'old-1', 'srv-1', 'vm-2']);
       expect(ids((await asOf('2026-02-03T12:00:00Z')).body)).toEqual(['db-1', 'srv-1', 'vm-2']);
-      expect(ids((await asOf('2026-02-03T12:00:00Z', '&includeRetired=true&type=server')).body)).toEqual(['old-1', 'srv-1']);
+      expect(ids((await asOf('2026-02-03T12:00:00Z', '&includeRetired=true&type=server')).body)).toEqual([
+        'old-1',
+        'srv-1',
+      ]);
       expect(ids((await asOf('2026-01-01T00:00:00Z')).body)).toEqual([]);
       const page = await asOf('2026-02-02T12:00:00Z', '&limit=2');
       expect(ids(page.body)).toEqual(['db-1', 'old-1']);

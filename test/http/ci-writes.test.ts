@@ -59,26 +59,42 @@ describe('writes', () => {
 
     it('accepts a representation sent back as read (id, revision and recordedAt included)', async () => {
       const created = await service.request().put('/api/v1/cis/web-01').send(web).expect(201);
-      const res = await service.request().put('/api/v1/cis/web-01').send({ ...created.body, name: 'renamed' }).expect(200);
+      const res = await service
+        .request()
+        .put('/api/v1/cis/web-01')
+        .send({ ...created.body, name: 'renamed' })
+        .expect(200);
       expect(res.body).toMatchObject({ name: 'renamed', revision: 2 });
     });
 
     it('refuses a body whose id differs from the URL', async () => {
-      const res = await service.request().put('/api/v1/cis/web-01').send({ ...web, id: 'other' }).expect(400);
+      const res = await service
+        .request()
+        .put('/api/v1/cis/web-01')
+        .send({ ...web, id: 'other' })
+        .expect(400);
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'id' })]);
     });
   });
 
   describe('POST /cis', () => {
     it('registers a new CI with its id in the body', async () => {
-      const res = await service.request().post('/api/v1/cis').send({ id: 'db-1', type: 'database', name: 'orders' }).expect(201);
+      const res = await service
+        .request()
+        .post('/api/v1/cis')
+        .send({ id: 'db-1', type: 'database', name: 'orders' })
+        .expect(201);
       expect(res.headers['location']).toBe('/api/v1/cis/db-1');
       expect(res.body).toMatchObject({ id: 'db-1', status: 'live', attributes: {}, relationships: [], revision: 1 });
     });
 
     it('answers 409 for an id that exists, appending nothing', async () => {
       await service.request().post('/api/v1/cis').send({ id: 'db-1', type: 'database', name: 'orders' }).expect(201);
-      const res = await service.request().post('/api/v1/cis').send({ id: 'db-1', type: 'database', name: 'x' }).expect(409);
+      const res = await service
+        .request()
+        .post('/api/v1/cis')
+        .send({ id: 'db-1', type: 'database', name: 'x' })
+        .expect(409);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.body.detail).toMatch(/db-1/);
       expect(await service.eventStore.headPosition()).toBe(1);
@@ -126,7 +142,12 @@ describe('writes', () => {
     });
 
     it('answers 415 for a body that is not JSON', async () => {
-      const res = await service.request().patch('/api/v1/cis/web-01').set('Content-Type', 'text/plain').send('name=x').expect(415);
+      const res = await service
+        .request()
+        .patch('/api/v1/cis/web-01')
+        .set('Content-Type', 'text/plain')
+        .send('name=x')
+        .expect(415);
       expect(res.body.detail).toMatch(/application\/merge-patch\+json/);
     });
   });
@@ -136,7 +157,10 @@ describe('writes', () => {
       await service.request().put('/api/v1/cis/web-01').send(web).expect(201);
       const res = await service.request().delete('/api/v1/cis/web-01').expect(200);
       expect(res.body).toMatchObject({ status: 'retired', revision: 2 });
-      await service.request().get('/api/v1/cis/web-01').expect(200, /"retired"/);
+      await service
+        .request()
+        .get('/api/v1/cis/web-01')
+        .expect(200, /"retired"/);
       const again = await service.request().delete('/api/v1/cis/web-01').expect(200);
       expect(again.body.revision).toBe(2);
       const history = await service.request().get('/api/v1/cis/web-01/history').expect(200);
@@ -189,7 +213,11 @@ describe('writes', () => {
     it('never goes backwards for one CI, whatever the clock does', async () => {
       await service.request().put('/api/v1/cis/web-01').send(web).expect(201);
       service.clock.advance(-60_000);
-      const res = await service.request().put('/api/v1/cis/web-01').send({ ...web, name: 'b' }).expect(200);
+      const res = await service
+        .request()
+        .put('/api/v1/cis/web-01')
+        .send({ ...web, name: 'b' })
+        .expect(200);
       expect(res.body.recordedAt).toBe('2026-01-01T00:00:00.001Z');
     });
   });

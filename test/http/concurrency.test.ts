@@ -13,21 +13,41 @@ describe('concurrency and read-after-write', () => {
 
   it('applies a write whose If-Match is the current ETag', async () => {
     await service.request().put('/api/v1/cis/web-01').send(server).expect(201);
-    await service.request().put('/api/v1/cis/web-01').set('If-Match', '"1"').send({ ...server, name: 'b' }).expect(200);
+    await service
+      .request()
+      .put('/api/v1/cis/web-01')
+      .set('If-Match', '"1"')
+      .send({ ...server, name: 'b' })
+      .expect(200);
   });
 
   it.each([
-    ['PUT', (s: TestService) => s.request().put('/api/v1/cis/web-01').send({ ...server, name: 'x' })],
+    [
+      'PUT',
+      (s: TestService) =>
+        s
+          .request()
+          .put('/api/v1/cis/web-01')
+          .send({ ...server, name: 'x' }),
+    ],
     [
       'PATCH',
       (s: TestService) =>
-        s.request().patch('/api/v1/cis/web-01').set('Content-Type', 'application/merge-patch+json').send('{"name":"x"}'),
+        s
+          .request()
+          .patch('/api/v1/cis/web-01')
+          .set('Content-Type', 'application/merge-patch+json')
+          .send('{"name":"x"}'),
     ],
     ['DELETE', (s: TestService) => s.request().delete('/api/v1/cis/web-01')],
     ['restore', (s: TestService) => s.request().post('/api/v1/cis/web-01/restore').send({ revision: 1 })],
   ])('answers %s with a stale If-Match with 412 and appends nothing', async (_label, write) => {
     await service.request().put('/api/v1/cis/web-01').send(server).expect(201);
-    await service.request().put('/api/v1/cis/web-01').send({ ...server, name: 'second' }).expect(200);
+    await service
+      .request()
+      .put('/api/v1/cis/web-01')
+      .send({ ...server, name: 'second' })
+      .expect(200);
     const res = await write(service).set('If-Match', '"1"').expect(412);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body.detail).toMatch(/revision 2/);
@@ -48,7 +68,12 @@ describe('concurrency and read-after-write', () => {
 
   it('makes PUT create-only with If-None-Match: *', async () => {
     await service.request().put('/api/v1/cis/web-01').set('If-None-Match', '*').send(server).expect(201);
-    const res = await service.request().put('/api/v1/cis/web-01').set('If-None-Match', '*').send({ ...server, name: 'x' }).expect(412);
+    const res = await service
+      .request()
+      .put('/api/v1/cis/web-01')
+      .set('If-None-Match', '*')
+      .send({ ...server, name: 'x' })
+      .expect(412);
     expect(res.body.detail).toMatch(/already exists/);
     expect(await service.eventStore.headPosition()).toBe(1);
   });
@@ -77,8 +102,16 @@ describe('concurrency and read-after-write', () => {
   it('lets exactly one of two racing If-Match writes win; the other gets 412', async () => {
     await service.request().put('/api/v1/cis/web-01').send(server).expect(201);
     const [a, b] = await Promise.all([
-      service.request().put('/api/v1/cis/web-01').set('If-Match', '"1"').send({ ...server, name: 'a' }),
-      service.request().put('/api/v1/cis/web-01').set('If-Match', '"1"').send({ ...server, name: 'b' }),
+      service
+        .request()
+        .put('/api/v1/cis/web-01')
+        .set('If-Match', '"1"')
+        .send({ ...server, name: 'a' }),
+      service
+        .request()
+        .put('/api/v1/cis/web-01')
+        .set('If-Match', '"1"')
+        .send({ ...server, name: 'b' }),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 412]);
     expect(await service.eventStore.headPosition()).toBe(2);
@@ -86,7 +119,10 @@ describe('concurrency and read-after-write', () => {
 
   it('reflects a write in the very next single-CI read (current, revision, history)', async () => {
     for (let i = 0; i < 20; i++) {
-      const write = await service.request().put('/api/v1/cis/web-01').send({ ...server, name: `n${i}` });
+      const write = await service
+        .request()
+        .put('/api/v1/cis/web-01')
+        .send({ ...server, name: `n${i}` });
       const read = await service.request().get('/api/v1/cis/web-01').expect(200);
       expect(read.body.name).toBe(`n${i}`);
       expect(read.body.revision).toBe(write.body.revision);

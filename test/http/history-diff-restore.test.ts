@@ -98,7 +98,11 @@ describe('history, diff and restore', () => {
   });
 
   it('POST restore dryRun returns the patch and appends nothing', async () => {
-    const res = await service.request().post('/api/v1/cis/app-1/restore').send({ revision: 1, dryRun: true }).expect(200);
+    const res = await service
+      .request()
+      .post('/api/v1/cis/app-1/restore')
+      .send({ revision: 1, dryRun: true })
+      .expect(200);
     expect(res.body).toEqual({
       patch: [
         { op: 'replace', path: '/status', value: 'live' },
@@ -139,7 +143,11 @@ describe('history, diff and restore', () => {
   });
 
   it('POST restore refuses a point the CI never had, an unknown CI, and an ambiguous body', async () => {
-    const before = await service.request().post('/api/v1/cis/app-1/restore').send({ asOf: '2020-01-01T00:00:00Z' }).expect(422);
+    const before = await service
+      .request()
+      .post('/api/v1/cis/app-1/restore')
+      .send({ asOf: '2020-01-01T00:00:00Z' })
+      .expect(422);
     expect(before.body.errors[0].field).toBe('asOf');
     const missing = await service.request().post('/api/v1/cis/app-1/restore').send({ revision: 7 }).expect(422);
     expect(missing.body.detail).toMatch(/revisions are 1 to 3/);

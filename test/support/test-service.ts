@@ -4,7 +4,7 @@ import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-st
 import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
 import type { EventStore } from '../../src/ports/event-store';
 import type { ViewStore } from '../../src/ports/view-store';
-import { startService, type Service } from '../../src/service';
+import { startService, type Service, type ServiceDeps } from '../../src/service';
 import { TestClock } from './test-clock';
 
 export const silentLogger = pino({ level: 'silent' });
@@ -18,7 +18,13 @@ export interface TestService extends Service {
 
 /** The whole service on in-memory SQLite, with a hand-driven clock. */
 export async function createTestService(
-  options: { clock?: TestClock; readWaitMs?: number; eventStore?: EventStore; viewStore?: ViewStore } = {},
+  options: {
+    clock?: TestClock;
+    readWaitMs?: number;
+    eventStore?: EventStore;
+    viewStore?: ViewStore;
+    changeStream?: ServiceDeps['changeStream'];
+  } = {},
 ): Promise<TestService> {
   const eventStore = options.eventStore ?? new SqliteEventStore({ filename: ':memory:' });
   const viewStore = options.viewStore ?? new SqliteViewStore({ filename: ':memory:' });
@@ -30,6 +36,7 @@ export async function createTestService(
     logger: silentLogger,
     readWaitMs: options.readWaitMs ?? 2000,
     runner: { pollIntervalMs: 20, retryDelayMs: 5 },
+    changeStream: options.changeStream,
   });
   return { ...service, eventStore, viewStore, clock, request: () => supertest.agent(service.app) };
 }

@@ -38,7 +38,12 @@ describe('CiCommandHandler', () => {
   });
 
   it('gives up with WriteContentionError after maxAttempts lost races, appending nothing', async () => {
-    const handler = new CiCommandHandler({ eventStore: racing(3), clock: new TestClock(), newEventId: randomUUID, maxAttempts: 3 });
+    const handler = new CiCommandHandler({
+      eventStore: racing(3),
+      clock: new TestClock(),
+      newEventId: randomUUID,
+      maxAttempts: 3,
+    });
     await expect(handler.execute(declare('a'), { metadata })).rejects.toBeInstanceOf(WriteContentionError);
     expect(await eventStore.headPosition()).toBe(0);
   });

@@ -6,13 +6,15 @@ describe('KeyedSerializer', () => {
   it('runs tasks of one key one at a time, in order, even when one fails', async () => {
     const serializer = new KeyedSerializer();
     const log: string[] = [];
-    const task = (name: string, fail = false) => async () => {
-      log.push(`start ${name}`);
-      await tick();
-      log.push(`end ${name}`);
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const task =
+      (name: string, fail = false) =>
+      async () => {
+        log.push(`start ${name}`);
+        await tick();
+        log.push(`end ${name}`);
+        if (fail) throw new Error(name);
+        return name;
+      };
     const results = await Promise.allSettled([
       serializer.run('a', task('1')),
       serializer.run('a', task('2', true)),

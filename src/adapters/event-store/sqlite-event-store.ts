@@ -230,7 +230,9 @@ function prepareStatements(db: Database.Database) {
     readStream: db.prepare<[string, number, number], EventRow>(
       'SELECT * FROM events WHERE stream = ? AND revision <= ? AND recorded_ms <= ? ORDER BY revision',
     ),
-    readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+    readAll: db.prepare<[number, number], EventRow>(
+      'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+    ),
     headPosition: db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
   };
 }

@@ -8,6 +8,7 @@ import type {
   ViewStore,
   ViewWrite,
 } from '../../ports/view-store';
+import type { CheckpointStore } from '../../ports/checkpoint-store';
 
 export interface SqliteViewStoreOptions {
   /** A file path, or ':memory:' for tests. */
@@ -22,6 +23,12 @@ export interface SqliteViewStoreOptions {
  * ahead of or behind its checkpoint.
  */
 const SCHEMA = `
+  -- Positions of consumers other than projections (the relay); views resets leave them alone.
+  CREATE TABLE IF NOT EXISTS consumer_checkpoints (
+    name     TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+  );
+
   CREATE TABLE IF NOT EXISTS projection_checkpoints (
     projection TEXT PRIMARY KEY,
     version    INTEGER NOT NULL,
@@ -80,7 +87,7 @@ interface VersionRow {
   doc: string;
 }
 
-export class SqliteViewStore implements ViewStore {
+export class SqliteViewStore implements ViewStore, CheckpointStore {
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly applyInTransaction: (batch: ViewBatch) => void;
@@ -151,7 +158,13 @@ export class SqliteViewStore implements ViewStore {
     switch (write.view) {
       case 'currentCis': {
         const { doc } = write;
-        this.statements.upsertCurrent.run(doc.ciId, doc.document.type, doc.document.status, doc.revision, JSON.stringify(doc));
+        this.statements.upsertCurrent.run(
+          doc.ciId,
+          doc.document.type,
+          doc.document.status,
+          doc.revision,
+          JSON.stringify(doc),
+        );
         return;
       }
       case 'ciVersions': {
@@ -230,6 +243,7 @@ export class SqliteViewStore implements ViewStore {
       params.push(value);
     };
     if (query.beforePosition !== undefined) add('position < ?', query.beforePosition);
+    if (query.afterPosition !== undefined) add('position > ?', query.afterPosition);
     if (query.since !== undefined) add('recorded_ms >= ?', query.since);
     if (query.until !== undefined) add('recorded_ms <= ?', query.until);
     if (query.ciId !== undefined) add('ci_id = ?', query.ciId);
@@ -239,7 +253,7 @@ export class SqliteViewStore implements ViewStore {
     if (query.changeRef !== undefined) add('change_ref = ?', query.changeRef);
     const where = clauses.length > 0 ? clauses.join(' AND ') : '1';
     const rows = this.query<{ doc: string }>(
-      `SELECT doc FROM change_feed WHERE ${where} ORDER BY position DESC LIMIT ?`,
+      `SELECT doc FROM change_feed WHERE ${where} ORDER BY position ${query.order === 'oldest-first' ? 'ASC' : 'DESC'} LIMIT ?`,
       [...params, query.limit],
     );
     return rows.map((row) => JSON.parse(row.doc) as ChangeFeedEntry);
@@ -252,6 +266,14 @@ export class SqliteViewStore implements ViewStore {
       this.preparedQueries.set(sql, statement);
     }
     return statement.all(...params) as Row[];
+  }
+
+  async loadCheckpoint(name: string): Promise<number> {
+    return this.statements.consumerCheckpoint.get(name)?.position ?? 0;
+  }
+
+  async saveCheckpoint(name: string, position: number): Promise<void> {
+    this.statements.saveConsumerCheckpoint.run(name, position);
   }
 
   async ping(): Promise<void> {
@@ -304,6 +326,13 @@ function prepareStatements(db: Database.Database) {
     saveCheckpoint: db.prepare<[string, number, number]>(
       `INSERT INTO projection_checkpoints (projection, version, position) VALUES (?, ?, ?)
        ON CONFLICT (projection) DO UPDATE SET version = excluded.version, position = excluded.position`,
+    ),
+    consumerCheckpoint: db.prepare<[string], { position: number }>(
+      'SELECT position FROM consumer_checkpoints WHERE name = ?',
+    ),
+    saveConsumerCheckpoint: db.prepare<[string, number]>(
+      `INSERT INTO consumer_checkpoints (name, position) VALUES (?, ?)
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
     ),
     currentCi: db.prepare<[string], { doc: string }>('SELECT doc FROM current_cis WHERE ci_id = ?'),
     upsertCurrent: db.prepare(

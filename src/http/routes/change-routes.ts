@@ -23,7 +23,9 @@ export function changeRoutes(queries: CiQueries, clock: Clock): Router {
       ciId: CiIdSchema.optional(),
       type: TokenSchema.optional(),
       eventType: z
-        .enum(CI_EVENT_TYPES as [CiEventType, ...CiEventType[]], { error: `must be one of ${CI_EVENT_TYPES.join(', ')}` })
+        .enum(CI_EVENT_TYPES as [CiEventType, ...CiEventType[]], {
+          error: `must be one of ${CI_EVENT_TYPES.join(', ')}`,
+        })
         .optional(),
       actor: z.string().min(1).max(256).optional(),
       changeRef: z.string().min(1).max(256).optional(),

@@ -67,7 +67,11 @@ export function ciReadRoutes(queries: CiQueries): Router {
     const ciId = parseCiId(req.params.id);
     const query = parseWith(SingleCiQuerySchema, req.query);
     const point: HistoryPoint | undefined =
-      query.revision !== undefined ? { revision: query.revision } : query.asOf !== undefined ? { asOf: query.asOf } : undefined;
+      query.revision !== undefined
+        ? { revision: query.revision }
+        : query.asOf !== undefined
+          ? { asOf: query.asOf }
+          : undefined;
     const ci = point ? await queries.at(ciId, point) : await queries.current(ciId);
     if (!ci) throw notFound(ciId, point);
     if (!point && req.headers['if-none-match'] === etagFor(ci.revision)) {
@@ -112,4 +116,3 @@ function notFound(ciId: string, point: HistoryPoint | undefined) {
       : `CI "${ciId}" did not exist at ${new Date(point.asOf).toISOString()}`;
   return problem(404, 'ci-not-found', 'CI not found at that point', detail);
 }
-

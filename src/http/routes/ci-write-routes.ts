@@ -131,7 +131,9 @@ function requireJsonBody(req: Request, accepted: readonly string[] = ['applicati
   const contentType = req.headers['content-type'];
   if (contentType === undefined || req.body === undefined) {
     if (contentType !== undefined && !req.is(accepted as string[])) throw unsupportedMediaType(accepted);
-    throw invalidRequest([{ field: '(body)', message: `is required: send a JSON document with Content-Type: ${accepted[0]}` }]);
+    throw invalidRequest([
+      { field: '(body)', message: `is required: send a JSON document with Content-Type: ${accepted[0]}` },
+    ]);
   }
   if (!req.is(accepted as string[])) throw unsupportedMediaType(accepted);
   return req.body as unknown;

@@ -73,7 +73,11 @@ describe('DeclareCi (PUT)', () => {
 
   it('appends one CiChanged with the patch from the current document', () => {
     given(registered)
-      .when({ type: 'DeclareCi', ciId: 'web-01', desired: { ...web, attributes: { cpu: 8, os: null }, name: 'web one' } })
+      .when({
+        type: 'DeclareCi',
+        ciId: 'web-01',
+        desired: { ...web, attributes: { cpu: 8, os: null }, name: 'web one' },
+      })
       .then([
         {
           type: 'CiChanged',
@@ -127,7 +131,9 @@ describe('PatchCi (RFC 7396 merge patch)', () => {
   });
 
   it('appends nothing for a patch that changes nothing', () => {
-    given(registered).when({ type: 'PatchCi', ciId: 'web-01', mergePatch: { name: 'web-01' } }).thenNothing();
+    given(registered)
+      .when({ type: 'PatchCi', ciId: 'web-01', mergePatch: { name: 'web-01' } })
+      .thenNothing();
   });
 
   it('empties relationships when they are removed', () => {

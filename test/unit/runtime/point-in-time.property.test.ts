@@ -22,7 +22,9 @@ const stepArb = fc.record({
   command: fc.oneof(
     ciDocumentArb.map((desired) => ({ type: 'DeclareCi' as const, desired })),
     fc.constant({ type: 'RetireCi' as const }),
-    fc.record({ name: fc.string({ minLength: 1, maxLength: 6 }) }).map((mergePatch) => ({ type: 'PatchCi' as const, mergePatch })),
+    fc
+      .record({ name: fc.string({ minLength: 1, maxLength: 6 }) })
+      .map((mergePatch) => ({ type: 'PatchCi' as const, mergePatch })),
   ),
 });
 
@@ -43,7 +45,10 @@ async function play(steps: Step[]) {
 
 async function project(eventStore: SqliteEventStore, batchSize: number) {
   const viewStore = new SqliteViewStore({ filename: ':memory:' });
-  const runner = new ProjectionRunner(eventStore, viewStore, allProjections, silentLogger, { batchSize, pollIntervalMs: 5 });
+  const runner = new ProjectionRunner(eventStore, viewStore, allProjections, silentLogger, {
+    batchSize,
+    pollIntervalMs: 5,
+  });
   await runner.start();
   await runner.waitForPosition(await eventStore.headPosition(), 5000);
   await runner.stop();
@@ -53,42 +58,50 @@ async function project(eventStore: SqliteEventStore, batchSize: number) {
 describe('point in time, for random histories', () => {
   it('the versions view as of T equals folding the stream up to T', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 25 }), fc.array(fc.integer({ min: -10_000, max: 1_600_000 }), { minLength: 5, maxLength: 5 }), async (steps, offsets) => {
-        const eventStore = await play(steps);
-        const viewStore = await project(eventStore, 7);
-        const start = Date.parse('2026-01-01T00:00:00.000Z');
-        for (const ciId of ciIds) {
-          const history = (await eventStore.readStream(ciStreamName(ciId))).map(toRecordedCiEvent);
-          // Recorded times never go backwards, whatever the clock did.
-          const times = history.map((e) => Date.parse(e.recordedAt));
-          expect(times).toEqual([...times].sort((x, y) => x - y));
-          expect(new Set(times).size).toBe(times.length);
-          const instants = [...offsets.map((o) => start + o), ...times, ...times.map((t) => t - 1)];
-          for (const at of instants) {
-            const folded = foldCi(history.filter((e) => Date.parse(e.recordedAt) <= at));
-            const version = await viewStore.getCiVersionAt(ciId, at);
-            expect(version?.document).toEqual(folded.document);
-            expect(version?.revision).toEqual(folded.document ? folded.revision : undefined);
-            const inventory = await viewStore.listCiVersionsAt(at, { includeRetired: true, limit: 1000 });
-            expect(inventory.find((v) => v.ciId === ciId)?.document).toEqual(folded.document);
+      fc.asyncProperty(
+        fc.array(stepArb, { minLength: 1, maxLength: 25 }),
+        fc.array(fc.integer({ min: -10_000, max: 1_600_000 }), { minLength: 5, maxLength: 5 }),
+        async (steps, offsets) => {
+          const eventStore = await play(steps);
+          const viewStore = await project(eventStore, 7);
+          const start = Date.parse('2026-01-01T00:00:00.000Z');
+          for (const ciId of ciIds) {
+            const history = (await eventStore.readStream(ciStreamName(ciId))).map(toRecordedCiEvent);
+            // Recorded times never go backwards, whatever the clock did.
+            const times = history.map((e) => Date.parse(e.recordedAt));
+            expect(times).toEqual([...times].sort((x, y) => x - y));
+            expect(new Set(times).size).toBe(times.length);
+            const instants = [...offsets.map((o) => start + o), ...times, ...times.map((t) => t - 1)];
+            for (const at of instants) {
+              const folded = foldCi(history.filter((e) => Date.parse(e.recordedAt) <= at));
+              const version = await viewStore.getCiVersionAt(ciId, at);
+              expect(version?.document).toEqual(folded.document);
+              expect(version?.revision).toEqual(folded.document ? folded.revision : undefined);
+              const inventory = await viewStore.listCiVersionsAt(at, { includeRetired: true, limit: 1000 });
+              expect(inventory.find((v) => v.ciId === ciId)?.document).toEqual(folded.document);
+            }
           }
-        }
-        await eventStore.close();
-        await viewStore.close();
-      }),
+          await eventStore.close();
+          await viewStore.close();
+        },
+      ),
       { numRuns: 40 },
     );
   });
 
   it('replaying the log into fresh views gives the same views, whatever the page size', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 30 }), async (steps, batchSize) => {
-        const eventStore = await play(steps);
-        const first = await project(eventStore, 1000);
-        const second = await project(eventStore, batchSize);
-        expect(await dumpViews(second)).toEqual(await dumpViews(first));
-        await Promise.all([eventStore.close(), first.close(), second.close()]);
-      }),
+      fc.asyncProperty(
+        fc.array(stepArb, { minLength: 1, maxLength: 25 }),
+        fc.integer({ min: 1, max: 30 }),
+        async (steps, batchSize) => {
+          const eventStore = await play(steps);
+          const first = await project(eventStore, 1000);
+          const second = await project(eventStore, batchSize);
+          expect(await dumpViews(second)).toEqual(await dumpViews(first));
+          await Promise.all([eventStore.close(), first.close(), second.close()]);
+        },
+      ),
       { numRuns: 30 },
     );
   });

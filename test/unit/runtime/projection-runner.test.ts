@@ -19,7 +19,11 @@ async function seedLog(eventStore: SqliteEventStore, changesPerCi: number, ciCou
     for (let ci = 0; ci < ciCount; ci++) {
       clock.advance(1000);
       await commands.execute(
-        { type: 'DeclareCi', ciId: `ci-${ci}`, desired: { type: 'server', name: `ci ${ci}`, attributes: { change }, relationships: [] } },
+        {
+          type: 'DeclareCi',
+          ciId: `ci-${ci}`,
+          desired: { type: 'server', name: `ci ${ci}`, attributes: { change }, relationships: [] },
+        },
         { metadata },
       );
     }
@@ -27,8 +31,17 @@ async function seedLog(eventStore: SqliteEventStore, changesPerCi: number, ciCou
   return eventStore.headPosition();
 }
 
-function runner(eventStore: SqliteEventStore, viewStore: ViewStore, projections: readonly AnyProjection[] = allProjections, batchSize = 4) {
-  return new ProjectionRunner(eventStore, viewStore, projections, silentLogger, { batchSize, pollIntervalMs: 10, retryDelayMs: 1 });
+function runner(
+  eventStore: SqliteEventStore,
+  viewStore: ViewStore,
+  projections: readonly AnyProjection[] = allProjections,
+  batchSize = 4,
+) {
+  return new ProjectionRunner(eventStore, viewStore, projections, silentLogger, {
+    batchSize,
+    pollIntervalMs: 10,
+    retryDelayMs: 1,
+  });
 }
 
 async function runUntilCaughtUp(run: ProjectionRunner, position: number) {
@@ -102,7 +115,9 @@ describe('ProjectionRunner', () => {
       ...currentCisProjection,
       version: currentCisProjection.version + 1,
       project: (latest, event) =>
-        currentCisProjection.project(latest, event).map((doc) => ({ ...doc, document: { ...doc.document, name: doc.document.name.toUpperCase() } })),
+        currentCisProjection
+          .project(latest, event)
+          .map((doc) => ({ ...doc, document: { ...doc.document, name: doc.document.name.toUpperCase() } })),
     };
     const projections = allProjections.map((p) => (p.name === 'currentCis' ? renamed : p));
     await runUntilCaughtUp(runner(eventStore, viewStore, projections), head);

@@ -1,0 +1,75 @@
+import type { CiChangeMessage, CiStateMessage } from '../../ports/publisher';
+
+/**
+ * CloudEvents 1.0, Kafka protocol binding, binary content mode: the event's
+ * attributes travel as `ce_*` headers and the value is the JSON data. Pure,
+ * so the mapping is unit-tested without a broker.
+ */
+
+export const CHANGE_EVENT_TYPE = 'io.configledger.ci.changed.v1';
+export const STATE_EVENT_TYPE = 'io.configledger.ci.state.v1';
+export const CLOUD_EVENTS_SOURCE = '/configledger';
+
+export interface KafkaRecord {
+  readonly key: string;
+  readonly value: string;
+  /** Milliseconds since the epoch, as text: the change's recorded time, so consumers can seek by time. */
+  readonly timestamp: string;
+  readonly headers: Record<string, string>;
+}
+
+function headers(type: string, id: string, ciId: string, recordedAt: string, revision: number, position: number) {
+  return {
+    ce_specversion: '1.0',
+    ce_id: id,
+    ce_source: CLOUD_EVENTS_SOURCE,
+    ce_type: type,
+    ce_subject: ciId,
+    ce_time: recordedAt,
+    // Extension attributes (lower-case alphanumeric names, per the spec).
+    ce_revision: String(revision),
+    ce_position: String(position),
+    'content-type': 'application/json',
+  };
+}
+
+/** A change-topic record: keyed by CI id, so every change of one CI lands in one partition, in order. */
+export function changeRecord(change: CiChangeMessage): KafkaRecord {
+  return {
+    key: change.ciId,
+    value: JSON.stringify(change),
+    timestamp: String(Date.parse(change.recordedAt)),
+    headers: headers(
+      CHANGE_EVENT_TYPE,
+      change.eventId,
+      change.ciId,
+      change.recordedAt,
+      change.revision,
+      change.position,
+    ),
+  };
+}
+
+/**
+ * A state-topic record (compacted: the latest record per CI id is kept). Its
+ * ce_id is the CI id and revision, unique per state and stable across re-sends.
+ */
+export function stateRecord(state: CiStateMessage): KafkaRecord {
+  return {
+    key: state.id,
+    value: JSON.stringify(state),
+    timestamp: String(Date.parse(state.recordedAt)),
+    headers: headers(
+      STATE_EVENT_TYPE,
+      `${state.id}@${state.revision}`,
+      state.id,
+      state.recordedAt,
+      state.revision,
+      state.position,
+    ),
+  };
+}
+
+export function topicNames(prefix: string): { changes: string; state: string } {
+  return { changes: `${prefix}ci-changes.v1`, state: `${prefix}ci-state.v1` };
+}

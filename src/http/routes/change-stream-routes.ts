@@ -1,0 +1,116 @@
+import { once } from 'node:events';
+import { Router, type Response } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { CiIdSchema, TokenSchema } from '../../domain';
+import type { CiQueries } from '../../application/ci-queries';
+import { problem } from '../problem';
+import { InstantSchema, IntegerTextSchema, parseWith } from '../request-parsing';
+
+export interface ChangeStreamOptions {
+  /** Streams open at once; one more gets a 503. */
+  readonly maxStreams: number;
+  /** A comment line is sent after this long without events, so proxies keep the connection. */
+  readonly heartbeatMs: number;
+}
+
+const PAGE = 500;
+
+const StreamQuerySchema = z.strictObject({
+  from: z
+    .string()
+    .transform((text, ctx): { position: number } | { since: number } => {
+      if (/^\d{1,15}$/.test(text)) return { position: Number(text) };
+      const instant = InstantSchema.safeParse(text);
+      if (instant.success) return { since: instant.data };
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a log position (a number) or an RFC 3339 date-time to replay from',
+      });
+      return z.NEVER;
+    })
+    .optional(),
+  ciId: CiIdSchema.optional(),
+  type: TokenSchema.optional(),
+});
+
+/**
+ * GET /changes/stream: the change feed as Server-Sent Events, oldest first.
+ * Each event's `id:` is its log position, so a client that reconnects with
+ * `Last-Event-ID` resumes exactly after the last event it received. `?from=`
+ * replays from a position (exclusive) or a time; without either the stream
+ * starts at the present. Events are read from the changeFeed view.
+ */
+export function changeStreamRoutes(queries: CiQueries, options: ChangeStreamOptions, logger: Logger): Router {
+  const router = Router();
+  let openStreams = 0;
+
+  router.get('/changes/stream', async (req, res) => {
+    const query = parseWith(StreamQuerySchema, req.query);
+    const lastEventId = req.headers['last-event-id'];
+    let after: number;
+    let since: number | undefined;
+    if (lastEventId !== undefined) {
+      after = parseWith(IntegerTextSchema, lastEventId, 'Last-Event-ID');
+    } else if (query.from && 'position' in query.from) {
+      after = query.from.position;
+    } else if (query.from) {
+      after = 0;
+      since = query.from.since;
+    } else {
+      after = queries.viewsPosition();
+    }
+    if (openStreams >= options.maxStreams) {
+      throw problem(
+        503,
+        'too-many-streams',
+        'Too many change streams',
+        `this server already serves ${options.maxStreams} change streams; retry later, or consume the Kafka topics`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+
+    openStreams += 1;
+    let closed = false;
+    const closedPromise = once(req, 'close').then(() => {
+      closed = true;
+    });
+    try {
+      res.writeHead(200, {
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache, no-transform',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
+      await write(res, 'retry: 2000\n\n', closedPromise);
+      const filter = { ciId: query.ciId, ciType: query.type, since };
+      while (!closed) {
+        const viewsPosition = queries.viewsPosition();
+        const entries = await queries.changesAfter(after, filter, PAGE);
+        for (const entry of entries) {
+          if (closed) break;
+          await write(res, `id: ${entry.position}\ndata: ${JSON.stringify(entry)}\n\n`, closedPromise);
+          after = entry.position;
+        }
+        if (entries.length === PAGE) continue;
+        // Everything the views held at the read has been seen (filters included).
+        after = Math.max(after, viewsPosition);
+        const advanced = await Promise.race([queries.waitForViews(after + 1, options.heartbeatMs), closedPromise]);
+        if (!advanced && !closed) await write(res, ': heartbeat\n\n', closedPromise);
+      }
+    } catch (error) {
+      // Headers are sent: end the stream; the client reconnects with Last-Event-ID.
+      if (!closed) logger.warn({ err: error }, 'change stream ended on an error');
+    } finally {
+      openStreams -= 1;
+      res.end();
+    }
+  });
+
+  return router;
+}
+
+/** Writes with back-pressure: waits for 'drain' when the socket buffer is full (or for the client to go). */
+async function write(res: Response, chunk: string, closed: Promise<void>): Promise<void> {
+  if (!res.write(chunk)) await Promise.race([once(res, 'drain'), closed]);
+}

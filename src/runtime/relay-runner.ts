@@ -1,0 +1,195 @@
+import { Subject, interval, takeUntil, type Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import { patchOfEvent } from '../domain';
+import { toRecordedCiEvent } from '../application/ci-event-codec';
+import type { Clock } from '../ports/clock';
+import type { CheckpointStore } from '../ports/checkpoint-store';
+import type { EventStore, RecordedEvent } from '../ports/event-store';
+import type { Publisher, RelayItem } from '../ports/publisher';
+import type { ViewProgress, ViewStore } from '../ports/view-store';
+import { followLog } from './follow-log';
+
+export interface RelayRunnerOptions {
+  readonly batchSize?: number;
+  readonly pollIntervalMs?: number;
+  readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
+  /** How long to wait for the views to reach a page before retrying it. */
+  readonly viewWaitMs?: number;
+  /** How often the lag is logged while the relay is behind. */
+  readonly lagLogIntervalMs?: number;
+}
+
+export interface RelayStatus {
+  readonly publisher: string;
+  readonly state: 'stopped' | 'catching-up' | 'live' | 'retrying';
+  readonly position: number;
+  readonly lagEvents: number;
+  /** Age of the oldest event not yet published, 0 when caught up. */
+  readonly lagSeconds: number;
+  readonly lastError: string | undefined;
+}
+
+/**
+ * Relays the log to a Publisher from its own checkpoint: read a page → build
+ * one message per event (with the CI's state right after it, from the
+ * ciVersions view) → publish → save the checkpoint only once the publisher
+ * confirmed. A crash between publish and checkpoint re-publishes that page
+ * (at-least-once; consumers de-duplicate on the event id); nothing is ever
+ * skipped, and items keep log order, so per-CI order holds. Never runs inside
+ * an HTTP request.
+ */
+export class RelayRunner {
+  private readonly stop$ = new Subject<void>();
+  private subscription: Subscription | undefined;
+  private inFlight: Promise<unknown> = Promise.resolve();
+  private checkpoint = 0;
+  private headPosition = 0;
+  private oldestPendingAt: number | undefined;
+  private state: RelayStatus['state'] = 'stopped';
+  private lastError: Error | undefined;
+  private readonly options: Required<RelayRunnerOptions>;
+
+  constructor(
+    private readonly deps: {
+      readonly eventStore: EventStore;
+      readonly viewStore: ViewStore;
+      readonly views: ViewProgress;
+      readonly checkpoints: CheckpointStore;
+      readonly publisher: Publisher;
+      readonly clock: Clock;
+      readonly logger: Logger;
+    },
+    options: RelayRunnerOptions = {},
+  ) {
+    this.options = {
+      batchSize: options.batchSize ?? 500,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      retryDelayMs: options.retryDelayMs ?? 200,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
+      viewWaitMs: options.viewWaitMs ?? 10_000,
+      lagLogIntervalMs: options.lagLogIntervalMs ?? 60_000,
+    };
+  }
+
+  private get checkpointName(): string {
+    return `relay:${this.deps.publisher.name}`;
+  }
+
+  async start(): Promise<void> {
+    this.checkpoint = await this.deps.checkpoints.loadCheckpoint(this.checkpointName);
+    this.state = 'catching-up';
+    this.deps.logger.info({ publisher: this.deps.publisher.name, from: this.checkpoint }, 'relay starting');
+    this.subscription = followLog(this.deps.eventStore, {
+      after: () => this.checkpoint,
+      handlePage: (page) => this.track(this.relayPage(page)),
+      onCaughtUp: () => {
+        this.oldestPendingAt = undefined;
+        if (this.state !== 'live') {
+          this.state = 'live';
+          this.lastError = undefined;
+          this.deps.logger.info({ position: this.checkpoint }, 'relay caught up with the log');
+        }
+      },
+      onRetry: (error, attempt, delayMs) => {
+        this.lastError = error;
+        this.state = 'retrying';
+        this.deps.logger.error(
+          { err: error, attempt, retryInMs: delayMs, position: this.checkpoint },
+          'relay could not publish; retrying from its checkpoint',
+        );
+      },
+      batchSize: this.options.batchSize,
+      pollIntervalMs: this.options.pollIntervalMs,
+      retryDelayMs: this.options.retryDelayMs,
+      maxRetryDelayMs: this.options.maxRetryDelayMs,
+      stop$: this.stop$,
+      logger: this.deps.logger,
+    }).subscribe({
+      error: (error: unknown) => this.deps.logger.fatal({ err: error }, 'relay stopped on an error'),
+    });
+    this.subscription.add(
+      interval(this.options.lagLogIntervalMs)
+        .pipe(takeUntil(this.stop$))
+        .subscribe(() => {
+          void this.status().then((status) => {
+            if (status.lagEvents > 0) this.deps.logger.info(status, 'relay is behind the log');
+          });
+        }),
+    );
+  }
+
+  /** Lets the page in flight finish (publish and checkpoint), then flushes and closes the publisher. */
+  async stop(): Promise<void> {
+    this.stop$.next();
+    this.subscription?.unsubscribe();
+    await this.inFlight.catch(() => undefined);
+    this.state = 'stopped';
+    await this.deps.publisher.close();
+  }
+
+  async status(): Promise<RelayStatus> {
+    this.headPosition = await this.deps.eventStore.headPosition().catch(() => this.headPosition);
+    const lagEvents = Math.max(0, this.headPosition - this.checkpoint);
+    const lagSeconds =
+      lagEvents > 0 && this.oldestPendingAt !== undefined
+        ? Math.max(0, (this.deps.clock.now().getTime() - this.oldestPendingAt) / 1000)
+        : 0;
+    return {
+      publisher: this.deps.publisher.name,
+      state: this.state,
+      position: this.checkpoint,
+      lagEvents,
+      lagSeconds,
+      lastError: this.lastError?.message,
+    };
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight = work;
+    return work;
+  }
+
+  private async relayPage(page: readonly RecordedEvent[]): Promise<void> {
+    const events = page.map(toRecordedCiEvent);
+    this.oldestPendingAt = Date.parse(events[0]!.recordedAt);
+    const last = events.at(-1)!;
+    // The state messages come from the ciVersions view: wait until it holds this page.
+    if (!(await this.deps.views.waitForPosition(last.position, this.options.viewWaitMs))) {
+      throw new Error(`the views have not reached position ${last.position} yet`);
+    }
+    const items: RelayItem[] = [];
+    for (const event of events) {
+      const version = await this.deps.viewStore.getCiVersion(event.ciId, event.revision);
+      if (!version) throw new Error(`no ciVersions document for ${event.ciId} revision ${event.revision}`);
+      const { metadata } = event;
+      items.push({
+        change: {
+          eventId: event.eventId,
+          ciId: event.ciId,
+          ciType: version.document.type,
+          revision: event.revision,
+          position: event.position,
+          eventType: event.event.type,
+          recordedAt: event.recordedAt,
+          actor: metadata.actor,
+          reason: metadata.reason,
+          changeRef: metadata.changeRef,
+          source: metadata.source,
+          correlationId: metadata.correlationId,
+          patch: patchOfEvent(event.event),
+        },
+        state: {
+          id: event.ciId,
+          ...version.document,
+          revision: event.revision,
+          position: event.position,
+          recordedAt: event.recordedAt,
+        },
+      });
+    }
+    await this.deps.publisher.publish(items);
+    await this.deps.checkpoints.saveCheckpoint(this.checkpointName, last.position);
+    this.checkpoint = last.position;
+  }
+}
