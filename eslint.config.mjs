@@ -23,8 +23,8 @@ export default tseslint.config(
     },
   },
   {
-    // Each adapter file is the one place its driver may be imported (tests may use drivers to check them).
-    files: ['src/adapters/**/*.ts', 'test/**/*.ts'],
+    // Each adapter file is the one place its driver may be imported (tests and benchmarks use drivers as baselines).
+    files: ['src/adapters/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

@@ -100,6 +100,10 @@ export class SqliteViewStore implements ViewStore, CheckpointStore {
     // Views are rebuilt from the log, so a lost last commit costs a replay, not data.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // Projection batches touch one row per CI in each view: a page cache that holds the hot
+    // B-tree levels (64 MiB, bounded) and fewer WAL checkpoints make rebuilds several times faster.
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(SCHEMA);
     this.statements = prepareStatements(this.db);
     this.applyInTransaction = this.db.transaction((batch: ViewBatch) => {
@@ -169,6 +173,11 @@ export class SqliteViewStore implements ViewStore, CheckpointStore {
       }
       case 'ciVersions': {
         const { validFrom, validTo, ...stored } = write.doc;
+        // Closing a version only sets its validTo; the rest of a version never changes, so skip
+        // re-serialising the document when the row is already there.
+        if (validTo !== null && this.statements.closeVersion.run(Date.parse(validTo), stored.ciId, stored.revision).changes > 0) {
+          return;
+        }
         this.statements.upsertVersion.run(
           stored.ciId,
           stored.revision,
@@ -350,6 +359,7 @@ function prepareStatements(db: Database.Database) {
     versionByRevision: db.prepare<[string, number], VersionRow>(
       'SELECT valid_from, valid_to, doc FROM ci_versions WHERE ci_id = ? AND revision = ?',
     ),
+    closeVersion: db.prepare<[number, string, number]>('UPDATE ci_versions SET valid_to = ? WHERE ci_id = ? AND revision = ?'),
     upsertVersion: db.prepare(
       `INSERT INTO ci_versions (ci_id, revision, valid_from, valid_to, type, status, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (ci_id, revision) DO UPDATE SET valid_from = excluded.valid_from, valid_to = excluded.valid_to,

@@ -1,0 +1,30 @@
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pino } from 'pino';
+import { SqliteEventStore } from '../src/adapters/event-store/sqlite-event-store';
+import { SqliteViewStore } from '../src/adapters/view-store/sqlite-view-store';
+import { systemClock } from '../src/ports/clock';
+import { startService } from '../src/service';
+
+/** Child process: the real service (fsync on every commit), on a free port it reports to the parent. */
+async function main() {
+  const dir = process.argv[2]!;
+  const service = await startService({
+    eventStore: new SqliteEventStore({ filename: path.join(dir, 'events.db'), synchronous: 'full' }),
+    viewStore: new SqliteViewStore({ filename: path.join(dir, 'views.db') }),
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+  });
+  const server = service.app.listen(0, '127.0.0.1', () => {
+    process.send!({ port: (server.address() as AddressInfo).port });
+  });
+  process.on('message', async (message) => {
+    if (message === 'stop') {
+      server.close();
+      await service.stop();
+      process.exit(0);
+    }
+  });
+}
+
+void main();

@@ -1,0 +1,17 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+
+export interface ChildResult {
+  readonly eventsPerSecond: number;
+  readonly maxRssMb: number;
+}
+
+/** Runs rebuild-child in a fresh process and returns what it measured. */
+export async function runChild(dir: string, mode: 'raw' | 'rebuild', viewsFile = 'views.db'): Promise<ChildResult> {
+  const child = fork(path.join(__dirname, 'rebuild-child.js'), [dir, mode, viewsFile], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [[result]] = await Promise.all([once(child, 'message') as Promise<[ChildResult]>, once(child, 'exit')]);
+  return result;
+}

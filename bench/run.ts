@@ -1,0 +1,282 @@
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
+import { asOfLatencies } from './as-of-bench';
+import { autocannonAvailable, httpRun } from './http-bench';
+import { generateLog } from './log-generator';
+import { describeMachine } from './machine';
+import { emmettAvailable, emmettPeerWorkload, oursPeerWorkload } from './peer-bench';
+import { runChild, type ChildResult } from './rebuild-bench';
+import { figure, paired, type Figure } from './stats';
+
+/**
+ * npm run bench [-- --quick]: every figure is a median over repeated runs
+ * (min and max kept), compared with a baseline measured in the same run.
+ */
+const quick = process.argv.includes('--quick');
+const settings = quick
+  ? {
+      runs: 3,
+      appendCount: 300,
+      batchedCount: 4000,
+      writers: 64,
+      peerCount: 500,
+      httpSeconds: 3,
+      httpCis: 500,
+      cis: 10_000,
+      rounds: 10,
+      samples: 1000,
+    }
+  : {
+      runs: 5,
+      appendCount: 1000,
+      batchedCount: 20_000,
+      writers: 64,
+      peerCount: 2000,
+      httpSeconds: 10,
+      httpCis: 1000,
+      cis: 100_000,
+      rounds: 10,
+      samples: 5000,
+    };
+
+interface Row {
+  readonly name: string;
+  readonly value: Figure;
+  readonly unit: string;
+  readonly target?: { readonly text: string; readonly met: boolean };
+}
+
+const rows: Row[] = [];
+const workDir = mkdtempSync(path.join(tmpdir(), 'cl-bench-'));
+
+function log(message: string) {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+}
+
+function add(name: string, value: Figure, unit: string, target?: { text: string; check: (median: number) => boolean }) {
+  rows.push({
+    name,
+    value,
+    unit,
+    ...(target ? { target: { text: target.text, met: target.check(value.median) } } : {}),
+  });
+}
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(1) : n.toFixed(3));
+
+async function appendPath() {
+  log(
+    `append path: ${settings.appendCount} single appends, ${settings.batchedCount} batched (${settings.writers} writers), ${settings.runs} runs`,
+  );
+  const single = await paired(
+    settings.runs,
+    () => oursSingle(workDir, settings.appendCount),
+    () => rawSingle(workDir, settings.appendCount),
+  );
+  add('append, single (ours)', single.ours, 'appends/s');
+  add('append, single (raw better-sqlite3, fsync each)', single.baseline, 'inserts/s');
+  add('append, single: ours / raw', single.ratio, 'ratio', { text: '≥ 0.5', check: (r) => r >= 0.5 });
+  const batched = await paired(
+    settings.runs,
+    () => oursBatched(workDir, settings.batchedCount, settings.writers),
+    () => rawBatched(workDir, settings.batchedCount, settings.writers),
+  );
+  add(`append, batched (ours, ${settings.writers} concurrent writers)`, batched.ours, 'appends/s');
+  add(`append, batched (raw, ${settings.writers} rows per transaction)`, batched.baseline, 'inserts/s');
+  add('append, batched: ours / raw', batched.ratio, 'ratio', { text: '≥ 0.5', check: (r) => r >= 0.5 });
+}
+
+async function peer() {
+  if (!emmettAvailable()) {
+    log('peer: skipped, Emmett is not installed (npm --prefix bench ci)');
+    return;
+  }
+  // One writer: Emmett's SQLite store closes its connection under concurrent appends (SQLITE_MISUSE), so
+  // both stores get the sequential workload, where each append waits for its own commit.
+  log(`peer: ${settings.peerCount} events, 1 writer, 10 events per stream, then read back, ${settings.runs} runs`);
+  const ours: { appendsPerSecond: number; readsPerSecond: number }[] = [];
+  const emmett: typeof ours = [];
+  for (let run = 0; run < settings.runs; run++) {
+    ours.push(await oursPeerWorkload(workDir, settings.peerCount, 1, 10));
+    emmett.push(await emmettPeerWorkload(workDir, settings.peerCount, 1, 10));
+  }
+  add('peer append (ours)', figure(ours.map((r) => r.appendsPerSecond)), 'appends/s');
+  add('peer append (Emmett SQLite)', figure(emmett.map((r) => r.appendsPerSecond)), 'appends/s');
+  add(
+    'peer append: ours / Emmett',
+    figure(ours.map((r, i) => r.appendsPerSecond / emmett[i]!.appendsPerSecond)),
+    'ratio',
+    { text: '> 1', check: (r) => r > 1 },
+  );
+  add('peer read (ours)', figure(ours.map((r) => r.readsPerSecond)), 'events/s');
+  add('peer read (Emmett SQLite)', figure(emmett.map((r) => r.readsPerSecond)), 'events/s');
+  add('peer read: ours / Emmett', figure(ours.map((r, i) => r.readsPerSecond / emmett[i]!.readsPerSecond)), 'ratio', {
+    text: '> 1',
+    check: (r) => r > 1,
+  });
+}
+
+async function http() {
+  if (!autocannonAvailable()) {
+    log('HTTP write path: skipped, autocannon is not installed (npm --prefix bench ci)');
+    return;
+  }
+  for (const method of ['PUT', 'PATCH'] as const) {
+    log(`HTTP ${method}: 16 connections, ${settings.httpSeconds} s, ${settings.httpCis} CIs, ${settings.runs} runs`);
+    const runs: { ours: number; bare: number }[] = [];
+    for (let run = 0; run < settings.runs; run++)
+      runs.push(await httpRun(method, settings.httpSeconds, settings.httpCis));
+    add(`HTTP ${method} changes (service)`, figure(runs.map((r) => r.ours)), 'req/s');
+    add(`HTTP ${method} (bare express, JSON parse only)`, figure(runs.map((r) => r.bare)), 'req/s');
+    add(`HTTP ${method}: service / bare`, figure(runs.map((r) => r.ours / r.bare)), 'ratio', {
+      text: '≥ 0.4',
+      check: (r) => r >= 0.4,
+    });
+  }
+}
+
+async function rebuildAndQueries() {
+  const dir = path.join(workDir, 'log');
+  mkdirSync(dir);
+  const total = settings.cis * settings.rounds;
+  log(
+    `generating a log of ${total.toLocaleString('en-US')} events (${settings.cis} CIs × ${settings.rounds} changes)…`,
+  );
+  let lastReport = 0;
+  await generateLog(dir, settings.cis, settings.rounds, (done) => {
+    if (done - lastReport >= total / 10 || done === total) {
+      lastReport = done;
+      log(`  ${Math.round((done / total) * 100)}% (${done.toLocaleString('en-US')} events)`);
+    }
+  });
+  const rebuildRuns = quick ? settings.runs : 3;
+  log(`rebuilding every view from the log, ${rebuildRuns} runs, against a raw read of the log`);
+  const rebuilds: ChildResult[] = [];
+  const raws: ChildResult[] = [];
+  for (let run = 0; run < rebuildRuns; run++) {
+    raws.push(await runChild(dir, 'raw'));
+    const viewsFile = run === rebuildRuns - 1 ? 'views.db' : `views-${run}.db`;
+    rebuilds.push(await runChild(dir, 'rebuild', viewsFile));
+    if (viewsFile !== 'views.db')
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(dir, viewsFile + suffix), { force: true });
+  }
+  add(
+    `rebuild all views (${total.toLocaleString('en-US')} events)`,
+    figure(rebuilds.map((r) => r.eventsPerSecond)),
+    'events/s',
+    {
+      text: '≥ 100,000',
+      check: (v) => v >= 100_000,
+    },
+  );
+  add('raw read of the same log', figure(raws.map((r) => r.eventsPerSecond)), 'events/s');
+  add('rebuild / raw read', figure(rebuilds.map((r, i) => r.eventsPerSecond / raws[i]!.eventsPerSecond)), 'ratio');
+  add('rebuild peak RSS', figure(rebuilds.map((r) => r.maxRssMb)), 'MB', { text: '≤ 300', check: (v) => v <= 300 });
+
+  log(`as-of queries: ${settings.samples} samples each`);
+  const latencies: Awaited<ReturnType<typeof asOfLatencies>>[] = [];
+  for (let run = 0; run < (quick ? 1 : 3); run++)
+    latencies.push(await asOfLatencies(dir, settings.cis, settings.rounds, settings.samples));
+  const pick = (f: (l: (typeof latencies)[number]) => number) => figure(latencies.map(f));
+  add(
+    'current state, one CI, p50',
+    pick((l) => l.current.p50Ms),
+    'ms',
+  );
+  add(
+    'current state, one CI, p99',
+    pick((l) => l.current.p99Ms),
+    'ms',
+  );
+  add(
+    'as-of, one CI, p50',
+    pick((l) => l.asOfSingle.p50Ms),
+    'ms',
+  );
+  add(
+    'as-of, one CI, p99',
+    pick((l) => l.asOfSingle.p99Ms),
+    'ms',
+  );
+  add(
+    'as-of one CI p99 / current p99',
+    pick((l) => l.asOfSingle.p99Ms / l.current.p99Ms),
+    'ratio',
+    { text: '≤ 1.5', check: (r) => r <= 1.5 },
+  );
+  add(
+    'as-of, whole inventory, 100-item page, p50',
+    pick((l) => l.inventoryPage.p50Ms),
+    'ms',
+  );
+  add(
+    'as-of, whole inventory, 100-item page, p99',
+    pick((l) => l.inventoryPage.p99Ms),
+    'ms',
+    { text: '≤ 20 ms', check: (v) => v <= 20 },
+  );
+
+  for (const name of ['events.db', 'views.db']) {
+    const db = new Database(path.join(dir, name));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+  }
+  const size = (name: string) =>
+    ['', '-wal'].reduce(
+      (sum, s) => sum + (existsSync(path.join(dir, name + s)) ? statSync(path.join(dir, name + s)).size : 0),
+      0,
+    );
+  add('log on disk per event', figure([size('events.db') / total]), 'bytes');
+  add('views on disk per event', figure([size('views.db') / total]), 'bytes');
+  add('views / log (amplification)', figure([size('views.db') / size('events.db')]), 'ratio');
+}
+
+function printTable() {
+  const header = ['figure', 'median', 'min', 'max', 'unit', 'target'];
+  const lines = rows.map((row) => [
+    row.name,
+    fmt(row.value.median),
+    fmt(row.value.min),
+    fmt(row.value.max),
+    row.unit,
+    row.target ? `${row.target.text} ${row.target.met ? 'met' : 'NOT MET'}` : '',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const render = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 || i >= 4 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(render(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const line of lines) console.log(render(line));
+}
+
+async function main() {
+  const started = new Date();
+  log(`ConfigLedger benchmark, ${quick ? 'quick' : 'full'} mode, in ${workDir}`);
+  try {
+    await appendPath();
+    await peer();
+    await http();
+    await rebuildAndQueries();
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  printTable();
+  const resultsDir = path.resolve(__dirname, '../../bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${started.toISOString().replace(/[:.]/g, '-')}-${quick ? 'quick' : 'full'}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ mode: quick ? 'quick' : 'full', started: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, machine: describeMachine(), settings, rows }, null, 2)}\n`,
+  );
+  log(`results written to ${path.relative(process.cwd(), file)}`);
+  const missed = rows.filter((row) => row.target && !row.target.met);
+  if (missed.length > 0) log(`targets not met: ${missed.map((row) => row.name).join('; ')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+/** Small statistics for benchmark figures: each figure is a median over runs, with min and max. */
+
+export interface Figure {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly runs: number[];
+}
+
+export function figure(runs: number[]): Figure {
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { median: percentile(sorted, 50), min: sorted[0]!, max: sorted.at(-1)!, runs };
+}
+
+/** Nearest-rank percentile of already sorted values. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+/** Runs two measurements alternately (so drift on a noisy machine hits both) and returns both figures. */
+export async function paired(
+  times: number,
+  ours: (index: number) => Promise<number>,
+  baseline: (index: number) => Promise<number>,
+): Promise<{ ours: Figure; baseline: Figure; ratio: Figure }> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let index = 0; index < times; index++) {
+    a.push(await ours(index));
+    b.push(await baseline(index));
+  }
+  return { ours: figure(a), baseline: figure(b), ratio: figure(a.map((value, i) => value / b[i]!)) };
+}
+
+export function nowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
