@@ -1,12 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { benchDependencyAvailable, benchRequire } from './bench-deps';
 import { serverAttributes, serverDocument } from './fixtures';
-
-const benchRequire = createRequire(path.resolve(__dirname, '../../bench/package.json'));
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -17,12 +15,7 @@ interface AutocannonResult {
 type Autocannon = (options: object) => Promise<AutocannonResult>;
 
 export function autocannonAvailable(): boolean {
-  try {
-    benchRequire.resolve('autocannon');
-    return true;
-  } catch {
-    return false;
-  }
+  return benchDependencyAvailable('autocannon');
 }
 
 async function startTarget(script: string, args: string[] = []): Promise<{ child: ChildProcess; url: string }> {

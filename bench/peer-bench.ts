@@ -1,12 +1,9 @@
-import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { benchDependencyAvailable, benchRequire } from './bench-deps';
 import { SqliteEventStore } from '../src/adapters/event-store/sqlite-event-store';
 import { benchEvent } from './append-bench';
 import { nowMs } from './stats';
-
-/** Emmett is installed in bench/node_modules only (bench/package.json), not in the service's dependencies. */
-const benchRequire = createRequire(path.resolve(__dirname, '../../bench/package.json'));
 
 interface EmmettStore {
   appendToStream(
@@ -18,12 +15,7 @@ interface EmmettStore {
 }
 
 export function emmettAvailable(): boolean {
-  try {
-    benchRequire.resolve('@event-driven-io/emmett-sqlite');
-    return true;
-  } catch {
-    return false;
-  }
+  return benchDependencyAvailable('@event-driven-io/emmett-sqlite');
 }
 
 export interface PeerResult {

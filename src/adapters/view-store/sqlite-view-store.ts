@@ -175,7 +175,10 @@ export class SqliteViewStore implements ViewStore, CheckpointStore {
         const { validFrom, validTo, ...stored } = write.doc;
         // Closing a version only sets its validTo; the rest of a version never changes, so skip
         // re-serialising the document when the row is already there.
-        if (validTo !== null && this.statements.closeVersion.run(Date.parse(validTo), stored.ciId, stored.revision).changes > 0) {
+        if (
+          validTo !== null &&
+          this.statements.closeVersion.run(Date.parse(validTo), stored.ciId, stored.revision).changes > 0
+        ) {
           return;
         }
         this.statements.upsertVersion.run(
@@ -359,7 +362,9 @@ function prepareStatements(db: Database.Database) {
     versionByRevision: db.prepare<[string, number], VersionRow>(
       'SELECT valid_from, valid_to, doc FROM ci_versions WHERE ci_id = ? AND revision = ?',
     ),
-    closeVersion: db.prepare<[number, string, number]>('UPDATE ci_versions SET valid_to = ? WHERE ci_id = ? AND revision = ?'),
+    closeVersion: db.prepare<[number, string, number]>(
+      'UPDATE ci_versions SET valid_to = ? WHERE ci_id = ? AND revision = ?',
+    ),
     upsertVersion: db.prepare(
       `INSERT INTO ci_versions (ci_id, revision, valid_from, valid_to, type, status, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (ci_id, revision) DO UPDATE SET valid_from = excluded.valid_from, valid_to = excluded.valid_to,
