@@ -7,7 +7,7 @@ import {
   type CiEventType,
   type JsonPatch,
 } from '../domain';
-import type { EventStore } from '../ports/event-store';
+import type { EventStore, StreamHead } from '../ports/event-store';
 import type { ChangeQuery, CiListQuery, ViewProgress, ViewStore } from '../ports/view-store';
 import { toRecordedCiEvent } from './ci-event-codec';
 import type { CiSnapshot } from './ci-command-handler';
@@ -82,14 +82,18 @@ export class CiQueries {
     }));
   }
 
-  /** The patch between two points; undefined for an unknown CI. */
+  /** The patch between two points (`to` defaults to the current revision); undefined for an unknown CI. */
   async diff(
     ciId: string,
     from: HistoryPoint,
-    to: HistoryPoint,
+    to: HistoryPoint | undefined,
   ): Promise<{ from: CiSnapshot; to: CiSnapshot; patch: JsonPatch } | undefined> {
-    if (!(await this.awaitCi(ciId))) return undefined;
-    const [fromCi, toCi] = await Promise.all([this.requireAt(ciId, from, 'from'), this.requireAt(ciId, to, 'to')]);
+    const head = await this.awaitCi(ciId);
+    if (!head) return undefined;
+    const [fromCi, toCi] = await Promise.all([
+      this.requireAt(ciId, from, 'from'),
+      this.requireAt(ciId, to ?? { revision: head.revision }, 'to'),
+    ]);
     return { from: fromCi, to: toCi, patch: diffDocuments(fromCi.document, toCi.document) };
   }
 
@@ -128,12 +132,12 @@ export class CiQueries {
     return fromVersion(version);
   }
 
-  /** False for an unknown CI; otherwise waits until the views hold its latest event. */
-  private async awaitCi(ciId: string): Promise<boolean> {
+  /** Undefined for an unknown CI; otherwise waits until the views hold its latest event and returns its head. */
+  private async awaitCi(ciId: string): Promise<StreamHead | undefined> {
     const head = await this.deps.eventStore.streamHead(ciStreamName(ciId));
-    if (!head) return false;
+    if (!head) return undefined;
     await this.awaitPosition(head.position);
-    return true;
+    return head;
   }
 
   private async awaitPosition(position: number): Promise<void> {

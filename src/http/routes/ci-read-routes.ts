@@ -92,9 +92,7 @@ export function ciReadRoutes(queries: CiQueries): Router {
   router.get('/cis/:id/diff', async (req, res) => {
     const ciId = parseCiId(req.params.id);
     const query = parseWith(DiffQuerySchema, req.query);
-    const current = await queries.current(ciId);
-    if (!current) throw notFound(ciId, undefined);
-    const diff = await queries.diff(ciId, query.from, query.to ?? { revision: current.revision });
+    const diff = await queries.diff(ciId, query.from, query.to);
     if (!diff) throw notFound(ciId, undefined);
     res.json({ from: pointOf(diff.from), to: pointOf(diff.to), patch: diff.patch });
   });
