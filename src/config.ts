@@ -2,6 +2,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import { formatPath } from './domain';
 
+/** A setting that may be absent; an empty value (as compose files often pass) counts as absent. */
+function optionalSetting(schema: z.ZodString) {
+  return z
+    .string()
+    .optional()
+    .transform((value) => (value?.trim() ? value.trim() : undefined))
+    .pipe(schema.optional());
+}
+
 /** Every setting the service reads, from the environment, validated once at start. */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -14,6 +23,24 @@ export const ConfigSchema = z.object({
   READ_WAIT_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /** /readyz fails when the views are further behind the log than this. */
   READY_MAX_LAG_EVENTS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * Set it to keep the log in EventStoreDB / KurrentDB (e.g. `esdb://localhost:2113?tls=false`);
+   * unset, the log is the embedded SQLite file in DATA_DIR.
+   */
+  EVENTSTORE_URL: optionalSetting(
+    z.string().regex(/^esdb(\+discover)?:\/\/\S+$/, 'must be an esdb:// or esdb+discover:// connection string'),
+  ),
+  /**
+   * Set it to keep the views in MongoDB (e.g. `mongodb://localhost:27017/configledger?replicaSet=rs0`);
+   * unset, the views are the embedded SQLite file in DATA_DIR.
+   */
+  MONGODB_URL: optionalSetting(
+    z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// or mongodb+srv:// connection string'),
+  ),
+  /** The MongoDB database; by default the one in MONGODB_URL's path, else `configledger`. */
+  MONGODB_DATABASE: optionalSetting(
+    z.string().regex(/^[^/\\. "$]{1,63}$/, 'must be a MongoDB database name (no / \\ . space " $)'),
+  ),
   /** Comma-separated host:port list; set it to relay every change to Kafka. */
   KAFKA_BROKERS: z
     .string()

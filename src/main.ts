@@ -1,24 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
-import { SqliteEventStore } from './adapters/event-store/sqlite-event-store';
-import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
 import { KafkaPublisher } from './adapters/relay/kafka-publisher';
 import { systemClock } from './ports/clock';
 import { startService } from './service';
+import { openStores } from './open-stores';
 
 /** The composition root: configuration → adapters → service → HTTP server. */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  mkdirSync(config.DATA_DIR, { recursive: true });
-  const eventStore = new SqliteEventStore({
-    filename: path.join(config.DATA_DIR, 'events.db'),
-    synchronous: config.SQLITE_SYNCHRONOUS,
-  });
-  const viewStore = new SqliteViewStore({ filename: path.join(config.DATA_DIR, 'views.db') });
+  const { eventStore, viewStore, description } = await openStores(config, logger);
   const publisher =
     config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0
       ? new KafkaPublisher({
@@ -32,10 +24,8 @@ async function main(): Promise<void> {
       : undefined;
   logger.info(
     {
-      eventStore: 'sqlite',
-      viewStore: 'sqlite',
+      ...description,
       relay: publisher ? `kafka (${config.KAFKA_BROKERS!.join(',')})` : 'off',
-      dataDir: config.DATA_DIR,
     },
     'adapters selected',
   );

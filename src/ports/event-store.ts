@@ -51,6 +51,9 @@ export interface ReadStreamOptions {
 }
 
 export interface EventStore {
+  /** Which store this is, for logs and /readyz (`sqlite`, `eventstoredb`). */
+  readonly adapter: string;
+
   /**
    * Appends atomically: all events or none. Rejects with ConcurrencyError when
    * the stream is not at `expected`, with StoreUnavailableError when the store
@@ -71,8 +74,15 @@ export interface EventStore {
    */
   readAll(after: number, limit: number): Promise<RecordedEvent[]>;
 
-  /** The position of the latest event in the log (0 when empty). */
+  /** The position of the latest CI event in the log (0 when empty). */
   headPosition(): Promise<number>;
+
+  /**
+   * How many CI events lie after `position`, counting at most `cap` (the
+   * answer is `cap` when there are more). Positions need not be consecutive
+   * numbers, so lag in events is counted, never computed by subtraction.
+   */
+  countAfter(position: number, cap: number): Promise<number>;
 
   /**
    * Emits (at least) once after new events became readable, with the newest

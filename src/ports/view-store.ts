@@ -53,6 +53,9 @@ export interface ChangeQuery {
 }
 
 export interface ViewStore {
+  /** Which store this is, for logs and /readyz (`sqlite`, `mongodb`). */
+  readonly adapter: string;
+
   // ── written by the projection runner ──────────────────────────────────
   readCheckpoints(): Promise<ProjectionCheckpoint[]>;
   /** Drops every document of the view and sets its checkpoint to 0 at `version`. */

@@ -18,21 +18,28 @@ export class ServiceReadiness implements ReadinessProbe {
   ) {}
 
   async check(): Promise<ReadinessReport> {
-    const [head, views] = await Promise.all([
+    const runner = this.runner.status();
+    // Counted rather than subtracted: positions need not be consecutive (EventStoreDB's are byte offsets).
+    const [head, lag, views] = await Promise.all([
       attempt(() => this.eventStore.headPosition()),
+      attempt(() => this.eventStore.countAfter(runner.position, this.maxLagEvents + 1)),
       attempt(() => this.viewStore.ping()),
     ]);
-    const runner = this.runner.status();
-    const lag = head.ok ? Math.max(0, head.value - runner.position) : undefined;
-    const projectionsOk = runner.state === 'live' && lag !== undefined && lag <= this.maxLagEvents;
+    const lagEvents = lag.ok ? lag.value : undefined;
+    const projectionsOk = runner.state === 'live' && lagEvents !== undefined && lagEvents <= this.maxLagEvents;
     const checks = {
-      eventStore: head.ok ? { ok: true, headPosition: head.value } : { ok: false, error: head.error },
-      viewStore: views.ok ? { ok: true } : { ok: false, error: views.error },
+      eventStore: head.ok
+        ? { ok: true, adapter: this.eventStore.adapter, headPosition: head.value }
+        : { ok: false, adapter: this.eventStore.adapter, error: head.error },
+      viewStore: views.ok
+        ? { ok: true, adapter: this.viewStore.adapter }
+        : { ok: false, adapter: this.viewStore.adapter, error: views.error },
       projections: {
         ok: projectionsOk,
         state: runner.state,
         position: runner.position,
-        lagEvents: lag ?? null,
+        // At most maxLagEvents + 1: beyond that the exact figure is not worth counting.
+        lagEvents: lagEvents ?? null,
         maxLagEvents: this.maxLagEvents,
         ...(runner.lastError ? { lastError: runner.lastError } : {}),
       },

@@ -20,6 +20,9 @@ export interface RelayRunnerOptions {
   readonly lagLogIntervalMs?: number;
 }
 
+/** Lag beyond this many events is reported as this many. */
+const LAG_COUNT_CAP = 100_000;
+
 export interface RelayStatus {
   readonly publisher: string;
   readonly state: 'stopped' | 'catching-up' | 'live' | 'retrying';
@@ -44,7 +47,7 @@ export class RelayRunner {
   private subscription: Subscription | undefined;
   private inFlight: Promise<unknown> = Promise.resolve();
   private checkpoint = 0;
-  private headPosition = 0;
+  private lagEvents = 0;
   private oldestPendingAt: number | undefined;
   private state: RelayStatus['state'] = 'stopped';
   private lastError: Error | undefined;
@@ -129,8 +132,9 @@ export class RelayRunner {
   }
 
   async status(): Promise<RelayStatus> {
-    this.headPosition = await this.deps.eventStore.headPosition().catch(() => this.headPosition);
-    const lagEvents = Math.max(0, this.headPosition - this.checkpoint);
+    // Counted up to a cap rather than subtracted: positions need not be consecutive numbers.
+    this.lagEvents = await this.deps.eventStore.countAfter(this.checkpoint, LAG_COUNT_CAP).catch(() => this.lagEvents);
+    const lagEvents = this.lagEvents;
     const lagSeconds =
       lagEvents > 0 && this.oldestPendingAt !== undefined
         ? Math.max(0, (this.deps.clock.now().getTime() - this.oldestPendingAt) / 1000)

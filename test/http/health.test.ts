@@ -29,7 +29,7 @@ describe('health', () => {
       throw new Error('views.db is locked');
     };
     const res = await service.request().get('/readyz').expect(503);
-    expect(res.body.checks.viewStore).toEqual({ ok: false, error: 'views.db is locked' });
+    expect(res.body.checks.viewStore).toEqual({ ok: false, adapter: 'sqlite', error: 'views.db is locked' });
     await service.stop();
   });
 });

@@ -67,6 +67,7 @@ const SCHEMA = `
  * append's promise resolves only after that commit.
  */
 export class SqliteEventStore implements EventStore {
+  readonly adapter = 'sqlite';
   private readonly db: Database.Database;
   private readonly appendedSubject = new Subject<number>();
   readonly appended$: Observable<number> = this.appendedSubject.asObservable();
@@ -187,6 +188,10 @@ export class SqliteEventStore implements EventStore {
     return this.guard(() => this.statements.headPosition.get()?.position ?? 0);
   }
 
+  async countAfter(position: number, cap: number): Promise<number> {
+    return this.guard(() => this.statements.countAfter.get(position, cap)?.count ?? 0);
+  }
+
   async close(): Promise<void> {
     // Let appends already queued commit before the database closes.
     while (this.pending.length > 0) this.flush();
@@ -234,5 +239,8 @@ function prepareStatements(db: Database.Database) {
       'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
     ),
     headPosition: db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
+    countAfter: db.prepare<[number, number], { count: number }>(
+      'SELECT count(*) AS count FROM (SELECT 1 FROM events WHERE position > ? LIMIT ?)',
+    ),
   };
 }

@@ -88,6 +88,7 @@ interface VersionRow {
 }
 
 export class SqliteViewStore implements ViewStore, CheckpointStore {
+  readonly adapter = 'sqlite';
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly applyInTransaction: (batch: ViewBatch) => void;

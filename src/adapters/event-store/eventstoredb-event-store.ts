@@ -1,0 +1,300 @@
+import {
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  START,
+  streamNameFilter,
+  type AllStreamResolvedEvent,
+  type EventData,
+  type ReadPosition,
+} from '@eventstore/db-client';
+import { Subject, defer, retry, share, takeUntil, timer, Observable } from 'rxjs';
+import type { Logger } from 'pino';
+import {
+  ConcurrencyError,
+  StoreUnavailableError,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StreamHead,
+} from '../../ports/event-store';
+import { CiFreeRange } from './ci-free-range';
+import {
+  CI_STREAM_PREFIXES,
+  classifyEsdbError,
+  fromEsdbPosition,
+  fromEsdbRecordedEvent,
+  fromEsdbRevision,
+  isCiEvent,
+  toEsdbEventData,
+  toEsdbExpectedRevision,
+  toEsdbPosition,
+  type EsdbRecordedEvent,
+} from './eventstoredb-mapping';
+
+export interface EventStoreDbEventStoreOptions {
+  /** e.g. `esdb://localhost:2113?tls=false`; credentials go in the URL (`esdb://admin:changeit@…`). */
+  readonly connectionString: string;
+  readonly logger: Logger;
+  /** Events read from `$all` per request while scanning. */
+  readonly scanPageSize?: number;
+  /** First delay before resubscribing after the `$all` subscription drops; doubles up to maxResubscribeDelayMs. */
+  readonly resubscribeDelayMs?: number;
+  readonly maxResubscribeDelayMs?: number;
+}
+
+/**
+ * The production event log on EventStoreDB (or KurrentDB, same protocol).
+ *
+ * - Each CI is a stream `ci-<id>`; events are JSON, their metadata carries
+ *   our recorded time and change metadata (see eventstoredb-mapping.ts).
+ * - Event ids are the writer's UUIDs, so EventStoreDB de-duplicates an append
+ *   retried after a lost acknowledgement.
+ * - Readers pull `$all` a page at a time from their own checkpoint (the
+ *   commit position), keeping only CI streams; `appended$` is fed by one
+ *   filtered `$all` subscription that wakes readers up, resubscribing from
+ *   the last position it saw, with backoff, whenever it drops.
+ */
+export class EventStoreDbEventStore implements EventStore {
+  readonly adapter = 'eventstoredb';
+  readonly appended$: Observable<number>;
+  private readonly client: EventStoreDBClient;
+  private readonly logger: Logger;
+  private readonly scanPageSize: number;
+  private readonly closed$ = new Subject<void>();
+  private readonly ciFree = new CiFreeRange();
+  /** The newest CI event position seen by an append, a read or the subscription. */
+  private knownCiHead = 0;
+
+  constructor(options: EventStoreDbEventStoreOptions) {
+    this.client = EventStoreDBClient.connectionString(options.connectionString);
+    this.logger = options.logger;
+    this.scanPageSize = options.scanPageSize ?? 512;
+    const firstDelay = options.resubscribeDelayMs ?? 250;
+    const maxDelay = options.maxResubscribeDelayMs ?? 30_000;
+    this.appended$ = defer(() => this.subscribeToCiEvents()).pipe(
+      retry({
+        resetOnSuccess: true,
+        delay: (error: Error, attempt) => {
+          const delayMs = Math.min(firstDelay * 2 ** (attempt - 1), maxDelay);
+          this.logger.warn(
+            { err: error, attempt, retryInMs: delayMs, fromPosition: this.knownCiHead },
+            'the EventStoreDB $all subscription dropped; resubscribing from the last position seen',
+          );
+          return timer(delayMs);
+        },
+      }),
+      takeUntil(this.closed$),
+      // One subscription for the adapter's lifetime, however many readers come and go.
+      share({ resetOnRefCountZero: false }),
+    );
+  }
+
+  async append(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('append needs at least one event');
+    try {
+      const result = await this.client.appendToStream(
+        streamName,
+        events.map((event) => toEsdbEventData(event) as unknown as EventData),
+        { expectedRevision: toEsdbExpectedRevision(expected) },
+      );
+      const position = fromEsdbPosition(result.position, `the append to ${streamName}`);
+      this.noteCiPosition(position);
+      return { revision: fromEsdbRevision(result.nextExpectedRevision), position };
+    } catch (error) {
+      const failure = classifyEsdbError(error);
+      if (failure.kind === 'concurrency') throw new ConcurrencyError(streamName, expected, failure.actual);
+      throw this.translate(error, `append to ${streamName}`);
+    }
+  }
+
+  async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const { toRevision, toRecordedAt } = options;
+    if (toRevision !== undefined && toRevision < 1) return [];
+    return this.guard(
+      `read ${streamName}`,
+      async () => {
+        const events: RecordedEvent[] = [];
+        const read = this.client.readStream(streamName, {
+          direction: FORWARDS,
+          fromRevision: START,
+          ...(toRevision !== undefined ? { maxCount: toRevision } : {}),
+        });
+        for await (const resolved of read) {
+          if (!resolved.event) continue;
+          const event = fromEsdbRecordedEvent(resolved.event as EsdbRecordedEvent);
+          // Recorded times only grow within a stream, so the first later one ends the read.
+          if (toRecordedAt !== undefined && Date.parse(event.recordedAt) > toRecordedAt) break;
+          events.push(event);
+        }
+        return events;
+      },
+      () => [],
+    );
+  }
+
+  async streamHead(streamName: string): Promise<StreamHead | undefined> {
+    return this.guard(
+      `read the head of ${streamName}`,
+      async () => {
+        const read = this.client.readStream(streamName, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+        for await (const resolved of read) {
+          if (!resolved.event) continue;
+          const event = fromEsdbRecordedEvent(resolved.event as EsdbRecordedEvent);
+          return { revision: event.revision, position: event.position, recordedAt: event.recordedAt };
+        }
+        return undefined;
+      },
+      () => undefined,
+    );
+  }
+
+  async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
+    return this.guard('read $all', async () => {
+      const events: RecordedEvent[] = [];
+      let from = this.ciFree.skip(after);
+      for (;;) {
+        const page = await this.readAllPage(from, this.scanPageSize);
+        let scannedTo = from;
+        for (const { event, position } of page) {
+          scannedTo = position;
+          if (isCiEvent(event)) {
+            events.push(fromEsdbRecordedEvent(event));
+            if (events.length >= limit) break;
+          }
+        }
+        if (events.length > 0) {
+          this.noteCiPosition(events.at(-1)!.position);
+          return events;
+        }
+        // Nothing for CI streams in (from, scannedTo]: remember it, so the next poll starts after it.
+        this.ciFree.record(from, scannedTo);
+        if (page.length < this.scanPageSize) return events;
+        from = scannedTo;
+      }
+    });
+  }
+
+  async headPosition(): Promise<number> {
+    return this.guard('read the head of $all', async () => {
+      // The log's newest entries may be system events: walk back to the newest CI event,
+      // stopping at the newest one already known.
+      let from: ReadPosition = END;
+      let below = Number.POSITIVE_INFINITY;
+      for (;;) {
+        const page = await collect(
+          this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: this.scanPageSize }),
+        );
+        for (const resolved of page) {
+          const event = resolved.event;
+          if (!event) continue;
+          const position = fromEsdbPosition(event.position, `event ${event.id}`);
+          if (position >= below) continue;
+          below = position;
+          if (position <= this.knownCiHead) return this.knownCiHead;
+          if (isCiEvent(event)) {
+            this.noteCiPosition(position);
+            return position;
+          }
+        }
+        if (page.length < this.scanPageSize || below === Number.POSITIVE_INFINITY) return this.knownCiHead;
+        from = toEsdbPosition(below);
+      }
+    });
+  }
+
+  async countAfter(position: number, cap: number): Promise<number> {
+    if ((await this.headPosition()) <= position) return 0;
+    return (await this.readAll(position, cap)).length;
+  }
+
+  async close(): Promise<void> {
+    this.closed$.next();
+    this.closed$.complete();
+    await this.client.dispose();
+  }
+
+  /** Events of `$all` strictly after `after` (any stream), with their positions. */
+  private async readAllPage(
+    after: number,
+    maxCount: number,
+  ): Promise<Array<{ event: EsdbRecordedEvent; position: number }>> {
+    // A read from a position includes the event at that position: skip it.
+    const page = await collect(
+      this.client.readAll({
+        direction: FORWARDS,
+        fromPosition: after === 0 ? START : toEsdbPosition(after),
+        maxCount: after === 0 ? maxCount : maxCount + 1,
+      }),
+    );
+    const events: Array<{ event: EsdbRecordedEvent; position: number }> = [];
+    for (const resolved of page) {
+      if (!resolved.event) continue;
+      const position = fromEsdbPosition(resolved.event.position, `event ${resolved.event.id}`);
+      if (position > after) events.push({ event: resolved.event as EsdbRecordedEvent, position });
+    }
+    return events.slice(0, maxCount);
+  }
+
+  /**
+   * One catch-up-then-live subscription to `$all`, filtered on the server to
+   * CI streams (system streams begin with `$`, so they never match), from the
+   * newest CI position known; emits each new CI event's position.
+   */
+  private subscribeToCiEvents(): Observable<number> {
+    return new Observable<number>((subscriber) => {
+      const from = this.knownCiHead;
+      const subscription = this.client.subscribeToAll({
+        fromPosition: from === 0 ? END : toEsdbPosition(from),
+        filter: streamNameFilter({ prefixes: [...CI_STREAM_PREFIXES] }),
+      });
+      subscription.on('data', (resolved: AllStreamResolvedEvent) => {
+        const event = resolved.event;
+        if (!event || !isCiEvent(event)) return;
+        const position = fromEsdbPosition(event.position, `event ${event.id}`);
+        if (position <= from) return;
+        this.noteCiPosition(position);
+        subscriber.next(position);
+      });
+      subscription.on('error', (error: Error) => subscriber.error(error));
+      subscription.on('end', () => subscriber.error(new Error('the $all subscription ended')));
+      return () => {
+        subscription.unsubscribe().catch(() => undefined);
+      };
+    });
+  }
+
+  private noteCiPosition(position: number): void {
+    if (position > this.knownCiHead) this.knownCiHead = position;
+  }
+
+  /** Runs a read, translating the client's errors; `whenMissing` answers for a stream that does not exist. */
+  private async guard<T>(what: string, work: () => Promise<T>, whenMissing?: () => T): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (whenMissing && (error as { type?: unknown } | null)?.type === 'stream-not-found') return whenMissing();
+      throw this.translate(error, what);
+    }
+  }
+
+  private translate(error: unknown, what: string): Error {
+    const failure = classifyEsdbError(error);
+    if (failure.kind === 'unavailable') {
+      return new StoreUnavailableError(`could not ${what}: ${failure.hint} (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+async function collect<T>(read: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of read) items.push(item);
+  return items;
+}

@@ -1,0 +1,74 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { EventStoreDbEventStore } from './adapters/event-store/eventstoredb-event-store';
+import { SqliteEventStore } from './adapters/event-store/sqlite-event-store';
+import { MongoViewStore } from './adapters/view-store/mongodb-view-store';
+import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
+import type { CheckpointStore } from './ports/checkpoint-store';
+import type { EventStore } from './ports/event-store';
+import type { ViewStore } from './ports/view-store';
+
+export interface Stores {
+  readonly eventStore: EventStore;
+  /** The views; also keeps the relay's checkpoint, which outlives view rebuilds. */
+  readonly viewStore: ViewStore & CheckpointStore;
+  /** What is in use, for the startup log: never a password. */
+  readonly description: Record<string, string>;
+}
+
+/**
+ * Picks each store by configuration, independently: EventStoreDB when
+ * EVENTSTORE_URL is set, MongoDB when MONGODB_URL is set, the embedded SQLite
+ * files in DATA_DIR otherwise.
+ */
+export async function openStores(config: Config, logger: Logger): Promise<Stores> {
+  const description: Record<string, string> = {};
+  if (!config.EVENTSTORE_URL || !config.MONGODB_URL) {
+    mkdirSync(config.DATA_DIR, { recursive: true });
+    description['dataDir'] = config.DATA_DIR;
+  }
+
+  let eventStore: EventStore;
+  if (config.EVENTSTORE_URL) {
+    eventStore = new EventStoreDbEventStore({
+      connectionString: config.EVENTSTORE_URL,
+      logger: logger.child({ component: 'eventstoredb' }),
+    });
+    description['eventStore'] = `eventstoredb (${redact(config.EVENTSTORE_URL)})`;
+  } else {
+    eventStore = new SqliteEventStore({
+      filename: path.join(config.DATA_DIR, 'events.db'),
+      synchronous: config.SQLITE_SYNCHRONOUS,
+    });
+    description['eventStore'] = `sqlite (${path.join(config.DATA_DIR, 'events.db')})`;
+  }
+
+  let viewStore: ViewStore & CheckpointStore;
+  if (config.MONGODB_URL) {
+    try {
+      const mongo = await MongoViewStore.connect({ url: config.MONGODB_URL, database: config.MONGODB_DATABASE });
+      viewStore = mongo;
+      description['viewStore'] =
+        `mongodb (${redact(config.MONGODB_URL)}, database ${mongo.databaseName}, ` +
+        `${mongo.transactions ? 'transactions' : 'no transactions: standalone server'})`;
+    } catch (error) {
+      await eventStore.close();
+      throw new Error(
+        `cannot connect to MongoDB at ${redact(config.MONGODB_URL)}: ${(error as Error).message}. ` +
+          'Check MONGODB_URL and that the server is up.',
+        { cause: error },
+      );
+    }
+  } else {
+    viewStore = new SqliteViewStore({ filename: path.join(config.DATA_DIR, 'views.db') });
+    description['viewStore'] = `sqlite (${path.join(config.DATA_DIR, 'views.db')})`;
+  }
+  return { eventStore, viewStore, description };
+}
+
+/** A connection string without its password, for logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
