@@ -35,6 +35,8 @@ export class ProjectionRunner implements ViewProgress {
   private subscription: Subscription | undefined;
   private inFlight: Promise<unknown> = Promise.resolve();
   private lastError: Error | undefined;
+  /** Events read and applied since start (progress of long catch-ups and rebuilds). */
+  private eventsApplied = 0;
   state: RunnerState = 'stopped';
 
   constructor(
@@ -84,8 +86,13 @@ export class ProjectionRunner implements ViewProgress {
     );
   }
 
-  status(): { state: RunnerState; position: number; lastError: string | undefined } {
-    return { state: this.state, position: this.position$.value, lastError: this.lastError?.message };
+  status(): { state: RunnerState; position: number; eventsApplied: number; lastError: string | undefined } {
+    return {
+      state: this.state,
+      position: this.position$.value,
+      eventsApplied: this.eventsApplied,
+      lastError: this.lastError?.message,
+    };
   }
 
   private async prepareCheckpoints(): Promise<void> {
@@ -160,6 +167,7 @@ export class ProjectionRunner implements ViewProgress {
     }
     await this.viewStore.applyBatch({ writes, checkpoints });
     for (const checkpoint of checkpoints) this.checkpoints.set(checkpoint.projection, checkpoint);
+    this.eventsApplied += page.length;
     this.position$.next(this.lowestCheckpoint());
   }
 

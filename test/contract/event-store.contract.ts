@@ -180,6 +180,18 @@ export function eventStoreContract(name: string, createFixture: () => Promise<Ev
       expect(nextPage[0]!.position).toBeGreaterThan(firstPage[1]!.position);
     });
 
+    it('counts the events after a position, up to a cap', async () => {
+      const start = await store.headPosition();
+      const results = [];
+      for (const label of ['countA', 'countB', 'countC']) {
+        results.push(await store.append(uniqueStream(label), [newEvent()], 'no_stream'));
+      }
+      expect(await store.countAfter(start, 10)).toBe(3);
+      expect(await store.countAfter(start, 2)).toBe(2);
+      expect(await store.countAfter(results[0]!.position, 10)).toBe(2);
+      expect(await store.countAfter(results[2]!.position, 10)).toBe(0);
+    });
+
     it('signals appends on appended$', async () => {
       const signal = firstValueFrom(store.appended$.pipe(take(1), timeout(5000)));
       const result = await store.append(uniqueStream('signal'), [newEvent()], 'no_stream');

@@ -124,6 +124,50 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         expect(await store.getCurrentCi('a')).toEqual(current('a', 3, doc('vm', 'maintenance')));
       });
 
+      it('ignores replayed older writes: a newer current CI, a closed version and a feed entry are kept', async () => {
+        const newer = [
+          { view: 'currentCis', doc: current('a', 2, doc('vm')) },
+          { view: 'ciVersions', doc: version('a', 1, T(1), T(2), doc('server')) },
+          { view: 'ciVersions', doc: version('a', 2, T(2), null, doc('vm')) },
+          { view: 'changeFeed', doc: change(1, 'a', { actor: 'first' }) },
+        ] as const;
+        await store.applyBatch({ writes: newer, checkpoints: [] });
+        // A replay after a crash between writes and checkpoint (stores without transactions).
+        await store.applyBatch({
+          writes: [
+            { view: 'currentCis', doc: current('a', 1, doc('server')) },
+            { view: 'ciVersions', doc: version('a', 1, T(1), null, doc('server')) },
+            { view: 'changeFeed', doc: change(1, 'a', { actor: 'replayed' }) },
+          ],
+          checkpoints: [],
+        });
+        expect(await store.getCurrentCi('a')).toEqual(current('a', 2, doc('vm')));
+        expect(await store.getCiVersion('a', 1)).toEqual(version('a', 1, T(1), T(2), doc('server')));
+        expect((await store.listChanges({ ciId: 'a', limit: 10 }))[0]?.actor).toBe('first');
+      });
+
+      it('round-trips attribute keys that document stores treat specially', async () => {
+        const odd = doc('server', 'live', { 'dotted.key': 1, $dollar: { $nested: [true] }, '': 'empty', 'ü ✓': null });
+        await store.applyBatch({
+          writes: [
+            { view: 'currentCis', doc: current('odd', 1, odd) },
+            { view: 'ciVersions', doc: version('odd', 1, T(1), null, odd) },
+            {
+              view: 'changeFeed',
+              doc: change(9, 'odd', {
+                patch: [{ op: 'add', path: '/attributes/$dollar', value: { $nested: [true] } }],
+              }),
+            },
+          ],
+          checkpoints: [],
+        });
+        expect(await store.getCurrentCi('odd')).toEqual(current('odd', 1, odd));
+        expect(await store.getCiVersionAt('odd', ms(T(1)))).toEqual(version('odd', 1, T(1), null, odd));
+        expect((await store.listChanges({ ciId: 'odd', limit: 1 }))[0]?.patch).toEqual([
+          { op: 'add', path: '/attributes/$dollar', value: { $nested: [true] } },
+        ]);
+      });
+
       it('loads the newest document per CI for each view', async () => {
         await store.applyBatch({
           writes: [

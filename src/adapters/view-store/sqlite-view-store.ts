@@ -20,7 +20,8 @@ export interface SqliteViewStoreOptions {
  * plus the columns its queries filter and sort on; times are stored as ms
  * since the epoch so range queries use integer indexes. A batch's writes and
  * its checkpoints commit in one transaction, so a crash never leaves a view
- * ahead of or behind its checkpoint.
+ * ahead of or behind its checkpoint; writes are still guarded by revision, as
+ * on every view store, so a replayed older write changes nothing.
  */
 const SCHEMA = `
   -- Positions of consumers other than projections (the relay); views resets leave them alone.
@@ -351,7 +352,8 @@ function prepareStatements(db: Database.Database) {
     upsertCurrent: db.prepare(
       `INSERT INTO current_cis (ci_id, type, status, revision, doc) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (ci_id) DO UPDATE SET type = excluded.type, status = excluded.status,
-         revision = excluded.revision, doc = excluded.doc`,
+         revision = excluded.revision, doc = excluded.doc
+       WHERE excluded.revision >= current_cis.revision`,
     ),
     latestVersion: db.prepare<[string], VersionRow>(
       'SELECT valid_from, valid_to, doc FROM ci_versions WHERE ci_id = ? ORDER BY revision DESC LIMIT 1',
@@ -369,7 +371,8 @@ function prepareStatements(db: Database.Database) {
     upsertVersion: db.prepare(
       `INSERT INTO ci_versions (ci_id, revision, valid_from, valid_to, type, status, doc) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (ci_id, revision) DO UPDATE SET valid_from = excluded.valid_from, valid_to = excluded.valid_to,
-         type = excluded.type, status = excluded.status, doc = excluded.doc`,
+         type = excluded.type, status = excluded.status, doc = excluded.doc
+       WHERE excluded.valid_to IS NOT NULL OR ci_versions.valid_to IS NULL`,
     ),
     latestChange: db.prepare<[string], { doc: string }>(
       'SELECT doc FROM change_feed WHERE ci_id = ? ORDER BY position DESC LIMIT 1',
@@ -377,7 +380,7 @@ function prepareStatements(db: Database.Database) {
     upsertChange: db.prepare(
       `INSERT INTO change_feed (position, ci_id, ci_type, revision, event_type, recorded_ms, actor, change_ref, doc)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (position) DO UPDATE SET doc = excluded.doc`,
+       ON CONFLICT (position) DO NOTHING`,
     ),
   };
 }
