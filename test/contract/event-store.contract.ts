@@ -9,10 +9,16 @@ export interface EventStoreFixture {
 }
 
 let sequence = 0;
+/**
+ * The prefix of the contract suites' streams: not `ci-`, so that a service
+ * sharing the server (compose runs one) never reads these test events as CIs.
+ */
+export const CONTRACT_STREAM_PREFIX = 'contract-';
+
 /** Stream names unique per test run, so suites can share a real server. */
 export function uniqueStream(label: string): string {
   sequence += 1;
-  return `ci-contract-${label}-${process.pid}-${Date.now()}-${sequence}`;
+  return `${CONTRACT_STREAM_PREFIX}${label}-${process.pid}-${Date.now()}-${sequence}`;
 }
 
 export function newEvent(overrides: Partial<NewEvent> = {}): NewEvent {

@@ -2,7 +2,7 @@ import { EventStoreDBClient, FORWARDS, START } from '@eventstore/db-client';
 import { randomUUID } from 'node:crypto';
 import { EventStoreDbEventStore } from '../../src/adapters/event-store/eventstoredb-event-store';
 import { ConcurrencyError, StoreUnavailableError } from '../../src/ports/event-store';
-import { eventStoreContract, newEvent, uniqueStream } from '../contract/event-store.contract';
+import { CONTRACT_STREAM_PREFIX, eventStoreContract, newEvent, uniqueStream } from '../contract/event-store.contract';
 import { silentLogger } from '../support/test-service';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -32,7 +32,12 @@ describeEsdb(suiteName, () => {
   jest.setTimeout(60_000);
   const connectionString = url!;
   const open = (cs = connectionString) =>
-    new EventStoreDbEventStore({ connectionString: cs, logger: silentLogger, resubscribeDelayMs: 100 });
+    new EventStoreDbEventStore({
+      connectionString: cs,
+      logger: silentLogger,
+      resubscribeDelayMs: 100,
+      streamPrefix: CONTRACT_STREAM_PREFIX,
+    });
 
   eventStoreContract('EventStoreDB', async () => {
     const store = open();

@@ -24,7 +24,6 @@ import {
 } from '../../ports/event-store';
 import { CiFreeRange } from './ci-free-range';
 import {
-  CI_STREAM_PREFIXES,
   classifyEsdbError,
   fromEsdbPosition,
   fromEsdbRecordedEvent,
@@ -35,6 +34,7 @@ import {
   toEsdbPosition,
   type EsdbRecordedEvent,
 } from './eventstoredb-mapping';
+import { CI_STREAM_PREFIX } from '../../domain';
 
 export interface EventStoreDbEventStoreOptions {
   /** e.g. `esdb://localhost:2113?tls=false`; credentials go in the URL (`esdb://admin:changeit@…`). */
@@ -45,6 +45,12 @@ export interface EventStoreDbEventStoreOptions {
   /** First delay before resubscribing after the `$all` subscription drops; doubles up to maxResubscribeDelayMs. */
   readonly resubscribeDelayMs?: number;
   readonly maxResubscribeDelayMs?: number;
+  /**
+   * Which streams are the log's: `ci-` (the CI streams) unless a test suite
+   * sharing a server keeps its own streams apart, so that a service running
+   * on the same server never reads them.
+   */
+  readonly streamPrefix?: string;
 }
 
 /**
@@ -65,6 +71,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly client: EventStoreDBClient;
   private readonly logger: Logger;
   private readonly scanPageSize: number;
+  private readonly streamPrefix: string;
   private readonly closed$ = new Subject<void>();
   private readonly ciFree = new CiFreeRange();
   /** The newest CI event position seen by an append, a read or the subscription. */
@@ -74,6 +81,7 @@ export class EventStoreDbEventStore implements EventStore {
     this.client = EventStoreDBClient.connectionString(options.connectionString);
     this.logger = options.logger;
     this.scanPageSize = options.scanPageSize ?? 512;
+    this.streamPrefix = options.streamPrefix ?? CI_STREAM_PREFIX;
     const firstDelay = options.resubscribeDelayMs ?? 250;
     const maxDelay = options.maxResubscribeDelayMs ?? 30_000;
     this.appended$ = defer(() => this.subscribeToCiEvents()).pipe(
@@ -162,7 +170,7 @@ export class EventStoreDbEventStore implements EventStore {
         let scannedTo = from;
         for (const { event, position } of page) {
           scannedTo = position;
-          if (isCiEvent(event)) {
+          if (isCiEvent(event, this.streamPrefix)) {
             events.push(fromEsdbRecordedEvent(event));
             if (events.length >= limit) break;
           }
@@ -196,7 +204,7 @@ export class EventStoreDbEventStore implements EventStore {
           if (position >= below) continue;
           below = position;
           if (position <= this.knownCiHead) return this.knownCiHead;
-          if (isCiEvent(event)) {
+          if (isCiEvent(event, this.streamPrefix)) {
             this.noteCiPosition(position);
             return position;
           }
@@ -250,11 +258,11 @@ export class EventStoreDbEventStore implements EventStore {
       const from = this.knownCiHead;
       const subscription = this.client.subscribeToAll({
         fromPosition: from === 0 ? END : toEsdbPosition(from),
-        filter: streamNameFilter({ prefixes: [...CI_STREAM_PREFIXES] }),
+        filter: streamNameFilter({ prefixes: [this.streamPrefix] }),
       });
       subscription.on('data', (resolved: AllStreamResolvedEvent) => {
         const event = resolved.event;
-        if (!event || !isCiEvent(event)) return;
+        if (!event || !isCiEvent(event, this.streamPrefix)) return;
         const position = fromEsdbPosition(event.position, `event ${event.id}`);
         if (position <= from) return;
         this.noteCiPosition(position);

@@ -85,13 +85,13 @@ export function toEsdbPosition(position: number): EsdbPosition {
   return { commit: value, prepare: value };
 }
 
-/** CI streams only, and never a system event (types beginning with `$`). */
-export function isCiEvent(event: Pick<EsdbRecordedEvent, 'streamId' | 'type'>): boolean {
-  return event.streamId.startsWith(CI_STREAM_PREFIX) && !event.type.startsWith('$');
+/**
+ * CI streams only (`ci-…`, or another prefix the adapter was given), and never
+ * a system event (types beginning with `$`; system streams begin with `$`).
+ */
+export function isCiEvent(event: Pick<EsdbRecordedEvent, 'streamId' | 'type'>, prefix = CI_STREAM_PREFIX): boolean {
+  return event.streamId.startsWith(prefix) && !event.type.startsWith('$');
 }
-
-/** The stream-name prefixes a server-side `$all` filter selects (system streams start with `$`). */
-export const CI_STREAM_PREFIXES: readonly string[] = [CI_STREAM_PREFIX];
 
 export function toEsdbEventData(event: NewEvent): EsdbJsonEventData {
   if (typeof event.data !== 'object' || event.data === null || Array.isArray(event.data)) {

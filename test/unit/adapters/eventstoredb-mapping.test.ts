@@ -115,6 +115,9 @@ describe('EventStoreDB events', () => {
     expect(isCiEvent({ streamId: '$$ci-web-01', type: '$metadata' })).toBe(false);
     expect(isCiEvent({ streamId: 'ci-web-01', type: '$>' })).toBe(false);
     expect(isCiEvent({ streamId: 'orders-1', type: 'OrderPlaced' })).toBe(false);
+    // Test suites sharing a server keep their streams under their own prefix.
+    expect(isCiEvent({ streamId: 'contract-a-1', type: 'CiChanged' }, 'contract-')).toBe(true);
+    expect(isCiEvent({ streamId: 'contract-a-1', type: 'CiChanged' })).toBe(false);
   });
 });
 
