@@ -5,6 +5,7 @@ import { ConcurrencyError, StoreUnavailableError } from '../../src/ports/event-s
 import { CONTRACT_STREAM_PREFIX, eventStoreContract, newEvent, uniqueStream } from '../contract/event-store.contract';
 import { silentLogger } from '../support/test-service';
 import { TcpProxy } from '../support/tcp-proxy';
+import { describeWithServers } from '../support/describe-with-servers';
 
 /**
  * The EventStoreDB adapter against a real server:
@@ -12,8 +13,6 @@ import { TcpProxy } from '../support/tcp-proxy';
  * (e.g. with `docker compose up -d eventstore`). Skipped, and named as such, without it.
  */
 const url = process.env['EVENTSTORE_URL'];
-const describeEsdb = url ? describe : describe.skip;
-const suiteName = url ? `EventStoreDB (${url})` : 'EventStoreDB — skipped: set EVENTSTORE_URL to run';
 
 /** The same connection string pointed at another host:port (for the proxy). */
 function via(connectionString: string, port: number): string {
@@ -28,7 +27,7 @@ async function eventually(condition: () => boolean, timeoutMs = 20_000): Promise
   }
 }
 
-describeEsdb(suiteName, () => {
+describeWithServers(['EVENTSTORE_URL'], 'EventStoreDB event store', () => {
   jest.setTimeout(60_000);
   const connectionString = url!;
   const open = (cs = connectionString) =>

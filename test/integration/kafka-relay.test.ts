@@ -11,17 +11,15 @@ import { CHANGE_EVENT_TYPE, topicNames } from '../../src/adapters/relay/cloud-ev
 import { systemClock } from '../../src/ports/clock';
 import { startService, type Service } from '../../src/service';
 import { silentLogger } from '../support/test-service';
+import { describeWithServers } from '../support/describe-with-servers';
 
 /**
  * The relay against a real broker: `KAFKA_BROKERS=localhost:9092 npm run test:integration`
  * (e.g. with `docker compose up -d kafka`). Skipped, and named as such, without it.
  */
 const brokers = process.env['KAFKA_BROKERS']?.split(',').filter(Boolean) ?? [];
-const describeKafka = brokers.length > 0 ? describe : describe.skip;
-const suiteName =
-  brokers.length > 0 ? `Kafka relay (${brokers.join(',')})` : 'Kafka relay — skipped: set KAFKA_BROKERS to run';
 
-describeKafka(suiteName, () => {
+describeWithServers(['KAFKA_BROKERS'], 'Kafka relay', () => {
   jest.setTimeout(120_000);
   const prefix = `cltest.${Date.now()}.${process.pid}.`;
   const topics = topicNames(prefix);

@@ -3,6 +3,7 @@ import { MongoViewStore } from '../../src/adapters/view-store/mongodb-view-store
 import { COLLECTIONS, versionAtSpec, versionsAtSpec } from '../../src/adapters/view-store/mongodb-mapping';
 import type { CiVersion } from '../../projections';
 import { viewStoreContract } from '../contract/view-store.contract';
+import { describeWithServers } from '../support/describe-with-servers';
 
 /**
  * The MongoDB adapter against a real server:
@@ -11,8 +12,6 @@ import { viewStoreContract } from '../contract/view-store.contract';
  * Each fixture gets a database of its own, dropped afterwards.
  */
 const url = process.env['MONGODB_URL'];
-const describeMongo = url ? describe : describe.skip;
-const suiteName = url ? `MongoDB (${url})` : 'MongoDB — skipped: set MONGODB_URL to run';
 
 let sequence = 0;
 async function freshStore(): Promise<{ store: MongoViewStore; cleanup: () => Promise<void> }> {
@@ -43,7 +42,7 @@ function planParts(plan: unknown, parts = { stages: [] as string[], indexes: [] 
   return parts;
 }
 
-describeMongo(suiteName, () => {
+describeWithServers(['MONGODB_URL'], 'MongoDB view store', () => {
   jest.setTimeout(60_000);
 
   viewStoreContract('MongoDB', freshStore);

@@ -9,6 +9,7 @@ import { rebuildViews } from '../../src/runtime/rebuild-views';
 import { startService, type Service } from '../../src/service';
 import { dumpViews } from '../support/dump-views';
 import { silentLogger } from '../support/test-service';
+import { describeWithServers } from '../support/describe-with-servers';
 
 /**
  * The whole service on the production adapters together, as compose runs it:
@@ -16,13 +17,8 @@ import { silentLogger } from '../support/test-service';
  */
 const esdbUrl = process.env['EVENTSTORE_URL'];
 const mongoUrl = process.env['MONGODB_URL'];
-const describeStack = esdbUrl && mongoUrl ? describe : describe.skip;
-const suiteName =
-  esdbUrl && mongoUrl
-    ? 'production stack (EventStoreDB + MongoDB)'
-    : 'production stack — skipped: set EVENTSTORE_URL and MONGODB_URL to run';
 
-describeStack(suiteName, () => {
+describeWithServers(['EVENTSTORE_URL', 'MONGODB_URL'], 'production stack (EventStoreDB + MongoDB)', () => {
   jest.setTimeout(60_000);
   const database = `cltest_stack_${process.pid}_${Date.now()}`;
   const ciId = `stack-${randomUUID()}`;

@@ -24,4 +24,22 @@ describe('loadConfig', () => {
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/PORT: .*\n.*LOG_LEVEL: /);
   });
+
+  it('selects production stores by URL, treating an empty value as unset', () => {
+    expect(loadConfig({ EVENTSTORE_URL: '', MONGODB_URL: ' ' })).toMatchObject({
+      EVENTSTORE_URL: undefined,
+      MONGODB_URL: undefined,
+    });
+    expect(
+      loadConfig({ EVENTSTORE_URL: 'esdb://es:2113?tls=false', MONGODB_URL: 'mongodb+srv://u:p@cluster/db' }),
+    ).toMatchObject({ EVENTSTORE_URL: 'esdb://es:2113?tls=false', MONGODB_URL: 'mongodb+srv://u:p@cluster/db' });
+  });
+
+  it('refuses connection strings of the wrong kind, naming the variable', () => {
+    expect(() => loadConfig({ EVENTSTORE_URL: 'http://localhost:2113' })).toThrow(
+      /EVENTSTORE_URL: must be an esdb:\/\/ or esdb\+discover:\/\/ connection string/,
+    );
+    expect(() => loadConfig({ MONGODB_URL: 'localhost:27017' })).toThrow(/MONGODB_URL: must be a mongodb:\/\//);
+    expect(() => loadConfig({ MONGODB_DATABASE: 'a.b' })).toThrow(/MONGODB_DATABASE: must be a MongoDB database name/);
+  });
 });

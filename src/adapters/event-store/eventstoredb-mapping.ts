@@ -149,6 +149,12 @@ export type EsdbFailure =
 
 /** The client's error `type`s after which retrying later can succeed. */
 const RETRYABLE = new Set(['unavailable', 'deadline-exceeded', 'timeout', 'not-leader', 'cancelled', 'unknown']);
+/**
+ * gRPC status codes the client passes through untyped (an append before any
+ * connection was established fails with a bare UNAVAILABLE): CANCELLED,
+ * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE.
+ */
+const RETRYABLE_GRPC_CODES = new Set([1, 4, 8, 14]);
 
 /**
  * Classifies an error thrown by the client by its documented `type`
@@ -157,7 +163,7 @@ const RETRYABLE = new Set(['unavailable', 'deadline-exceeded', 'timeout', 'not-l
  * never 412); access denied means the credentials in EVENTSTORE_URL are wrong.
  */
 export function classifyEsdbError(error: unknown): EsdbFailure {
-  const type = (error as { type?: unknown } | null)?.type;
+  const { type, code } = (error ?? {}) as { type?: unknown; code?: unknown };
   if (type === 'wrong-expected-version') {
     const actual = (error as { actualVersion?: 'no_stream' | bigint }).actualVersion;
     return { kind: 'concurrency', actual: actual === undefined ? 0 : fromEsdbCurrentRevision(actual) };
@@ -165,7 +171,10 @@ export function classifyEsdbError(error: unknown): EsdbFailure {
   if (type === 'access-denied') {
     return { kind: 'unavailable', hint: 'EventStoreDB refused access: check the credentials in EVENTSTORE_URL' };
   }
-  if (typeof type === 'string' && RETRYABLE.has(type)) {
+  if (
+    (typeof type === 'string' && RETRYABLE.has(type)) ||
+    (type === undefined && RETRYABLE_GRPC_CODES.has(code as number))
+  ) {
     return { kind: 'unavailable', hint: 'EventStoreDB is unreachable or not the leader; retry later' };
   }
   return { kind: 'other' };

@@ -58,8 +58,8 @@ export class MongoViewStore implements ViewStore, CheckpointStore {
     const client = new MongoClient(options.url, {
       readConcern: { level: 'majority' },
       writeConcern: { w: 'majority' },
-      // Fail fast at start with a clear error rather than hang when the URL is wrong.
-      serverSelectionTimeoutMS: 10_000,
+      // Fail fast at start with a clear error rather than hang when the URL is wrong (unless the URL says otherwise).
+      ...(/[?&]serverSelectionTimeoutMS=/i.test(options.url) ? {} : { serverSelectionTimeoutMS: 10_000 }),
     });
     await client.connect();
     const named = client.options.dbName;

@@ -133,8 +133,10 @@ describe('EventStoreDB errors, classified by the client error classes', () => {
     expect(classifyEsdbError(missing)).toEqual({ kind: 'concurrency', actual: 0 });
   });
 
-  it('unavailability is retryable, never a conflict', () => {
+  it('unavailability is retryable, never a conflict, typed or a bare gRPC status', () => {
     expect(classifyEsdbError(new UnavailableError())).toMatchObject({ kind: 'unavailable' });
+    const bare = Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 });
+    expect(classifyEsdbError(bare)).toMatchObject({ kind: 'unavailable' });
   });
 
   it('access denied points at the credentials', () => {

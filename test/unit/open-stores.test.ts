@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { openStores, redact } from '../../src/open-stores';
+import { silentLogger } from '../support/test-service';
+
+describe('openStores', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'cl-stores-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('uses the embedded SQLite files when no server is configured', async () => {
+    const stores = await openStores(loadConfig({ DATA_DIR: dataDir }), silentLogger);
+    expect([stores.eventStore.adapter, stores.viewStore.adapter]).toEqual(['sqlite', 'sqlite']);
+    expect(stores.description).toEqual({
+      dataDir,
+      eventStore: `sqlite (${path.join(dataDir, 'events.db')})`,
+      viewStore: `sqlite (${path.join(dataDir, 'views.db')})`,
+    });
+    await stores.eventStore.close();
+    await stores.viewStore.close();
+  });
+
+  it('picks EventStoreDB for the log alone when only EVENTSTORE_URL is set, without its password in the description', async () => {
+    const config = loadConfig({ DATA_DIR: dataDir, EVENTSTORE_URL: 'esdb://admin:secret@127.0.0.1:1?tls=false' });
+    const stores = await openStores(config, silentLogger);
+    expect([stores.eventStore.adapter, stores.viewStore.adapter]).toEqual(['eventstoredb', 'sqlite']);
+    expect(stores.description['eventStore']).toBe('eventstoredb (esdb://admin:***@127.0.0.1:1?tls=false)');
+    await stores.eventStore.close();
+    await stores.viewStore.close();
+  });
+
+  it('fails with a message naming MONGODB_URL when MongoDB cannot be reached', async () => {
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      MONGODB_URL: 'mongodb://127.0.0.1:1/configledger?serverSelectionTimeoutMS=200',
+    });
+    await expect(openStores(config, silentLogger)).rejects.toThrow(
+      /cannot connect to MongoDB at mongodb:\/\/127\.0\.0\.1:1\/configledger.*Check MONGODB_URL/,
+    );
+  });
+
+  it('redacts passwords from connection strings', () => {
+    expect(redact('mongodb://user:p%40ss@db:27017/x')).toBe('mongodb://user:***@db:27017/x');
+    expect(redact('esdb://localhost:2113?tls=false')).toBe('esdb://localhost:2113?tls=false');
+  });
+});
