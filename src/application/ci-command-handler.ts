@@ -1,7 +1,7 @@
 import {
   ciStreamName,
   decide,
-  evolveDocument,
+  evolve,
   patchOfEvent,
   foldCi,
   requiresExistingCi,
@@ -10,6 +10,7 @@ import {
   type CiCommand,
   type CiDocument,
   type JsonPatch,
+  type CiState,
   type RecordedCiEvent,
 } from '../domain';
 import type { Clock } from '../ports/clock';
@@ -18,6 +19,7 @@ import { toNewEvent, toRecordedCiEvent } from './ci-event-codec';
 import { PreconditionFailedError, WriteContentionError } from './errors';
 import { historyUpTo, type HistoryPoint } from './history-point';
 import { KeyedSerializer } from './keyed-serializer';
+import { CiStateCache, type CachedCi } from './ci-state-cache';
 
 /** A CI as of one revision. */
 export interface CiSnapshot {
@@ -51,11 +53,15 @@ export interface CiCommandHandlerDeps {
   readonly newEventId: () => string;
   /** How many times a write without If-Match is re-decided after losing a race. */
   readonly maxAttempts?: number;
+  /** How many CIs' folded states are kept between writes (0: none; always re-read the stream). */
+  readonly stateCacheSize?: number;
 }
 
 /**
  * Command handling, one function: read and fold the CI's stream, decide,
- * append with the revision it was decided on. A lost race is re-decided on
+ * append with the revision it was decided on. The folded state of recently
+ * written CIs is cached and reused when the stream's head is still at its
+ * revision (one indexed lookup instead of reading and folding the stream). A lost race is re-decided on
  * the fresh state unless the client pinned a revision with If-Match.
  * Writes to one CI are serialised in this process; writes to different CIs
  * run concurrently and share commits (group commit in the SQLite log).
@@ -63,18 +69,22 @@ export interface CiCommandHandlerDeps {
 export class CiCommandHandler {
   private readonly maxAttempts: number;
   private readonly perCi = new KeyedSerializer();
+  private readonly cache: CiStateCache;
 
   constructor(private readonly deps: CiCommandHandlerDeps) {
     this.maxAttempts = deps.maxAttempts ?? 5;
+    this.cache = new CiStateCache(deps.stateCacheSize ?? 10_000);
   }
 
   execute(command: CiCommand, options: WriteOptions): Promise<WriteOutcome> {
-    return this.run(command.ciId, () => command, options);
+    return this.perCi.run(command.ciId, () => this.decideAndAppend(command.ciId, () => command, options, false));
   }
 
   /** Appends one event that makes the CI equal to its document at `point`. */
   restore(ciId: string, point: HistoryPoint, field: string, options: WriteOptions): Promise<WriteOutcome> {
-    return this.run(ciId, (history) => restoreCommand(ciId, history, point, field), options);
+    return this.perCi.run(ciId, () =>
+      this.decideAndAppend(ciId, (history) => restoreCommand(ciId, history!, point, field), options, true),
+    );
   }
 
   /** The patch a restore would apply, without appending anything. */
@@ -89,33 +99,28 @@ export class CiCommandHandler {
     return { patch: events.flatMap(patchOfEvent), revision: state.revision };
   }
 
-  private run(
-    ciId: string,
-    commandFor: (history: readonly RecordedCiEvent[]) => CiCommand,
-    options: WriteOptions,
-  ): Promise<WriteOutcome> {
-    return this.perCi.run(ciId, () => this.decideAndAppend(ciId, commandFor, options));
-  }
-
+  /**
+   * @param needsHistory the command is built from the CI's events (restore), so the stream is read whatever the cache holds
+   */
   private async decideAndAppend(
     ciId: string,
-    commandFor: (history: readonly RecordedCiEvent[]) => CiCommand,
+    commandFor: (history: readonly RecordedCiEvent[] | undefined) => CiCommand,
     options: WriteOptions,
+    needsHistory: boolean,
   ): Promise<WriteOutcome> {
     for (let attempt = 1; ; attempt++) {
-      const history = await this.readHistory(ciId);
-      const state = foldCi(history);
+      const { current, history } = await this.load(ciId, needsHistory);
+      const { state } = current;
       const command = commandFor(history);
       this.checkPreconditions(command, state.revision, options);
 
       const events = decide(command, state);
       if (events.length === 0) {
-        const latest = history.at(-1)!;
         return {
           ci: snapshot(ciId, state.revision, state.recordedAt!, state.document!),
           created: false,
           appended: false,
-          position: latest.position,
+          position: current.position,
         };
       }
 
@@ -127,14 +132,16 @@ export class CiCommandHandler {
           newEvents,
           state.revision === 0 ? 'no_stream' : state.revision,
         );
-        const document = events.reduce<CiDocument | undefined>(evolveDocument, state.document)!;
+        const next = events.reduce<CiState>((folded, event) => evolve(folded, event, recordedAt), state);
+        this.cache.set(ciId, { state: next, position: result.position });
         return {
-          ci: snapshot(ciId, result.revision, recordedAt, document),
+          ci: snapshot(ciId, result.revision, recordedAt, next.document!),
           created: state.revision === 0,
           appended: true,
           position: result.position,
         };
       } catch (error) {
+        this.cache.delete(ciId);
         if (!(error instanceof ConcurrencyError)) throw error;
         if (options.ifMatchRevision !== undefined || options.createOnly) {
           throw new PreconditionFailedError(
@@ -173,6 +180,23 @@ export class CiCommandHandler {
     const now = this.deps.clock.now().getTime();
     const floor = previous === undefined ? Number.NEGATIVE_INFINITY : Date.parse(previous) + 1;
     return new Date(Math.max(now, floor)).toISOString();
+  }
+
+  /** The CI's current state: from the cache when the stream's head is still at the cached revision. */
+  private async load(
+    ciId: string,
+    needsHistory: boolean,
+  ): Promise<{ current: CachedCi; history: RecordedCiEvent[] | undefined }> {
+    if (!needsHistory) {
+      const head = await this.deps.eventStore.streamHead(ciStreamName(ciId));
+      if (!head) return { current: { state: foldCi([]), position: 0 }, history: undefined };
+      const cached = this.cache.getAt(ciId, head.revision);
+      if (cached) return { current: cached, history: undefined };
+    }
+    const history = await this.readHistory(ciId);
+    const current = { state: foldCi(history), position: history.at(-1)?.position ?? 0 };
+    if (history.length > 0) this.cache.set(ciId, current);
+    return { current, history };
   }
 
   private async readHistory(ciId: string): Promise<RecordedCiEvent[]> {

@@ -65,4 +65,60 @@ describe('CiCommandHandler', () => {
     const handler = new CiCommandHandler({ eventStore: down, clock: new TestClock(), newEventId: randomUUID });
     await expect(handler.execute(declare('a'), { metadata })).rejects.toBeInstanceOf(StoreUnavailableError);
   });
+
+  describe('folded-state cache', () => {
+    /** Counts full stream reads. */
+    function counting(): { store: EventStore; reads: () => number } {
+      const store = Object.create(eventStore) as EventStore;
+      let reads = 0;
+      store.readStream = (stream, options) => {
+        reads += 1;
+        return eventStore.readStream(stream, options);
+      };
+      return { store, reads: () => reads };
+    }
+
+    it('reuses the state it folded while the stream head has not moved', async () => {
+      const { store, reads } = counting();
+      const handler = new CiCommandHandler({ eventStore: store, clock: new TestClock(), newEventId: randomUUID });
+      await handler.execute(declare('a'), { metadata });
+      await handler.execute(declare('b'), { metadata });
+      const third = await handler.execute(declare('c'), { metadata });
+      expect(third.ci).toMatchObject({ revision: 3, document: { name: 'c' } });
+      expect(reads()).toBe(0);
+      expect((await eventStore.readStream('ci-x')).length).toBe(3);
+    });
+
+    it('re-reads the stream when another process moved the head, and decides on what it wrote', async () => {
+      const { store, reads } = counting();
+      const clock = new TestClock();
+      const ours = new CiCommandHandler({ eventStore: store, clock, newEventId: randomUUID });
+      const theirs = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID });
+      await ours.execute(declare('a'), { metadata });
+      await theirs.execute(declare('b'), { metadata });
+      // Our cache still says "a": declaring "a" again must append, because the CI is now "b".
+      const outcome = await ours.execute(declare('a'), { metadata });
+      expect(outcome).toMatchObject({ appended: true, ci: { revision: 3, document: { name: 'a' } } });
+      expect(reads()).toBe(1);
+      // An If-Match with the revision the other process produced is honoured, not refused on stale state.
+      await theirs.execute(declare('z'), { metadata });
+      await expect(ours.execute(declare('y'), { metadata, ifMatchRevision: 4 })).resolves.toMatchObject({
+        ci: { revision: 5 },
+      });
+    });
+
+    it('can be turned off', async () => {
+      const { store, reads } = counting();
+      const handler = new CiCommandHandler({
+        eventStore: store,
+        clock: new TestClock(),
+        newEventId: randomUUID,
+        stateCacheSize: 0,
+      });
+      await handler.execute(declare('a'), { metadata }); // a new CI: its missing head is enough
+      await handler.execute(declare('b'), { metadata });
+      await handler.execute(declare('c'), { metadata });
+      expect(reads()).toBe(2);
+    });
+  });
 });
