@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { CiState } from '../domain';
 
 export interface CachedCi {
@@ -13,32 +14,27 @@ export interface CachedCi {
  * recently used entry goes first.
  */
 export class CiStateCache {
-  private readonly entries = new Map<string, CachedCi>();
+  private readonly entries: LRUCache<string, CachedCi> | undefined;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(maxEntries: number) {
+    this.entries = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+  }
 
   /** The cached state if it is exactly at `revision`. */
   getAt(ciId: string, revision: number): CachedCi | undefined {
-    const entry = this.entries.get(ciId);
-    if (!entry || entry.state.revision !== revision) return undefined;
-    // Re-inserting moves the entry to the most recently used end of the Map's order.
-    this.entries.delete(ciId);
-    this.entries.set(ciId, entry);
-    return entry;
+    const entry = this.entries?.get(ciId);
+    return entry && entry.state.revision === revision ? entry : undefined;
   }
 
   set(ciId: string, entry: CachedCi): void {
-    if (this.maxEntries <= 0) return;
-    this.entries.delete(ciId);
-    this.entries.set(ciId, entry);
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries?.set(ciId, entry);
   }
 
   delete(ciId: string): void {
-    this.entries.delete(ciId);
+    this.entries?.delete(ciId);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { BehaviorSubject, Subject, filter, firstValueFrom, map, race, timer, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { AnyProjection, ViewDocuments, ViewName } from '../../projections';
@@ -15,6 +16,12 @@ export interface ProjectionRunnerOptions {
   /** First retry delay after a failure; doubles up to maxRetryDelayMs. */
   readonly retryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
+  /**
+   * How many CIs' newest documents each view keeps in memory between pages
+   * (0: load them from the view store for every page). Saves a view-store
+   * read per event for CIs written again soon, as live writes usually are.
+   */
+  readonly latestCacheSize?: number;
 }
 
 export type RunnerState = 'stopped' | 'catching-up' | 'live' | 'retrying';
@@ -30,6 +37,8 @@ export class ProjectionRunner implements ViewProgress {
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
   private readonly checkpoints = new Map<ViewName, ProjectionCheckpoint>();
+  /** The newest document of each recently projected CI, per view; it mirrors what the store holds. */
+  private readonly latestCache: Map<ViewName, LRUCache<string, ViewDocuments[ViewName]>> | undefined;
   private readonly position$ = new BehaviorSubject<number>(0);
   private readonly stop$ = new Subject<void>();
   private subscription: Subscription | undefined;
@@ -50,6 +59,9 @@ export class ProjectionRunner implements ViewProgress {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+    const cacheSize = options.latestCacheSize ?? 5000;
+    this.latestCache =
+      cacheSize > 0 ? new Map(projections.map((p) => [p.name, new LRUCache({ max: cacheSize })])) : undefined;
   }
 
   /** Resets views whose projection version changed, then follows the log until stop(). */
@@ -157,18 +169,50 @@ export class ProjectionRunner implements ViewProgress {
     const ciIds = events.map((event) => event.ciId);
     const writes: ViewWrite[] = [];
     const checkpoints: ProjectionCheckpoint[] = [];
+    const newest = new Map<ViewName, Map<string, ViewDocuments[ViewName]>>();
     for (const projection of this.projections) {
       const checkpoint = this.checkpoints.get(projection.name)!;
       const pending = events.filter((event) => event.position > checkpoint.position);
       if (pending.length === 0) continue;
-      const latest = await this.viewStore.loadLatest(projection.name, ciIds);
+      const latest = await this.loadLatest(projection.name, ciIds);
       writes.push(...projectEvents(projection, latest, pending));
       checkpoints.push({ ...checkpoint, position: events.at(-1)!.position });
+      newest.set(projection.name, latest);
     }
-    await this.viewStore.applyBatch({ writes, checkpoints });
+    try {
+      await this.viewStore.applyBatch({ writes, checkpoints });
+    } catch (error) {
+      // Whether any of the batch landed is unknown: forget, and read the store again on retry.
+      for (const cache of this.latestCache?.values() ?? []) cache.clear();
+      throw error;
+    }
+    for (const [view, latest] of newest) {
+      const cache = this.latestCache?.get(view);
+      if (cache) for (const [ciId, doc] of latest) cache.set(ciId, doc);
+    }
     for (const checkpoint of checkpoints) this.checkpoints.set(checkpoint.projection, checkpoint);
     this.eventsApplied += page.length;
     this.position$.next(this.lowestCheckpoint());
+  }
+
+  /** The newest document per CI: from the cache, and from the store for CIs it does not hold. */
+  private async loadLatest<Name extends ViewName>(
+    view: Name,
+    ciIds: readonly string[],
+  ): Promise<Map<string, ViewDocuments[Name]>> {
+    const cache = this.latestCache?.get(view);
+    if (!cache) return this.viewStore.loadLatest(view, ciIds);
+    const latest = new Map<string, ViewDocuments[Name]>();
+    const missing: string[] = [];
+    for (const ciId of new Set(ciIds)) {
+      const doc = cache.get(ciId);
+      if (doc) latest.set(ciId, doc as ViewDocuments[Name]);
+      else missing.push(ciId);
+    }
+    if (missing.length > 0) {
+      for (const [ciId, doc] of await this.viewStore.loadLatest(view, missing)) latest.set(ciId, doc);
+    }
+    return latest;
   }
 
   private lowestCheckpoint(): number {
