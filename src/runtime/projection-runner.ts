@@ -59,7 +59,7 @@ export class ProjectionRunner implements ViewProgress {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
-    const cacheSize = options.latestCacheSize ?? 5000;
+    const cacheSize = options.latestCacheSize ?? 1000;
     this.latestCache =
       cacheSize > 0 ? new Map(projections.map((p) => [p.name, new LRUCache({ max: cacheSize })])) : undefined;
   }
