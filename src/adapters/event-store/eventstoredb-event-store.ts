@@ -73,6 +73,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly scanPageSize: number;
   private readonly streamPrefix: string;
   private readonly closed$ = new Subject<void>();
+  private closed = false;
   private readonly ciFree = new CiFreeRange();
   /** The newest CI event position seen by an append, a read or the subscription. */
   private knownCiHead = 0;
@@ -221,6 +222,7 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.closed$.next();
     this.closed$.complete();
     await this.client.dispose();
@@ -255,6 +257,8 @@ export class EventStoreDbEventStore implements EventStore {
    */
   private subscribeToCiEvents(): Observable<number> {
     return new Observable<number>((subscriber) => {
+      // A reader arriving after close() gets a completed stream, not a subscription on a disposed client.
+      if (this.closed) return subscriber.complete();
       const from = this.knownCiHead;
       const subscription = this.client.subscribeToAll({
         fromPosition: from === 0 ? END : toEsdbPosition(from),

@@ -28,3 +28,18 @@ describe('EventStoreDB adapter, server unreachable', () => {
     await expect(store.headPosition()).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
+
+describe('EventStoreDB adapter, closed', () => {
+  it('completes appended$ for readers arriving after close instead of subscribing on a disposed client', async () => {
+    const store = new EventStoreDbEventStore({
+      connectionString: 'esdb://127.0.0.1:1?tls=false',
+      logger: silentLogger,
+    });
+    await store.close();
+    const completed = await new Promise<boolean>((resolve) => {
+      store.appended$.subscribe({ complete: () => resolve(true), error: () => resolve(false) });
+      setTimeout(() => resolve(false), 1000);
+    });
+    expect(completed).toBe(true);
+  });
+});
