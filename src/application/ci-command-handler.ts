@@ -61,8 +61,9 @@ export interface CiCommandHandlerDeps {
  * Command handling, one function: read and fold the CI's stream, decide,
  * append with the revision it was decided on. The folded state of recently
  * written CIs is cached and reused when the stream's head is still at its
- * revision (one indexed lookup instead of reading and folding the stream). A lost race is re-decided on
- * the fresh state unless the client pinned a revision with If-Match.
+ * revision (one indexed lookup instead of reading and folding the stream).
+ * A lost race is re-decided on the fresh state unless the client pinned a
+ * revision with If-Match.
  * Writes to one CI are serialised in this process; writes to different CIs
  * run concurrently and share commits (group commit in the SQLite log).
  */
@@ -100,7 +101,8 @@ export class CiCommandHandler {
   }
 
   /**
-   * @param needsHistory the command is built from the CI's events (restore), so the stream is read whatever the cache holds
+   * @param needsHistory the command is built from the CI's events (restore), so the
+   *   stream is read whatever the cache holds
    */
   private async decideAndAppend(
     ciId: string,
