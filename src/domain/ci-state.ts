@@ -12,8 +12,25 @@ export interface CiState {
 
 export const initialCiState: CiState = { revision: 0, recordedAt: undefined, document: undefined };
 
-/** The document after one event. Pure; a `never` check keeps the switch complete. */
+/**
+ * The last document each event object evolved, and from which document: the
+ * current and versions views both evolve the same previous document by the
+ * same event, so the second asks for a result the first just computed.
+ * Documents are immutable, so identity is enough to know it is the same input.
+ */
+const lastEvolved = new WeakMap<CiEvent, { readonly from: CiDocument | undefined; readonly to: CiDocument }>();
+
+/** The document after one event. Pure (memoised by identity, see above). */
 export function evolveDocument(document: CiDocument | undefined, event: CiEvent): CiDocument {
+  const memo = lastEvolved.get(event);
+  if (memo && memo.from === document) return memo.to;
+  const to = evolveOnce(document, event);
+  lastEvolved.set(event, { from: document, to });
+  return to;
+}
+
+/** A `never` check keeps the switch complete. */
+function evolveOnce(document: CiDocument | undefined, event: CiEvent): CiDocument {
   switch (event.type) {
     case 'CiRegistered':
       return event.data.document;

@@ -43,6 +43,12 @@ export interface StreamHead {
   readonly recordedAt: string;
 }
 
+/** Where a read in stream order stopped: the last event returned. */
+export interface StreamCursor {
+  readonly streamName: string;
+  readonly revision: number;
+}
+
 export interface ReadStreamOptions {
   /** Only events up to and including this revision. */
   readonly toRevision?: number;
@@ -73,6 +79,14 @@ export interface EventStore {
    * order. Pull-based so that readers control their own pace (back-pressure).
    */
   readAll(after: number, limit: number): Promise<RecordedEvent[]>;
+
+  /**
+   * Optional: up to `limit` CI events with position ≤ `upTo`, ordered by
+   * stream name then revision, starting after `after`. A rebuild reads this
+   * way so that it holds one CI's documents in memory at a time. Stores that
+   * lack it are rebuilt in position order with readAll.
+   */
+  readByStream?(upTo: number, after: StreamCursor | undefined, limit: number): Promise<RecordedEvent[]>;
 
   /** The position of the latest CI event in the log (0 when empty). */
   headPosition(): Promise<number>;

@@ -23,6 +23,21 @@ export interface ViewBatch {
   readonly checkpoints: readonly ProjectionCheckpoint[];
 }
 
+export interface ViewVersion {
+  readonly projection: ViewName;
+  readonly version: number;
+}
+
+/** A bulk load of emptied views: faster than batches, for one writer rebuilding from the log. */
+export interface ViewBulkLoad {
+  /** Adds documents in order; a later write of the same key replaces an earlier one. */
+  write(writes: readonly ViewWrite[]): Promise<void>;
+  /** Makes what was written durable and queryable, with the checkpoints, in one step. */
+  finish(checkpoints: readonly ProjectionCheckpoint[]): Promise<void>;
+  /** Gives up, leaving the views empty at checkpoint 0 (a later catch-up starts over). */
+  abort(): Promise<void>;
+}
+
 export interface CiListQuery {
   readonly type?: string | undefined;
   readonly status?: CiStatus | undefined;
@@ -68,6 +83,12 @@ export interface ViewStore {
    * revision) and checkpoints after, so a crash replays rather than skips.
    */
   applyBatch(batch: ViewBatch): Promise<void>;
+  /**
+   * Optional: empties the views and starts loading them in bulk, for a
+   * rebuild with no other writer. Stores that lack it are rebuilt with
+   * applyBatch.
+   */
+  startBulkLoad?(views: readonly ViewVersion[]): Promise<ViewBulkLoad>;
 
   // ── queries ───────────────────────────────────────────────────────────
   getCurrentCi(ciId: string): Promise<CurrentCi | undefined>;

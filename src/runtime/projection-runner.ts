@@ -2,11 +2,11 @@ import { LRUCache } from 'lru-cache';
 import { BehaviorSubject, Subject, filter, firstValueFrom, map, race, timer, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { AnyProjection, ViewDocuments, ViewName } from '../../projections';
-import type { RecordedCiEvent } from '../domain';
 import { toRecordedCiEvent } from '../application/ci-event-codec';
 import type { EventStore, RecordedEvent } from '../ports/event-store';
 import type { ProjectionCheckpoint, ViewProgress, ViewStore, ViewWrite } from '../ports/view-store';
 import { followLog } from './follow-log';
+import { projectEvents } from './project-events';
 
 export interface ProjectionRunnerOptions {
   /** Events read and applied per transaction. */
@@ -220,30 +220,4 @@ export class ProjectionRunner implements ViewProgress {
     for (const checkpoint of this.checkpoints.values()) lowest = Math.min(lowest, checkpoint.position);
     return lowest === Number.POSITIVE_INFINITY ? 0 : lowest;
   }
-}
-
-/**
- * Projects events in order; `latest` holds each CI's newest document and is
- * updated as the page goes, so several events of one CI in a page chain.
- * An event the view already reflects (revision not newer) is skipped.
- */
-function projectEvents<Name extends ViewName>(
-  projection: {
-    name: Name;
-    handles: readonly string[];
-    project(latest: ViewDocuments[Name] | undefined, event: RecordedCiEvent): readonly ViewDocuments[Name][];
-  },
-  latest: Map<string, ViewDocuments[Name]>,
-  events: readonly RecordedCiEvent[],
-): ViewWrite[] {
-  const writes: ViewWrite[] = [];
-  for (const event of events) {
-    if (!projection.handles.includes(event.event.type)) continue;
-    const previous = latest.get(event.ciId);
-    if (previous && previous.revision >= event.revision) continue;
-    const docs = projection.project(previous, event);
-    for (const doc of docs) writes.push({ view: projection.name, doc } as ViewWrite);
-    if (docs.length > 0) latest.set(event.ciId, docs.at(-1)!);
-  }
-  return writes;
 }

@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import type { AnyProjection } from '../../projections';
 import type { EventStore } from '../ports/event-store';
 import type { ViewStore } from '../ports/view-store';
+import { loadViewsByStream } from './load-views-by-stream';
 import { ProjectionRunner } from './projection-runner';
 
 export interface RebuildProgress {
-  /** Position of the last event applied to every view. */
+  /** Position every view has applied (a bulk load reaches the target only when it finishes). */
   readonly position: number;
   /** The log's head when the rebuild began: the rebuild ends there. */
   readonly target: number;
@@ -26,15 +27,76 @@ export interface RebuildOptions {
 }
 
 /**
- * Drops every view and rebuilds it from the log up to the head at the start,
- * with the same runner the service uses (so a rebuild and a live catch-up
- * cannot disagree). Interrupting it loses nothing: the views are derived,
- * and the service continues from the checkpoints the rebuild reached.
+ * Drops every view and rebuilds it from the log up to the head at the start.
+ * Where both stores allow it (SQLite), the views are bulk-loaded from the log
+ * read one CI at a time; otherwise the service's own projection runner
+ * replays the log in position order. Both project with the same code, so a
+ * rebuild and a live catch-up cannot disagree. Interrupting it loses
+ * nothing: the views are derived, and the service continues from the
+ * checkpoints the rebuild reached (0 for an unfinished bulk load).
  */
 export async function rebuildViews(options: RebuildOptions): Promise<RebuildProgress> {
-  const { eventStore, viewStore, projections, logger } = options;
+  const { eventStore, viewStore } = options;
   const started = Date.now();
   const target = await eventStore.headPosition();
+  const readByStream = eventStore.readByStream?.bind(eventStore);
+  const startBulkLoad = viewStore.startBulkLoad?.bind(viewStore);
+  return readByStream && startBulkLoad
+    ? bulkRebuild(options, { readByStream, startBulkLoad, target, started })
+    : replayRebuild(options, target, started);
+}
+
+async function bulkRebuild(
+  options: RebuildOptions,
+  bulk: {
+    readByStream: NonNullable<EventStore['readByStream']>;
+    startBulkLoad: NonNullable<ViewStore['startBulkLoad']>;
+    target: number;
+    started: number;
+  },
+): Promise<RebuildProgress> {
+  const { eventStore, projections } = options;
+  const { target, started } = bulk;
+  // Stream order is not position order: progress is counted in events.
+  const total = await eventStore.countAfter(0, Number.MAX_SAFE_INTEGER);
+  let loaded = 0;
+  let lastReport = 0;
+  const progress = (position: number): RebuildProgress => ({
+    position,
+    target,
+    eventsApplied: loaded,
+    fraction: total === 0 ? 1 : Math.min(1, loaded / total),
+    elapsedMs: Date.now() - started,
+  });
+  const load = await bulk.startBulkLoad(projections.map((p) => ({ projection: p.name, version: p.version })));
+  try {
+    await loadViewsByStream({
+      readByStream: bulk.readByStream,
+      load,
+      projections,
+      target,
+      pageSize: options.batchSize ?? 1000,
+      onPage: (eventsLoaded) => {
+        loaded = eventsLoaded;
+        const now = Date.now();
+        if (now - lastReport < (options.progressIntervalMs ?? 250)) return;
+        lastReport = now;
+        options.onProgress?.(progress(0));
+      },
+    });
+    await load.finish(projections.map((p) => ({ projection: p.name, version: p.version, position: target })));
+  } catch (error) {
+    await load.abort();
+    throw error;
+  }
+  const done = progress(target);
+  options.onProgress?.(done);
+  return done;
+}
+
+/** Replays the log in position order with the service's projection runner. */
+async function replayRebuild(options: RebuildOptions, target: number, started: number): Promise<RebuildProgress> {
+  const { eventStore, viewStore, projections, logger } = options;
   for (const projection of projections) await viewStore.resetView(projection.name, projection.version);
   const runner = new ProjectionRunner(eventStore, viewStore, projections, logger, {
     batchSize: options.batchSize ?? 1000,

@@ -9,6 +9,7 @@ import {
   type NewEvent,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamCursor,
   type StreamHead,
 } from '../../ports/event-store';
 
@@ -184,6 +185,12 @@ export class SqliteEventStore implements EventStore {
     return this.guard(() => this.statements.readAll.all(after, limit).map(toRecordedEvent));
   }
 
+  async readByStream(upTo: number, after: StreamCursor | undefined, limit: number): Promise<RecordedEvent[]> {
+    return this.guard(() =>
+      this.statements.readByStream.all(after?.streamName ?? '', after?.revision ?? 0, upTo, limit).map(toRecordedEvent),
+    );
+  }
+
   async headPosition(): Promise<number> {
     return this.guard(() => this.statements.headPosition.get()?.position ?? 0);
   }
@@ -237,6 +244,10 @@ function prepareStatements(db: Database.Database) {
     ),
     readAll: db.prepare<[number, number], EventRow>(
       'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+    ),
+    // The (stream, revision) unique index serves both the order and the row-value keyset.
+    readByStream: db.prepare<[string, number, number, number], EventRow>(
+      'SELECT * FROM events WHERE (stream, revision) > (?, ?) AND position <= ? ORDER BY stream, revision LIMIT ?',
     ),
     headPosition: db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
     countAfter: db.prepare<[number, number], { count: number }>(

@@ -5,14 +5,20 @@ import type {
   CiListQuery,
   ProjectionCheckpoint,
   ViewBatch,
+  ViewBulkLoad,
   ViewStore,
+  ViewVersion,
   ViewWrite,
 } from '../../ports/view-store';
 import type { CheckpointStore } from '../../ports/checkpoint-store';
+import { SqliteViewBulkLoad } from './sqlite-view-bulk-load';
+import { createSecondaryIndexes, rowOf, TABLES, type StoredVersion } from './sqlite-view-rows';
 
 export interface SqliteViewStoreOptions {
   /** A file path, or ':memory:' for tests. */
   readonly filename: string;
+  /** Documents a bulk load (rebuild) holds in memory before inserting them; default 5,000. */
+  readonly bulkLoadFlushSize?: number;
 }
 
 /**
@@ -43,7 +49,6 @@ const SCHEMA = `
     revision INTEGER NOT NULL,
     doc      TEXT NOT NULL
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS current_cis_by_type ON current_cis (type, ci_id);
 
   CREATE TABLE IF NOT EXISTS ci_versions (
     ci_id      TEXT    NOT NULL,
@@ -55,7 +60,6 @@ const SCHEMA = `
     doc        TEXT    NOT NULL,
     PRIMARY KEY (ci_id, revision)
   ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS ci_versions_as_of ON ci_versions (ci_id, valid_from);
 
   CREATE TABLE IF NOT EXISTS change_feed (
     position    INTEGER PRIMARY KEY,
@@ -68,19 +72,7 @@ const SCHEMA = `
     change_ref  TEXT,
     doc         TEXT    NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS change_feed_by_ci ON change_feed (ci_id, position);
-  CREATE INDEX IF NOT EXISTS change_feed_by_time ON change_feed (recorded_ms);
-  CREATE INDEX IF NOT EXISTS change_feed_by_change_ref ON change_feed (change_ref, position);
 `;
-
-const TABLES: Record<ViewName, string> = {
-  currentCis: 'current_cis',
-  ciVersions: 'ci_versions',
-  changeFeed: 'change_feed',
-};
-
-/** A version row stores everything but its validity window in `doc`. */
-type StoredVersion = Omit<CiVersion, 'validFrom' | 'validTo'>;
 
 interface VersionRow {
   valid_from: number;
@@ -96,7 +88,10 @@ export class SqliteViewStore implements ViewStore, CheckpointStore {
   /** Filtered queries vary by which filters are set; each shape is prepared once. */
   private readonly preparedQueries = new Map<string, Database.Statement<unknown[], unknown>>();
 
+  private readonly bulkLoadFlushSize: number | undefined;
+
   constructor(options: SqliteViewStoreOptions) {
+    this.bulkLoadFlushSize = options.bulkLoadFlushSize;
     this.db = new Database(options.filename);
     this.db.pragma('journal_mode = WAL');
     // Views are rebuilt from the log, so a lost last commit costs a replay, not data.
@@ -107,6 +102,7 @@ export class SqliteViewStore implements ViewStore, CheckpointStore {
     this.db.pragma('cache_size = -65536');
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(SCHEMA);
+    this.db.exec(createSecondaryIndexes());
     this.statements = prepareStatements(this.db);
     this.applyInTransaction = this.db.transaction((batch: ViewBatch) => {
       for (const write of batch.writes) this.write(write);
@@ -162,54 +158,33 @@ export class SqliteViewStore implements ViewStore, CheckpointStore {
 
   private write(write: ViewWrite): void {
     switch (write.view) {
-      case 'currentCis': {
-        const { doc } = write;
-        this.statements.upsertCurrent.run(
-          doc.ciId,
-          doc.document.type,
-          doc.document.status,
-          doc.revision,
-          JSON.stringify(doc),
-        );
+      case 'currentCis':
+        this.statements.upsertCurrent.run(rowOf(write));
         return;
-      }
       case 'ciVersions': {
-        const { validFrom, validTo, ...stored } = write.doc;
+        const { ciId, revision, validTo } = write.doc;
         // Closing a version only sets its validTo; the rest of a version never changes, so skip
         // re-serialising the document when the row is already there.
-        if (
-          validTo !== null &&
-          this.statements.closeVersion.run(Date.parse(validTo), stored.ciId, stored.revision).changes > 0
-        ) {
+        if (validTo !== null && this.statements.closeVersion.run(Date.parse(validTo), ciId, revision).changes > 0) {
           return;
         }
-        this.statements.upsertVersion.run(
-          stored.ciId,
-          stored.revision,
-          Date.parse(validFrom),
-          validTo === null ? null : Date.parse(validTo),
-          stored.document.type,
-          stored.document.status,
-          JSON.stringify(stored satisfies StoredVersion),
-        );
+        this.statements.upsertVersion.run(rowOf(write));
         return;
       }
-      case 'changeFeed': {
-        const { doc } = write;
-        this.statements.upsertChange.run(
-          doc.position,
-          doc.ciId,
-          doc.ciType,
-          doc.revision,
-          doc.eventType,
-          Date.parse(doc.recordedAt),
-          doc.actor,
-          doc.changeRef,
-          JSON.stringify(doc),
-        );
+      case 'changeFeed':
+        this.statements.upsertChange.run(rowOf(write));
         return;
-      }
     }
+  }
+
+  async startBulkLoad(views: readonly ViewVersion[]): Promise<ViewBulkLoad> {
+    return SqliteViewBulkLoad.start(
+      this.db,
+      views,
+      (checkpoint) =>
+        this.statements.saveCheckpoint.run(checkpoint.projection, checkpoint.version, checkpoint.position),
+      this.bulkLoadFlushSize,
+    );
   }
 
   async getCurrentCi(ciId: string): Promise<CurrentCi | undefined> {
