@@ -9,11 +9,15 @@ import { startService } from '../src/service';
 /** Child process: the real service (fsync on every commit), on a free port it reports to the parent. */
 async function main() {
   const dir = process.argv[2]!;
+  const eventStoreFile = path.join(dir, 'events.db');
+  const viewStoreFile = path.join(dir, 'views.db');
+  // As `npm start` runs it: projections in a worker thread on the same files.
   const service = await startService({
-    eventStore: new SqliteEventStore({ filename: path.join(dir, 'events.db'), synchronous: 'full' }),
-    viewStore: new SqliteViewStore({ filename: path.join(dir, 'views.db') }),
+    eventStore: new SqliteEventStore({ filename: eventStoreFile, synchronous: 'full' }),
+    viewStore: new SqliteViewStore({ filename: viewStoreFile }),
     clock: systemClock,
     logger: pino({ level: 'silent' }),
+    projectionWorker: { eventStoreFile, viewStoreFile },
   });
   const server = service.app.listen(0, '127.0.0.1', () => {
     process.send!({ port: (server.address() as AddressInfo).port });

@@ -10,7 +10,7 @@ import { openStores } from './open-stores';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const { eventStore, viewStore, description } = await openStores(config, logger);
+  const { eventStore, viewStore, description, sqliteFiles } = await openStores(config, logger);
   const publisher =
     config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0
       ? new KafkaPublisher({
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     {
       ...description,
       relay: publisher ? `kafka (${config.KAFKA_BROKERS!.join(',')})` : 'off',
+      projections: sqliteFiles ? 'worker thread' : 'in process',
     },
     'adapters selected',
   );
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     maxLagEvents: config.READY_MAX_LAG_EVENTS,
     changeStream: { maxStreams: config.SSE_MAX_STREAMS, heartbeatMs: config.SSE_HEARTBEAT_MS },
     ...(publisher ? { relay: { publisher, checkpoints: viewStore } } : {}),
+    ...(sqliteFiles && { projectionWorker: sqliteFiles }),
   });
   const server: Server = service.app.listen(config.PORT, config.HOST, () => {
     logger.info({ port: config.PORT, host: config.HOST }, `ConfigLedger listening on http://localhost:${config.PORT}`);

@@ -16,6 +16,8 @@ export interface Stores {
   readonly viewStore: ViewStore & CheckpointStore;
   /** What is in use, for the startup log: never a password. */
   readonly description: Record<string, string>;
+  /** Set when both stores are the embedded SQLite files: the projections then run in a worker thread on them. */
+  readonly sqliteFiles?: { readonly eventStoreFile: string; readonly viewStoreFile: string };
 }
 
 /**
@@ -30,6 +32,8 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     description['dataDir'] = config.DATA_DIR;
   }
 
+  const eventStoreFile = path.join(config.DATA_DIR, 'events.db');
+  const viewStoreFile = path.join(config.DATA_DIR, 'views.db');
   let eventStore: EventStore;
   if (config.EVENTSTORE_URL) {
     eventStore = new EventStoreDbEventStore({
@@ -38,11 +42,8 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     });
     description['eventStore'] = `eventstoredb (${redact(config.EVENTSTORE_URL)})`;
   } else {
-    eventStore = new SqliteEventStore({
-      filename: path.join(config.DATA_DIR, 'events.db'),
-      synchronous: config.SQLITE_SYNCHRONOUS,
-    });
-    description['eventStore'] = `sqlite (${path.join(config.DATA_DIR, 'events.db')})`;
+    eventStore = new SqliteEventStore({ filename: eventStoreFile, synchronous: config.SQLITE_SYNCHRONOUS });
+    description['eventStore'] = `sqlite (${eventStoreFile})`;
   }
 
   let viewStore: ViewStore & CheckpointStore;
@@ -62,10 +63,11 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
       );
     }
   } else {
-    viewStore = new SqliteViewStore({ filename: path.join(config.DATA_DIR, 'views.db') });
-    description['viewStore'] = `sqlite (${path.join(config.DATA_DIR, 'views.db')})`;
+    viewStore = new SqliteViewStore({ filename: viewStoreFile });
+    description['viewStore'] = `sqlite (${viewStoreFile})`;
   }
-  return { eventStore, viewStore, description };
+  const bothSqlite = !config.EVENTSTORE_URL && !config.MONGODB_URL;
+  return { eventStore, viewStore, description, ...(bothSqlite && { sqliteFiles: { eventStoreFile, viewStoreFile } }) };
 }
 
 /** A connection string without its password, for logs. */

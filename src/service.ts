@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { allProjections } from '../projections';
@@ -9,7 +10,8 @@ import type { ChangeStreamOptions } from './http/routes/change-stream-routes';
 import type { Clock } from './ports/clock';
 import type { EventStore } from './ports/event-store';
 import type { ViewStore } from './ports/view-store';
-import { ProjectionRunner, type ProjectionRunnerOptions } from './runtime/projection-runner';
+import { ProjectionRunner, type ProjectionRunnerOptions, type RunningProjections } from './runtime/projection-runner';
+import { ProjectionWorker } from './runtime/projection-worker';
 import { ServiceReadiness } from './runtime/readiness';
 import { RelayRunner, type RelayRunnerOptions } from './runtime/relay-runner';
 import type { CheckpointStore } from './ports/checkpoint-store';
@@ -23,6 +25,12 @@ export interface ServiceDeps {
   readonly readWaitMs?: number;
   readonly maxLagEvents?: number;
   readonly runner?: ProjectionRunnerOptions;
+  /**
+   * Runs the projections in a worker thread on these SQLite files (the ones
+   * the stores above opened) instead of in the service's thread. The script
+   * defaults to the built projection-worker-thread.js beside this module.
+   */
+  readonly projectionWorker?: { eventStoreFile: string; viewStoreFile: string; scriptPath?: string };
   readonly changeStream?: Partial<ChangeStreamOptions>;
   /** Relays every change to a publisher (Kafka), from a checkpoint kept in `checkpoints`. */
   readonly relay?: { publisher: Publisher; checkpoints: CheckpointStore; options?: RelayRunnerOptions };
@@ -32,7 +40,7 @@ export interface Service {
   readonly app: Express;
   readonly commands: CiCommandHandler;
   readonly queries: CiQueries;
-  readonly runner: ProjectionRunner;
+  readonly runner: RunningProjections;
   readonly relay: RelayRunner | undefined;
   /** Stops the relay (flushing it), the projections (letting the batch in flight finish) and closes the stores. */
   stop(): Promise<void>;
@@ -41,13 +49,16 @@ export interface Service {
 /** Wires the application around the given stores and starts the projections. */
 export async function startService(deps: ServiceDeps): Promise<Service> {
   const { eventStore, viewStore, clock, logger } = deps;
-  const runner = new ProjectionRunner(
-    eventStore,
-    viewStore,
-    allProjections,
-    logger.child({ component: 'projections' }),
-    deps.runner,
-  );
+  const projectionLogger = logger.child({ component: 'projections' });
+  const runner: RunningProjections = deps.projectionWorker
+    ? new ProjectionWorker({
+        scriptPath: path.join(__dirname, 'projection-worker-thread.js'),
+        ...deps.projectionWorker,
+        appended$: eventStore.appended$,
+        logger: projectionLogger,
+        ...(deps.runner && { runner: deps.runner }),
+      })
+    : new ProjectionRunner(eventStore, viewStore, allProjections, projectionLogger, deps.runner);
   const commands = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID });
   const queries = new CiQueries({ eventStore, viewStore, progress: runner, readWaitMs: deps.readWaitMs ?? 5000 });
   const relay =

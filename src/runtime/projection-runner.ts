@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { BehaviorSubject, Subject, filter, firstValueFrom, map, race, timer, type Subscription } from 'rxjs';
+import { BehaviorSubject, Subject, map, merge, type Observable, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { AnyProjection, ViewDocuments, ViewName } from '../../projections';
 import { toRecordedCiEvent } from '../application/ci-event-codec';
@@ -7,6 +7,7 @@ import type { EventStore, RecordedEvent } from '../ports/event-store';
 import type { ProjectionCheckpoint, ViewProgress, ViewStore, ViewWrite } from '../ports/view-store';
 import { followLog } from './follow-log';
 import { projectEvents } from './project-events';
+import { waitForPosition } from './wait-for-position';
 
 export interface ProjectionRunnerOptions {
   /** Events read and applied per transaction. */
@@ -26,12 +27,26 @@ export interface ProjectionRunnerOptions {
 
 export type RunnerState = 'stopped' | 'catching-up' | 'live' | 'retrying';
 
+export interface ProjectionStatus {
+  readonly state: RunnerState;
+  readonly position: number;
+  readonly eventsApplied: number;
+  readonly lastError: string | undefined;
+}
+
+/** What the service needs of its projections, whether they run in this thread or in a worker. */
+export interface RunningProjections extends ViewProgress {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): ProjectionStatus;
+}
+
 /**
  * Runs every projection over the log (see followLog): for each page read from
  * the lowest checkpoint, project each event into the views that have not
  * applied it, then write the page's documents and checkpoints in one batch.
  */
-export class ProjectionRunner implements ViewProgress {
+export class ProjectionRunner implements RunningProjections {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly retryDelayMs: number;
@@ -41,12 +56,13 @@ export class ProjectionRunner implements ViewProgress {
   private readonly latestCache: Map<ViewName, LRUCache<string, ViewDocuments[ViewName]>> | undefined;
   private readonly position$ = new BehaviorSubject<number>(0);
   private readonly stop$ = new Subject<void>();
+  private readonly stateChanged$ = new Subject<void>();
   private subscription: Subscription | undefined;
   private inFlight: Promise<unknown> = Promise.resolve();
   private lastError: Error | undefined;
   /** Events read and applied since start (progress of long catch-ups and rebuilds). */
   private eventsApplied = 0;
-  state: RunnerState = 'stopped';
+  private state: RunnerState = 'stopped';
 
   constructor(
     private readonly eventStore: EventStore,
@@ -67,7 +83,7 @@ export class ProjectionRunner implements ViewProgress {
   /** Resets views whose projection version changed, then follows the log until stop(). */
   async start(): Promise<void> {
     await this.prepareCheckpoints();
-    this.state = 'catching-up';
+    this.setState('catching-up');
     this.subscription = this.run().subscribe({
       error: (error: unknown) => this.logger.fatal({ err: error }, 'projection runner stopped on an error'),
     });
@@ -78,27 +94,28 @@ export class ProjectionRunner implements ViewProgress {
     this.stop$.next();
     this.subscription?.unsubscribe();
     await this.inFlight.catch(() => undefined);
-    this.state = 'stopped';
+    this.setState('stopped');
+  }
+
+  /** The status now, then again whenever the position or the state changes. */
+  statusChanges(): Observable<ProjectionStatus> {
+    return merge(this.position$, this.stateChanged$).pipe(map(() => this.status()));
+  }
+
+  private setState(state: RunnerState): void {
+    this.state = state;
+    this.stateChanged$.next();
   }
 
   currentPosition(): number {
     return this.position$.value;
   }
 
-  async waitForPosition(position: number, timeoutMs: number): Promise<boolean> {
-    if (this.position$.value >= position) return true;
-    return firstValueFrom(
-      race(
-        this.position$.pipe(
-          filter((reached) => reached >= position),
-          map(() => true),
-        ),
-        timer(timeoutMs).pipe(map(() => false)),
-      ),
-    );
+  waitForPosition(position: number, timeoutMs: number): Promise<boolean> {
+    return waitForPosition(this.position$, position, timeoutMs);
   }
 
-  status(): { state: RunnerState; position: number; eventsApplied: number; lastError: string | undefined } {
+  status(): ProjectionStatus {
     return {
       state: this.state,
       position: this.position$.value,
@@ -137,14 +154,14 @@ export class ProjectionRunner implements ViewProgress {
       handlePage: (page) => this.track(this.applyPage(page)),
       onCaughtUp: () => {
         if (this.state !== 'live') {
-          this.state = 'live';
+          this.setState('live');
           this.lastError = undefined;
           this.logger.info({ position: this.lowestCheckpoint() }, 'views are up to date with the log');
         }
       },
       onRetry: (error, attempt, delayMs) => {
         this.lastError = error;
-        this.state = 'retrying';
+        this.setState('retrying');
         this.logger.error(
           { err: error, attempt, retryInMs: delayMs },
           'projection failed; retrying from the last checkpoint',

@@ -1,7 +1,7 @@
 import type { EventStore } from '../ports/event-store';
 import type { ViewStore } from '../ports/view-store';
 import type { ReadinessProbe, ReadinessReport } from '../http/routes/health-routes';
-import type { ProjectionRunner } from './projection-runner';
+import type { RunningProjections } from './projection-runner';
 import type { RelayRunner } from './relay-runner';
 
 /**
@@ -12,7 +12,7 @@ export class ServiceReadiness implements ReadinessProbe {
   constructor(
     private readonly eventStore: EventStore,
     private readonly viewStore: ViewStore,
-    private readonly runner: ProjectionRunner,
+    private readonly runner: RunningProjections,
     private readonly maxLagEvents: number,
     private readonly relay?: RelayRunner,
   ) {}
