@@ -1,35 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { allProjections, currentCisProjection, type AnyProjection } from '../../../projections';
 import { SqliteEventStore } from '../../../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../../../src/adapters/view-store/sqlite-view-store';
-import { CiCommandHandler } from '../../../src/application/ci-command-handler';
-import type { ChangeMetadata } from '../../../src/domain';
 import type { ViewBatch, ViewStore } from '../../../src/ports/view-store';
 import { ProjectionRunner } from '../../../src/runtime/projection-runner';
 import { dumpViews } from '../../support/dump-views';
-import { TestClock } from '../../support/test-clock';
+import { seedLog } from '../../support/seed-log';
 import { silentLogger } from '../../support/test-service';
-
-const metadata: ChangeMetadata = { actor: 'tester', reason: null, changeRef: null, source: 'api', correlationId: null };
-
-async function seedLog(eventStore: SqliteEventStore, changesPerCi: number, ciCount: number) {
-  const clock = new TestClock();
-  const commands = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID });
-  for (let change = 0; change < changesPerCi; change++) {
-    for (let ci = 0; ci < ciCount; ci++) {
-      clock.advance(1000);
-      await commands.execute(
-        {
-          type: 'DeclareCi',
-          ciId: `ci-${ci}`,
-          desired: { type: 'server', name: `ci ${ci}`, attributes: { change }, relationships: [] },
-        },
-        { metadata },
-      );
-    }
-  }
-  return eventStore.headPosition();
-}
 
 function runner(
   eventStore: SqliteEventStore,

@@ -6,12 +6,11 @@ import Database from 'better-sqlite3';
 import { allProjections } from '../../../projections';
 import { SqliteEventStore } from '../../../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../../../src/adapters/view-store/sqlite-view-store';
-import { CiCommandHandler } from '../../../src/application/ci-command-handler';
 import type { ChangeMetadata } from '../../../src/domain';
 import type { ViewStore } from '../../../src/ports/view-store';
 import { rebuildViews, type RebuildProgress } from '../../../src/runtime/rebuild-views';
 import { dumpViews } from '../../support/dump-views';
-import { TestClock } from '../../support/test-clock';
+import { seedLog } from '../../support/seed-log';
 import { silentLogger } from '../../support/test-service';
 
 const metadata: ChangeMetadata = { actor: 'tester', reason: null, changeRef: null, source: 'api', correlationId: null };
@@ -22,21 +21,7 @@ describe('rebuildViews', () => {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'cl-rebuild-unit-'));
     eventStore = new SqliteEventStore({ filename: path.join(dir, 'events.db') });
-    const clock = new TestClock();
-    const commands = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID });
-    for (let change = 0; change < 4; change++) {
-      for (let ci = 0; ci < 5; ci++) {
-        clock.advance(1000);
-        await commands.execute(
-          {
-            type: 'DeclareCi',
-            ciId: `ci-${ci}`,
-            desired: { type: 'server', name: `ci ${ci}`, attributes: { change }, relationships: [] },
-          },
-          { metadata },
-        );
-      }
-    }
+    await seedLog(eventStore, 4, 5);
   });
   afterEach(async () => {
     await eventStore.close();
