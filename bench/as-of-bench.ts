@@ -28,23 +28,33 @@ export async function asOfLatencies(dir: string, cis: number, rounds: number, sa
   const randomInstant = () =>
     BASE_TIME + Math.floor(random() * (recordedAtOf(rounds - 1, cis - 1) - BASE_TIME + 3_600_000));
 
-  async function measure(run: () => Promise<unknown>): Promise<LatencyFigures> {
-    for (let i = 0; i < Math.min(200, samples); i++) await run(); // warm-up
-    const times: number[] = [];
+  /**
+   * Times the operations in turn, one sample of each per round, so pauses (GC, a noisy neighbour)
+   * fall on all of them alike rather than on whichever ran during them: their ratio is the figure.
+   */
+  async function measure(...operations: (() => Promise<unknown>)[]): Promise<LatencyFigures[]> {
+    for (let i = 0; i < Math.min(200, samples); i++) for (const run of operations) await run(); // warm-up
+    const times = operations.map((): number[] => []);
     for (let i = 0; i < samples; i++) {
-      const start = nowMs();
-      await run();
-      times.push(nowMs() - start);
+      for (const [index, run] of operations.entries()) {
+        const start = nowMs();
+        await run();
+        times[index]!.push(nowMs() - start);
+      }
     }
-    times.sort((a, b) => a - b);
-    return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
+    return times.map((sample) => {
+      sample.sort((a, b) => a - b);
+      return { p50Ms: percentile(sample, 50), p99Ms: percentile(sample, 99) };
+    });
   }
 
-  const current = await measure(() => queries.current(randomCi()));
-  const asOfSingle = await measure(() => queries.at(randomCi(), { asOf: randomInstant() }));
-  const inventoryPage = await measure(() =>
+  const [current, asOfSingle] = (await measure(
+    () => queries.current(randomCi()),
+    () => queries.at(randomCi(), { asOf: randomInstant() }),
+  )) as [LatencyFigures, LatencyFigures];
+  const [inventoryPage] = (await measure(() =>
     queries.list({ includeRetired: false, limit: 100, afterCiId: randomCi() }, randomInstant(), undefined),
-  );
+  )) as [LatencyFigures];
   await runner.stop();
   await eventStore.close();
   await viewStore.close();
