@@ -14,7 +14,12 @@ import { rebuildViews, type RebuildProgress } from '../runtime/rebuild-views';
 const program = new Command()
   .name('rebuild-views')
   .description('Drop every view and rebuild it from the event log, on the stores the environment selects.')
-  .option('--batch-size <events>', 'events read and applied per transaction', positiveInteger, 1000)
+  .option(
+    '--batch-size <events>',
+    'events read from the log per page (replaying, each page is applied in one transaction)',
+    positiveInteger,
+    1000,
+  )
   .option('--no-progress-bar', 'print progress lines even on a terminal')
   .addHelpText(
     'after',

@@ -23,7 +23,7 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
   private readonly pending = new Map<ViewName, Map<string | number, ViewWrite>>();
   private pendingCount = 0;
   /** The connection's own page cache size, restored when the load ends. */
-  private cacheSize = 0;
+  private readonly cacheSize: number;
   private readonly inserts: Record<ViewName, Database.Statement>;
   private readonly flushInTransaction: () => void;
 
@@ -33,6 +33,7 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
     private readonly saveCheckpoint: (checkpoint: ProjectionCheckpoint) => void,
     private readonly flushSize: number,
   ) {
+    this.cacheSize = db.pragma('cache_size', { simple: true }) as number;
     this.inserts = Object.fromEntries(
       (Object.keys(TABLES) as ViewName[]).map((view) => [
         view,
@@ -59,7 +60,6 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
     flushSize = DEFAULT_BULK_FLUSH_SIZE,
   ): SqliteViewBulkLoad {
     const load = new SqliteViewBulkLoad(db, views, saveCheckpoint, flushSize);
-    load.cacheSize = db.pragma('cache_size', { simple: true }) as number;
     // Inserts land at the right edge of each B-tree: a small page cache serves them as well as a large
     // one, and leaves the memory to the index builds at the end (their sorts use up to the cache size).
     db.pragma(`cache_size = ${BULK_CACHE_SIZE}`);
