@@ -6,7 +6,8 @@ FROM node:20-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+# The sources are not here yet, so skip the `prepare` build; better-sqlite3's own install script still runs.
+RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY projections ./projections
@@ -26,4 +27,6 @@ EXPOSE 8080
 VOLUME ["/var/lib/configledger"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Operational commands run in the container as they do in a checkout, e.g. (service stopped first)
+#   docker compose stop configledger && docker compose run --rm configledger npm run rebuild-views
 CMD ["node", "dist/src/main.js"]

@@ -11,18 +11,41 @@ function optionalSetting(schema: z.ZodString) {
     .pipe(schema.optional());
 }
 
+/**
+ * A whole number from the environment. Text is checked before it becomes a
+ * number, so `PORT=abc` says what it wants rather than "not a number", and an
+ * empty value is a mistake named as such (not silently 0: `PORT=` would
+ * otherwise listen on a random port).
+ */
+function integerSetting(min: number, max: number, fallback: number, what = 'a whole number') {
+  const range = max === Number.MAX_SAFE_INTEGER ? `${min} or more` : `from ${min} to ${max}`;
+  return z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined) return;
+      if (value.trim() === '') {
+        ctx.addIssue({ code: 'custom', message: `is empty; unset it to use ${fallback}, or give ${what} ${range}` });
+      } else if (!/^\s*\d{1,15}\s*$/.test(value) || Number(value) < min || Number(value) > max) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what} ${range}, not "${value}"` });
+      }
+    })
+    .transform((value) => (value === undefined ? fallback : Number(value)));
+}
+
 /** Every setting the service reads, from the environment, validated once at start. */
 export const ConfigSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** 0 asks the system for a free port (tests do). */
+  PORT: integerSetting(0, 65535, 8080, 'a port number'),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `full`: every acknowledged write is fsynced; `normal`: faster, may lose the last writes on power loss. */
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
   /** How long a read waits for the views to catch up with a write or ?minPosition. */
-  READ_WAIT_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  READ_WAIT_TIMEOUT_MS: integerSetting(0, 60_000, 5000, 'milliseconds'),
   /** /readyz fails when the views are further behind the log than this. */
-  READY_MAX_LAG_EVENTS: z.coerce.number().int().min(0).default(10_000),
+  READY_MAX_LAG_EVENTS: integerSetting(0, Number.MAX_SAFE_INTEGER, 10_000),
   /**
    * Set it to keep the log in EventStoreDB / KurrentDB (e.g. `esdb://localhost:2113?tls=false`);
    * unset, the log is the embedded SQLite file in DATA_DIR.
@@ -58,11 +81,11 @@ export const ConfigSchema = z.object({
     .default('configledger.'),
   KAFKA_CLIENT_ID: z.string().min(1).default('configledger'),
   /** Partitions and replication of the topics the relay creates when they are missing. */
-  KAFKA_PARTITIONS: z.coerce.number().int().min(1).default(6),
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  KAFKA_PARTITIONS: integerSetting(1, 10_000, 6),
+  KAFKA_REPLICATION_FACTOR: integerSetting(1, 100, 1),
   /** Server-Sent Events change streams served at once, and the heartbeat interval. */
-  SSE_MAX_STREAMS: z.coerce.number().int().min(1).default(100),
-  SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+  SSE_MAX_STREAMS: integerSetting(1, 100_000, 100),
+  SSE_HEARTBEAT_MS: integerSetting(100, 3_600_000, 15_000, 'milliseconds'),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

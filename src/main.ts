@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { KafkaPublisher } from './adapters/relay/kafka-publisher';
@@ -42,13 +42,13 @@ async function main(): Promise<void> {
     ...(publisher ? { relay: { publisher, checkpoints: viewStore } } : {}),
     ...(sqliteFiles && { projectionWorker: sqliteFiles }),
   });
-  const server: Server = service.app.listen(config.PORT, config.HOST, () => {
-    logger.info({ port: config.PORT, host: config.HOST }, `ConfigLedger listening on http://localhost:${config.PORT}`);
+  const server = await listen(service.app, config.HOST, config.PORT).catch(async (error: unknown) => {
+    await service.stop();
+    throw error;
   });
-  server.on('error', (error) => {
-    logger.fatal({ err: error }, `cannot listen on ${config.HOST}:${config.PORT}; set PORT to a free port`);
-    process.exit(1);
-  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info({ port, host: config.HOST }, `ConfigLedger listening on http://${displayHost(config.HOST)}:${port}`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -73,9 +73,44 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
+/**
+ * Resolves once the server listens; rejects with a StartupError naming the
+ * variable to change. (Express 5's app.listen passes a listen error to its
+ * callback, which would log "listening" and then die on it.)
+ */
+function listen(app: RequestListener, host: string, port: number): Promise<Server> {
+  const server = createServer(app);
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(new StartupError(listenProblem(error, host, port))));
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+function listenProblem(error: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `PORT: ${host}:${port} is already in use; stop the process that holds it or set PORT to a free port`;
+    case 'EACCES':
+      return `PORT: not allowed to listen on ${host}:${port}; use a port above 1023 or run with the needed privilege`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `HOST: ${host} is not an address of this machine; set HOST to one (0.0.0.0 for all, 127.0.0.1 for local only)`;
+    default:
+      return `cannot listen on ${host}:${port} (${error.code ?? error.message}); check HOST and PORT`;
+  }
+}
+
+function displayHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+}
+
+/** A start-up failure whose message already says what to do. */
+class StartupError extends Error {}
+
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
+  // One line a person can act on; a stack only for what we did not foresee.
+  if (error instanceof ConfigError || error instanceof StartupError) {
+    console.error(`ConfigLedger cannot start: ${error.message}`);
   } else {
     console.error('ConfigLedger failed to start:', error);
   }

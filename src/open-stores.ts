@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { EventStoreDbEventStore } from './adapters/event-store/eventstoredb-event-store';
 import { SqliteEventStore } from './adapters/event-store/sqlite-event-store';
 import { MongoViewStore } from './adapters/view-store/mongodb-view-store';
@@ -28,7 +28,7 @@ export interface Stores {
 export async function openStores(config: Config, logger: Logger): Promise<Stores> {
   const description: Record<string, string> = {};
   if (!config.EVENTSTORE_URL || !config.MONGODB_URL) {
-    mkdirSync(config.DATA_DIR, { recursive: true });
+    ensureDataDir(config.DATA_DIR);
     description['dataDir'] = config.DATA_DIR;
   }
 
@@ -68,6 +68,29 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
   }
   const bothSqlite = !config.EVENTSTORE_URL && !config.MONGODB_URL;
   return { eventStore, viewStore, description, ...(bothSqlite && { sqliteFiles: { eventStoreFile, viewStoreFile } }) };
+}
+
+/**
+ * Creates DATA_DIR when missing. A path that is a file, or that cannot be
+ * created, is a configuration mistake: one line naming the variable, not a stack.
+ * A directory that exists but cannot be written is left to the stores, which
+ * then open read-only.
+ */
+export function ensureDataDir(dataDir: string): void {
+  const existing = statSync(dataDir, { throwIfNoEntry: false });
+  if (existing && !existing.isDirectory()) {
+    throw new ConfigError(`DATA_DIR: ${dataDir} is a file, not a directory; point DATA_DIR at a directory`);
+  }
+  if (existing) return;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(
+      `DATA_DIR: cannot create ${dataDir} (${code}); create it yourself or point DATA_DIR at a writable directory`,
+      { cause: error },
+    );
+  }
 }
 
 /** A connection string without its password, for logs. */

@@ -31,8 +31,11 @@ export interface CiSnapshot {
 
 export interface WriteOptions {
   readonly metadata: ChangeMetadata;
-  /** From If-Match: the revision the client last saw; a mismatch appends nothing. */
-  readonly ifMatchRevision?: number | undefined;
+  /**
+   * From If-Match: the revisions the client accepts (any one matches), or `*`
+   * for "whatever it is, as long as the CI exists"; a mismatch appends nothing.
+   */
+  readonly ifMatch?: readonly number[] | '*' | undefined;
   /** From `If-None-Match: *`: only create. */
   readonly createOnly?: boolean | undefined;
 }
@@ -145,7 +148,7 @@ export class CiCommandHandler {
       } catch (error) {
         this.cache.delete(ciId);
         if (!(error instanceof ConcurrencyError)) throw error;
-        if (options.ifMatchRevision !== undefined || options.createOnly) {
+        if (options.ifMatch !== undefined || options.createOnly) {
           throw new PreconditionFailedError(
             ciId,
             error.actual,
@@ -167,12 +170,16 @@ export class CiCommandHandler {
         `CI "${ciId}" already exists (revision ${revision}) and If-None-Match: * asked to create only`,
       );
     }
-    if (options.ifMatchRevision !== undefined && options.ifMatchRevision !== revision) {
+    const { ifMatch } = options;
+    if (ifMatch === undefined) return;
+    const matches = ifMatch === '*' ? revision > 0 : ifMatch.includes(revision);
+    if (!matches) {
       const now = revision === 0 ? 'does not exist' : `is at revision ${revision}`;
+      const expected = ifMatch === '*' ? 'an existing CI' : `revision ${ifMatch.join(' or ')}`;
       throw new PreconditionFailedError(
         ciId,
         revision,
-        `If-Match expected revision ${options.ifMatchRevision} but CI "${ciId}" ${now}; re-read it (ETag) and retry`,
+        `If-Match expected ${expected} but CI "${ciId}" ${now}; re-read it (ETag) and retry`,
       );
     }
   }

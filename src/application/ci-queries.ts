@@ -11,7 +11,7 @@ import type { EventStore, StreamHead } from '../ports/event-store';
 import type { ChangeQuery, CiListQuery, ViewProgress, ViewStore } from '../ports/view-store';
 import { toRecordedCiEvent } from './ci-event-codec';
 import type { CiSnapshot } from './ci-command-handler';
-import { ViewsBehindError } from './errors';
+import { PositionBeyondLogError, ViewsBehindError } from './errors';
 import { describePoint, type HistoryPoint } from './history-point';
 
 export interface HistoryEntry {
@@ -60,15 +60,25 @@ export class CiQueries {
   }
 
   async list(query: CiListQuery, asOf: number | undefined, minPosition: number | undefined): Promise<CiSnapshot[]> {
-    if (minPosition !== undefined) await this.awaitPosition(minPosition);
+    if (minPosition !== undefined) await this.awaitMinPosition(minPosition);
     if (asOf === undefined) return (await this.deps.viewStore.listCurrentCis(query)).map(fromCurrent);
     return (await this.deps.viewStore.listCiVersionsAt(asOf, query)).map(fromVersion);
   }
 
-  /** Every change, oldest first, read from the log; undefined for an unknown CI. */
-  async history(ciId: string): Promise<HistoryEntry[] | undefined> {
-    const raw = await this.deps.eventStore.readStream(ciStreamName(ciId));
-    if (raw.length === 0) return undefined;
+  /**
+   * A page of changes, oldest first, after `afterRevision`, read from the log
+   * (each entry needs only its own event); undefined for an unknown CI.
+   */
+  async history(ciId: string, page: { afterRevision: number; limit: number }): Promise<HistoryEntry[] | undefined> {
+    const stream = ciStreamName(ciId);
+    const fromRevision = page.afterRevision + 1;
+    const raw = await this.deps.eventStore.readStream(stream, {
+      fromRevision,
+      toRevision: page.afterRevision + page.limit,
+    });
+    if (raw.length === 0 && (page.afterRevision === 0 || !(await this.deps.eventStore.streamHead(stream)))) {
+      return undefined;
+    }
     return raw.map(toRecordedCiEvent).map(({ revision, event, recordedAt, metadata }) => ({
       revision,
       eventType: event.type,
@@ -98,7 +108,7 @@ export class CiQueries {
   }
 
   async changes(query: ChangeQuery, minPosition: number | undefined): Promise<ChangeFeedEntry[]> {
-    if (minPosition !== undefined) await this.awaitPosition(minPosition);
+    if (minPosition !== undefined) await this.awaitMinPosition(minPosition);
     return this.deps.viewStore.listChanges(query);
   }
 
@@ -138,6 +148,14 @@ export class CiQueries {
     if (!head) return undefined;
     await this.awaitPosition(head.position);
     return head;
+  }
+
+  /** A client's `?minPosition=`: refused at once when the log has not reached it (no write returned it). */
+  private async awaitMinPosition(position: number): Promise<void> {
+    if (this.deps.progress.currentPosition() >= position) return;
+    const head = await this.deps.eventStore.headPosition();
+    if (position > head) throw new PositionBeyondLogError(position, head);
+    await this.awaitPosition(position);
   }
 
   private async awaitPosition(position: number): Promise<void> {

@@ -32,3 +32,16 @@ export class ViewsBehindError extends Error {
     );
   }
 }
+
+/** A `minPosition` the log has not reached: waiting could never succeed. */
+export class PositionBeyondLogError extends Error {
+  constructor(
+    readonly position: number,
+    readonly headPosition: number,
+  ) {
+    super(
+      `is ${position}, beyond the newest position in the log (${headPosition}); ` +
+        'pass the X-Position of a write this service acknowledged',
+    );
+  }
+}

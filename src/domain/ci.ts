@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import './zod-messages';
+import { MAX_ATTRIBUTE_DEPTH, findShapeIssue } from './json-shape';
 
 /**
  * The configuration item (CI) as declared by its owners. Declared once here as
@@ -39,36 +40,19 @@ export const CiNameSchema = z.string().min(1, 'must not be empty').max(256, 'mus
 
 /**
  * Attribute values are kept exactly as sent (null included), so the schema
- * only requires a JSON object. The key `__proto__` is refused at any depth:
- * JavaScript tools (JSON Patch appliers among them) turn it into a prototype
- * change instead of a property, so it could not be kept faithfully.
+ * only requires a JSON object, at most MAX_ATTRIBUTE_DEPTH levels deep and
+ * without `__proto__` keys (see findShapeIssue).
  */
 export const AttributesSchema = z
   .unknown()
-  // Checked on the raw input: parsing rebuilds objects, and a rebuilt object loses the key.
+  // Checked on the raw input, before the recursive JSON schema runs (a failed refinement stops the pipe):
+  // parsing rebuilds objects, and a rebuilt object loses a __proto__ key.
   .superRefine((raw, ctx) => {
-    const path = findProtoKey(raw, []);
-    if (path) ctx.addIssue({ code: 'custom', path, message: 'the key "__proto__" is not allowed' });
+    const issue = findShapeIssue(raw, MAX_ATTRIBUTE_DEPTH);
+    if (issue) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   })
   .pipe(z.record(z.string(), z.json()));
 
-/** The path of the first `__proto__` key inside a JSON value, if any. */
-export function findProtoKey(value: unknown, path: PropertyKey[]): PropertyKey[] | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index++) {
-      const found = findProtoKey(value[index], [...path, index]);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__') return [...path, key];
-    const found = findProtoKey((value as Record<string, unknown>)[key], [...path, key]);
-    if (found) return found;
-  }
-  return undefined;
-}
 export type Attributes = z.infer<typeof AttributesSchema>;
 
 export const RelationshipSchema = z.strictObject({

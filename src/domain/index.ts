@@ -6,4 +6,5 @@ export * from './errors';
 export * from './events';
 export * from './field-issues';
 export * from './json-patch';
+export * from './json-shape';
 export * from './merge-patch';

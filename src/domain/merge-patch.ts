@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { apply as applyMergePatch } from 'json-merge-patch';
 import { CiDocumentSchema, ciDocument, type CiDocument } from './ci';
 import { InvalidCiError } from './errors';
-import { fieldIssues } from './field-issues';
+import { fieldIssues, formatPath } from './field-issues';
+import { MAX_ATTRIBUTE_DEPTH, findShapeIssue } from './json-shape';
 
 /** The fields a merge patch may touch; `type` changes go through PUT. */
 const MergePatchSchema = z.looseObject({}).superRefine((patch, ctx) => {
@@ -32,6 +33,9 @@ export function mergePatchDocument(document: CiDocument, mergePatch: unknown): C
   if (typeof mergePatch !== 'object' || mergePatch === null || Array.isArray(mergePatch)) {
     throw new InvalidCiError([{ field: '(body)', message: 'must be a JSON object (an RFC 7396 merge patch)' }]);
   }
+  // Before anything recursive touches it: the attributes inside sit one level down.
+  const shape = findShapeIssue(mergePatch, MAX_ATTRIBUTE_DEPTH + 1);
+  if (shape) throw new InvalidCiError([{ field: formatPath(shape.path) || '(body)', message: shape.message }]);
   const patchCheck = MergePatchSchema.safeParse(mergePatch);
   if (!patchCheck.success) throw new InvalidCiError(fieldIssues(patchCheck.error));
 

@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { CiCommandHandler } from '../application/ci-command-handler';
 import type { CiQueries } from '../application/ci-queries';
 import type { Clock } from '../ports/clock';
+import { methodRoutes } from './allowed-methods';
+import { jsonBodyParser } from './json-body';
 import { problem, problemHandler } from './problem';
 import { changeRoutes } from './routes/change-routes';
 import { changeStreamRoutes, type ChangeStreamOptions } from './routes/change-stream-routes';
@@ -21,7 +23,18 @@ export interface AppDeps {
   readonly changeStream: ChangeStreamOptions;
 }
 
-export const BODY_LIMIT = '1mb';
+/**
+ * Request and response headers that carry credentials: the request log keeps
+ * that they were sent, never their value, whatever logger the app is given.
+ */
+export const REDACTED_HEADERS = [
+  'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["x-auth-token"]',
+  'res.headers["set-cookie"]',
+];
 
 /** Builds the HTTP app from its dependencies: no singletons, so tests build their own. */
 export function buildApp(deps: AppDeps): Express {
@@ -32,7 +45,7 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(
     pinoHttp({
-      logger: deps.logger,
+      logger: deps.logger.child({}, { redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } }),
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && given.length > 0 && given.length <= 256 ? given : randomUUID();
@@ -47,20 +60,21 @@ export function buildApp(deps: AppDeps): Express {
     req.headers['x-request-id'] = String(req.id);
     next();
   });
-  app.use(
-    express.json({
-      limit: BODY_LIMIT,
-      strict: false, // non-object bodies reach validation, which names the problem
-      type: ['application/json', 'application/merge-patch+json', 'application/*+json'],
-    }),
-  );
+  app.use(jsonBodyParser());
 
-  app.use(healthRoutes(deps.readiness));
+  const health = healthRoutes(deps.readiness);
+  const healthMethods = methodRoutes([health]);
+  app.use(healthMethods.options, health, healthMethods.notAllowed);
+
+  const routers = [
+    ciWriteRoutes(deps.commands),
+    ciReadRoutes(deps.queries),
+    changeStreamRoutes(deps.queries, deps.changeStream, deps.logger),
+    changeRoutes(deps.queries, deps.clock),
+  ];
+  const apiMethods = methodRoutes(routers);
   const api = express.Router();
-  api.use(ciWriteRoutes(deps.commands));
-  api.use(ciReadRoutes(deps.queries));
-  api.use(changeStreamRoutes(deps.queries, deps.changeStream, deps.logger));
-  api.use(changeRoutes(deps.queries, deps.clock));
+  api.use(apiMethods.options, ...routers, apiMethods.notAllowed);
   app.use('/api/v1', api);
 
   app.use((req, _res, next) => {

@@ -5,9 +5,15 @@ import {
   CiNotFoundError,
   HistoryPointNotFoundError,
   InvalidCiError,
+  MAX_ATTRIBUTE_DEPTH,
   type FieldIssue,
 } from '../domain';
-import { PreconditionFailedError, ViewsBehindError, WriteContentionError } from '../application/errors';
+import {
+  PositionBeyondLogError,
+  PreconditionFailedError,
+  ViewsBehindError,
+  WriteContentionError,
+} from '../application/errors';
 import { ConcurrencyError, StoreUnavailableError } from '../ports/event-store';
 
 /**
@@ -72,6 +78,9 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof WriteContentionError || error instanceof ConcurrencyError) {
     return problem(409, 'write-contention', 'Concurrent change', error.message).problem;
   }
+  if (error instanceof PositionBeyondLogError) {
+    return invalidRequest([{ field: 'minPosition', message: error.message }]).problem;
+  }
   if (error instanceof ViewsBehindError) {
     return { ...problem(503, 'views-behind', 'Views not caught up', error.message).problem, retryAfterSeconds: 1 };
   }
@@ -91,12 +100,41 @@ export function toProblem(error: unknown): Problem {
   ).problem;
 }
 
-/** express.json() errors carry `type` and `status`; turn them into actionable problems. */
+/**
+ * Errors raised by express before a route runs: a path segment that is not
+ * valid percent-encoded UTF-8, and the body parser's (which carry `type`, or
+ * a zlib `code` when a Content-Encoding does not match the body).
+ */
 function fromBodyParserError(error: unknown): Problem | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  const { type } = error as { type: unknown };
+  if (typeof error !== 'object' || error === null) return undefined;
+  if (error instanceof URIError && (error as { status?: unknown }).status === 400) {
+    return invalidRequest([
+      {
+        field: '(path)',
+        message: `is not valid percent-encoded UTF-8 (${error.message}); encode each byte of a UTF-8 character as %XX`,
+      },
+    ]).problem;
+  }
+  const { type, code, status } = error as { type?: unknown; code?: unknown; status?: unknown };
   const message = error instanceof Error ? error.message : String(type);
+  if (type === undefined && typeof code === 'string' && status === 400) {
+    // zlib's Z_DATA_ERROR and friends, brotli's ERR__ERROR_FORMAT_*: the body is not what Content-Encoding says.
+    return problem(
+      400,
+      'bad-content-encoding',
+      'Body does not match its Content-Encoding',
+      `the body could not be decompressed as its Content-Encoding says (${message}); ` +
+        'send it compressed with that encoding (gzip, deflate or br), or drop the Content-Encoding header',
+    ).problem;
+  }
   switch (type) {
+    case 'entity.too.deep':
+      return invalidRequest([
+        {
+          field: '(body)',
+          message: `${message}; attributes may nest at most ${MAX_ATTRIBUTE_DEPTH} levels, so flatten the document`,
+        },
+      ]).problem;
     case 'entity.too.large':
       return problem(
         413,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CiIdSchema, fieldIssues } from '../domain';
 import type { HistoryPoint } from '../application/history-point';
 import { invalidRequest } from './problem';
+import { PLUS_HINT, RFC3339_HINT, parseRfc3339 } from './rfc3339';
 
 /** Parses with a zod schema, or throws a 400 naming each bad field. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): z.output<S> {
@@ -15,13 +16,13 @@ export function parseCiId(value: unknown): string {
   return parseWith(CiIdSchema, value, 'id');
 }
 
-const RFC3339_HINT = 'must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z';
-
-/** An RFC 3339 date-time, as ms since the epoch. */
-export const InstantSchema = z
-  .string({ error: RFC3339_HINT })
-  .pipe(z.iso.datetime({ offset: true, error: RFC3339_HINT }))
-  .transform((text) => Date.parse(text));
+/** An RFC 3339 date-time, in any of the RFC's forms, as ms since the epoch. */
+export const InstantSchema = z.string({ error: RFC3339_HINT }).transform((text, ctx) => {
+  const parsed = parseRfc3339(text);
+  if (parsed.ok) return parsed.ms;
+  ctx.addIssue({ code: 'custom', message: parsed.message });
+  return z.NEVER;
+});
 
 /** A non-negative integer given as decimal digits (query strings are text). */
 export const IntegerTextSchema = z
@@ -37,8 +38,12 @@ export const HistoryPointTextSchema = z.string().transform((text, ctx): HistoryP
     const revision = Number(text);
     if (revision >= 1 && Number.isSafeInteger(revision)) return { revision };
   } else {
-    const instant = InstantSchema.safeParse(text);
-    if (instant.success) return { asOf: instant.data };
+    const instant = parseRfc3339(text);
+    if (instant.ok) return { asOf: instant.ms };
+    if (instant.message === PLUS_HINT) {
+      ctx.addIssue({ code: 'custom', message: PLUS_HINT });
+      return z.NEVER;
+    }
   }
   ctx.addIssue({
     code: 'custom',
@@ -57,11 +62,14 @@ export function instantOrAgoSchema(now: () => number) {
       const duration = ms(text as ms.StringValue);
       if (typeof duration === 'number' && Number.isFinite(duration) && duration >= 0) return now() - duration;
     }
-    const instant = InstantSchema.safeParse(text);
-    if (instant.success) return instant.data;
+    const instant = parseRfc3339(text);
+    if (instant.ok) return instant.ms;
     ctx.addIssue({
       code: 'custom',
-      message: `must be an RFC 3339 date-time (2026-01-31T12:00:00Z) or a duration back from now such as 2h, 30m or 7d`,
+      message:
+        instant.message === PLUS_HINT
+          ? PLUS_HINT
+          : 'must be an RFC 3339 date-time (2026-01-31T12:00:00Z) or a duration back from now such as 2h, 30m or 7d',
     });
     return z.NEVER;
   });

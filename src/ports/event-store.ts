@@ -50,6 +50,8 @@ export interface StreamCursor {
 }
 
 export interface ReadStreamOptions {
+  /** Only events from this revision on (1-based; default 1). */
+  readonly fromRevision?: number;
   /** Only events up to and including this revision. */
   readonly toRevision?: number;
   /** Only events recorded at or before this instant (ms since the epoch). */

@@ -153,6 +153,17 @@ export function eventStoreContract(name: string, createFixture: () => Promise<Ev
       expect(await store.readStream(stream, { toRecordedAt: Date.parse(times[0]!) - 1 })).toEqual([]);
     });
 
+    it('reads a page of a stream from a revision (history paging)', async () => {
+      const stream = uniqueStream('page');
+      for (let revision = 0; revision < 5; revision++) await store.append(stream, [newEvent()], revision);
+      const revisions = async (options: { fromRevision?: number; toRevision?: number }) =>
+        (await store.readStream(stream, options)).map((event) => event.revision);
+      expect(await revisions({ fromRevision: 2, toRevision: 3 })).toEqual([2, 3]);
+      expect(await revisions({ fromRevision: 4 })).toEqual([4, 5]);
+      expect(await revisions({ fromRevision: 6 })).toEqual([]);
+      expect(await revisions({ fromRevision: 3, toRevision: 2 })).toEqual([]);
+    });
+
     it('reports the head of a stream: latest revision, position and recorded time', async () => {
       const stream = uniqueStream('head');
       await store.append(stream, [newEvent()], 'no_stream');

@@ -79,8 +79,44 @@ describe('concurrency and read-after-write', () => {
   });
 
   it('refuses a malformed If-Match with 400 naming the header', async () => {
-    const res = await service.request().put('/api/v1/cis/web-01').set('If-Match', 'W/"1"').send(server).expect(400);
+    const res = await service.request().put('/api/v1/cis/web-01').set('If-Match', '1').send(server).expect(400);
     expect(res.body.errors[0].field).toBe('If-Match');
+  });
+
+  it('never matches a weak If-Match for a write (RFC 9110 §13.1.1): 412, nothing appended', async () => {
+    await service.request().put('/api/v1/cis/web-01').send(server).expect(201);
+    const res = await service
+      .request()
+      .put('/api/v1/cis/web-01')
+      .set('If-Match', 'W/"1"')
+      .send({ ...server, name: 'x' })
+      .expect(412);
+    expect(res.body.detail).toMatch(/weak/);
+    expect(await service.eventStore.headPosition()).toBe(1);
+  });
+
+  it('takes If-Match: * (the CI must exist) and a list of ETags, any of which matches', async () => {
+    await service.request().put('/api/v1/cis/web-02').set('If-Match', '*').send(server).expect(412);
+    await service.request().put('/api/v1/cis/web-01').send(server).expect(201);
+    await service
+      .request()
+      .put('/api/v1/cis/web-01')
+      .set('If-Match', '*')
+      .send({ ...server, name: 'a' })
+      .expect(200);
+    await service
+      .request()
+      .put('/api/v1/cis/web-01')
+      .set('If-Match', '"7", W/"2", "2"')
+      .send({ ...server, name: 'b' })
+      .expect(200);
+    await service
+      .request()
+      .put('/api/v1/cis/web-01')
+      .set('If-Match', '"1", "2"')
+      .send({ ...server, name: 'c' })
+      .expect(412);
+    expect(await service.eventStore.headPosition()).toBe(3);
   });
 
   it('re-decides racing writes without If-Match: every change lands, one revision each', async () => {
@@ -137,10 +173,23 @@ describe('concurrency and read-after-write', () => {
     expect(list.body.items.map((i: { id: string }) => i.id)).toEqual(['web-01']);
     await service.request().get(`/api/v1/changes?minPosition=${position}`).expect(200);
     await service.stop();
-    const slow = await createTestService({ readWaitMs: 50 });
-    const res = await slow.request().get('/api/v1/changes?minPosition=999').expect(503);
+    service = await createTestService({ readWaitMs: 50 });
+    // Projections stopped: the log moves on, the views cannot follow.
+    await service.runner.stop();
+    const appended = await service.commands.execute(
+      { type: 'DeclareCi', ciId: 'late', desired: { type: 'server', name: 'late', attributes: {}, relationships: [] } },
+      { metadata: { actor: 'a', reason: null, changeRef: null, source: 'api', correlationId: null } },
+    );
+    const res = await service.request().get(`/api/v1/changes?minPosition=${appended.position}`).expect(503);
     expect(res.headers['retry-after']).toBe('1');
-    expect(res.body.detail).toMatch(/999/);
-    service = slow;
+    expect(res.body.detail).toMatch(new RegExp(String(appended.position)));
+  });
+
+  it('refuses at once a ?minPosition beyond the log head: no write ever returned it', async () => {
+    await service.request().put('/api/v1/cis/web-01').send(server).expect(201);
+    for (const path of ['/api/v1/changes?minPosition=999', '/api/v1/cis?minPosition=999']) {
+      const res = await service.request().get(path).expect(400);
+      expect(res.body.errors[0]).toEqual({ field: 'minPosition', message: expect.stringMatching(/beyond .*\(1\)/) });
+    }
   });
 });

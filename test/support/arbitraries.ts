@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { LIFECYCLE_STATUSES, canonicalRelationships, findProtoKey, type CiDocument } from '../../src/domain';
+import {
+  LIFECYCLE_STATUSES,
+  canonicalRelationships,
+  MAX_ATTRIBUTE_DEPTH,
+  findShapeIssue,
+  type CiDocument,
+} from '../../src/domain';
 
 const token = fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/);
 const attributeKey = fc.string({ maxLength: 8 }).filter((key) => key !== '__proto__');
@@ -7,7 +13,9 @@ const attributeKey = fc.string({ maxLength: 8 }).filter((key) => key !== '__prot
 /** Valid attributes: any JSON object without a `__proto__` key at any depth (the schema refuses those). */
 export const attributesArb = fc
   .dictionary(attributeKey, fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
-  .filter((attributes) => findProtoKey(attributes, []) === undefined) as fc.Arbitrary<CiDocument['attributes']>;
+  .filter((attributes) => findShapeIssue(attributes, MAX_ATTRIBUTE_DEPTH) === undefined) as fc.Arbitrary<
+  CiDocument['attributes']
+>;
 
 export const relationshipsArb = fc
   .uniqueArray(fc.record({ type: fc.constantFrom('runs_on', 'depends_on', 'hosted_on'), target: token }), {

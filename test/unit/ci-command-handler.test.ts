@@ -52,7 +52,7 @@ describe('CiCommandHandler', () => {
     const plain = new CiCommandHandler({ eventStore, clock: new TestClock(), newEventId: randomUUID });
     await plain.execute(declare('a'), { metadata });
     const handler = new CiCommandHandler({ eventStore: racing(1), clock: new TestClock(), newEventId: randomUUID });
-    await expect(handler.execute(declare('b'), { metadata, ifMatchRevision: 1 })).rejects.toBeInstanceOf(
+    await expect(handler.execute(declare('b'), { metadata, ifMatch: [1] })).rejects.toBeInstanceOf(
       PreconditionFailedError,
     );
   });
@@ -102,7 +102,7 @@ describe('CiCommandHandler', () => {
       expect(reads()).toBe(1);
       // An If-Match with the revision the other process produced is honoured, not refused on stale state.
       await theirs.execute(declare('z'), { metadata });
-      await expect(ours.execute(declare('y'), { metadata, ifMatchRevision: 4 })).resolves.toMatchObject({
+      await expect(ours.execute(declare('y'), { metadata, ifMatch: [4] })).resolves.toMatchObject({
         ci: { revision: 5 },
       });
     });

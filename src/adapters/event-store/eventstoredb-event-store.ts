@@ -123,15 +123,17 @@ export class EventStoreDbEventStore implements EventStore {
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const { toRevision, toRecordedAt } = options;
-    if (toRevision !== undefined && toRevision < 1) return [];
+    const fromRevision = Math.max(1, options.fromRevision ?? 1);
+    if (toRevision !== undefined && toRevision < fromRevision) return [];
     return this.guard(
       `read ${streamName}`,
       async () => {
         const events: RecordedEvent[] = [];
         const read = this.client.readStream(streamName, {
           direction: FORWARDS,
-          fromRevision: START,
-          ...(toRevision !== undefined ? { maxCount: toRevision } : {}),
+          // EventStoreDB counts revisions from 0.
+          fromRevision: fromRevision === 1 ? START : BigInt(fromRevision - 1),
+          ...(toRevision !== undefined ? { maxCount: toRevision - fromRevision + 1 } : {}),
         });
         for await (const resolved of read) {
           if (!resolved.event) continue;

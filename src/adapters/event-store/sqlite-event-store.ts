@@ -169,7 +169,12 @@ export class SqliteEventStore implements EventStore {
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     return this.guard(() =>
       this.statements.readStream
-        .all(streamName, options.toRevision ?? Number.MAX_SAFE_INTEGER, options.toRecordedAt ?? Number.MAX_SAFE_INTEGER)
+        .all(
+          streamName,
+          options.fromRevision ?? 1,
+          options.toRevision ?? Number.MAX_SAFE_INTEGER,
+          options.toRecordedAt ?? Number.MAX_SAFE_INTEGER,
+        )
         .map(toRecordedEvent),
     );
   }
@@ -239,8 +244,8 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    readStream: db.prepare<[string, number, number], EventRow>(
-      'SELECT * FROM events WHERE stream = ? AND revision <= ? AND recorded_ms <= ? ORDER BY revision',
+    readStream: db.prepare<[string, number, number, number], EventRow>(
+      'SELECT * FROM events WHERE stream = ? AND revision BETWEEN ? AND ? AND recorded_ms <= ? ORDER BY revision',
     ),
     readAll: db.prepare<[number, number], EventRow>(
       'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',

@@ -50,14 +50,15 @@ export function changeRoutes(queries: CiQueries, clock: Clock): Router {
         eventType: query.eventType,
         actor: query.actor,
         changeRef: query.changeRef,
-        limit: query.limit,
+        limit: query.limit + 1, // one more than asked: a next page exists only if it comes back
       },
       query.minPosition,
     );
-    const last = items.at(-1);
+    const page = items.slice(0, query.limit);
+    const last = page.at(-1);
     res.json({
-      items,
-      nextCursor: items.length === query.limit && last ? encodeCursor({ before: last.position }) : null,
+      items: page,
+      nextCursor: items.length > query.limit && last ? encodeCursor({ before: last.position }) : null,
     });
   });
 

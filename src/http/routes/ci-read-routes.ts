@@ -11,6 +11,7 @@ import {
   InstantSchema,
   IntegerTextSchema,
   LimitTextSchema,
+  MAX_PAGE_SIZE,
   RevisionTextSchema,
   cursorSchema,
   encodeCursor,
@@ -35,6 +36,15 @@ const ListQuerySchema = z.strictObject({
   minPosition: IntegerTextSchema.optional(),
 });
 
+/** History pages: up to 1000 changes each (the default), oldest first. */
+const HistoryQuerySchema = z.strictObject({
+  limit: IntegerTextSchema.refine(
+    (n) => n >= 1 && n <= MAX_PAGE_SIZE,
+    `must be between 1 and ${MAX_PAGE_SIZE}`,
+  ).default(MAX_PAGE_SIZE),
+  cursor: cursorSchema(z.strictObject({ after: z.number().int().min(0) })).optional(),
+});
+
 const DiffQuerySchema = z.strictObject({
   from: HistoryPointTextSchema,
   to: HistoryPointTextSchema.optional(),
@@ -51,15 +61,16 @@ export function ciReadRoutes(queries: CiQueries): Router {
         status: query.status,
         includeRetired: query.includeRetired,
         afterCiId: query.cursor?.after,
-        limit: query.limit,
+        limit: query.limit + 1, // one more than asked: a next page exists only if it comes back
       },
       query.asOf,
       query.minPosition,
     );
-    const last = items.at(-1);
+    const page = items.slice(0, query.limit);
+    const last = page.at(-1);
     res.json({
-      items: items.map(ciRepresentation),
-      nextCursor: items.length === query.limit && last ? encodeCursor({ after: last.ciId }) : null,
+      items: page.map(ciRepresentation),
+      nextCursor: items.length > query.limit && last ? encodeCursor({ after: last.ciId }) : null,
     });
   });
 
@@ -83,10 +94,17 @@ export function ciReadRoutes(queries: CiQueries): Router {
 
   router.get('/cis/:id/history', async (req, res) => {
     const ciId = parseCiId(req.params.id);
-    parseWith(z.strictObject({}), req.query);
-    const items = await queries.history(ciId);
+    const query = parseWith(HistoryQuerySchema, req.query);
+    const afterRevision = query.cursor?.after ?? 0;
+    // One more than asked: a next page exists only if it comes back.
+    const items = await queries.history(ciId, { afterRevision, limit: query.limit + 1 });
     if (!items) throw notFound(ciId, undefined);
-    res.setHeader('ETag', etagFor(items.length)).json({ items });
+    const page = items.slice(0, query.limit);
+    const last = page.at(-1);
+    res.json({
+      items: page,
+      nextCursor: items.length > query.limit && last ? encodeCursor({ after: last.revision }) : null,
+    });
   });
 
   router.get('/cis/:id/diff', async (req, res) => {

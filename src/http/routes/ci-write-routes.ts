@@ -51,10 +51,32 @@ const RestoreBodySchema = z
     path: ['asOf'],
   });
 
+/** DELETE may carry its change metadata in a body (for text a header cannot hold). */
+const RetireBodySchema = z.strictObject({
+  reason: z.string().max(4096).optional(),
+  changeRef: z.string().min(1).max(256).optional(),
+});
+
+/**
+ * Writes take no query parameters: a `?dryRun=true` that was silently
+ * ignored would perform the real write. Every one is refused, by name.
+ */
+function refuseQuery(req: Request): void {
+  const names = Object.keys(req.query as object);
+  if (names.length === 0) return;
+  throw invalidRequest(
+    names.map((name) => ({
+      field: name,
+      message: 'is not a query parameter of this write; writes take their options in the JSON body',
+    })),
+  );
+}
+
 export function ciWriteRoutes(commands: CiCommandHandler): Router {
   const router = Router();
 
   router.put('/cis/:id', async (req, res) => {
+    refuseQuery(req);
     const ciId = parseCiId(req.params.id);
     const body = parseWith(PutBodySchema, requireJsonBody(req));
     if (body.id !== undefined && body.id !== ciId) {
@@ -68,6 +90,7 @@ export function ciWriteRoutes(commands: CiCommandHandler): Router {
   });
 
   router.post('/cis', async (req, res) => {
+    refuseQuery(req);
     const body = parseWith(PostBodySchema, requireJsonBody(req));
     const outcome = await commands.execute(
       { type: 'RegisterCi', ciId: body.id, desired: desired(body) },
@@ -77,6 +100,7 @@ export function ciWriteRoutes(commands: CiCommandHandler): Router {
   });
 
   router.patch('/cis/:id', async (req, res) => {
+    refuseQuery(req);
     const ciId = parseCiId(req.params.id);
     const mergePatch = requireJsonBody(req, ['application/merge-patch+json', 'application/json']);
     const outcome = await commands.execute(
@@ -87,15 +111,18 @@ export function ciWriteRoutes(commands: CiCommandHandler): Router {
   });
 
   router.delete('/cis/:id', async (req, res) => {
+    refuseQuery(req);
     const ciId = parseCiId(req.params.id);
+    const body = hasBody(req) ? parseWith(RetireBodySchema, requireJsonBody(req)) : {};
     const outcome = await commands.execute(
       { type: 'RetireCi', ciId },
-      { metadata: changeMetadata(req), ...writePreconditions(req) },
+      { metadata: changeMetadata(req, { reason: body.reason, changeRef: body.changeRef }), ...writePreconditions(req) },
     );
     sendWrite(req, res, outcome);
   });
 
   router.post('/cis/:id/restore', async (req, res) => {
+    refuseQuery(req);
     const ciId = parseCiId(req.params.id);
     const body = parseWith(RestoreBodySchema, requireJsonBody(req));
     const point: HistoryPoint = body.revision !== undefined ? { revision: body.revision } : { asOf: body.asOf! };
@@ -137,6 +164,10 @@ function requireJsonBody(req: Request, accepted: readonly string[] = ['applicati
   }
   if (!req.is(accepted as string[])) throw unsupportedMediaType(accepted);
   return req.body as unknown;
+}
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 function unsupportedMediaType(accepted: readonly string[]) {
