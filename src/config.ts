@@ -42,6 +42,11 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `full`: every acknowledged write is fsynced; `normal`: faster, may lose the last writes on power loss. */
   SQLITE_SYNCHRONOUS: z.enum(['full', 'normal']).default('full'),
+  /**
+   * Space set aside in DATA_DIR (a file, `disk-reserve`) and given back when
+   * the disk fills, so the service can start and serve reads; 0 turns it off.
+   */
+  DISK_RESERVE_MB: integerSetting(0, 1024, 16),
   /** How long a read waits for the views to catch up with a write or ?minPosition. */
   READ_WAIT_TIMEOUT_MS: integerSetting(0, 60_000, 5000, 'milliseconds'),
   /** /readyz fails when the views are further behind the log than this. */
@@ -85,6 +90,8 @@ export const ConfigSchema = z.object({
   KAFKA_REPLICATION_FACTOR: integerSetting(1, 100, 1),
   /** Server-Sent Events change streams served at once, and the heartbeat interval. */
   SSE_MAX_STREAMS: integerSetting(1, 100_000, 100),
+  /** Of those, how many may replay history at once; the others wait for a slot. */
+  SSE_MAX_REPLAYS: integerSetting(1, 1000, 4),
   SSE_HEARTBEAT_MS: integerSetting(100, 3_600_000, 15_000, 'milliseconds'),
 });
 export type Config = z.infer<typeof ConfigSchema>;

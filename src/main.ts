@@ -10,7 +10,7 @@ import { openStores } from './open-stores';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const { eventStore, viewStore, description, sqliteFiles } = await openStores(config, logger);
+  const { eventStore, viewStore, description, sqliteFiles, stopWatching } = await openStores(config, logger);
   const publisher =
     config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0
       ? new KafkaPublisher({
@@ -38,7 +38,11 @@ async function main(): Promise<void> {
     logger,
     readWaitMs: config.READ_WAIT_TIMEOUT_MS,
     maxLagEvents: config.READY_MAX_LAG_EVENTS,
-    changeStream: { maxStreams: config.SSE_MAX_STREAMS, heartbeatMs: config.SSE_HEARTBEAT_MS },
+    changeStream: {
+      maxStreams: config.SSE_MAX_STREAMS,
+      maxReplays: config.SSE_MAX_REPLAYS,
+      heartbeatMs: config.SSE_HEARTBEAT_MS,
+    },
     ...(publisher ? { relay: { publisher, checkpoints: viewStore } } : {}),
     ...(sqliteFiles && { projectionWorker: sqliteFiles }),
   });
@@ -55,6 +59,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
+    stopWatching();
     server.close(() => {
       service
         .stop()

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config';
 import { EventStoreDbEventStore } from './adapters/event-store/eventstoredb-event-store';
 import { SqliteEventStore } from './adapters/event-store/sqlite-event-store';
+import { DiskReserve } from './adapters/disk-reserve';
 import { MongoViewStore } from './adapters/view-store/mongodb-view-store';
 import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
 import type { CheckpointStore } from './ports/checkpoint-store';
@@ -18,6 +19,8 @@ export interface Stores {
   readonly description: Record<string, string>;
   /** Set when both stores are the embedded SQLite files: the projections then run in a worker thread on them. */
   readonly sqliteFiles?: { readonly eventStoreFile: string; readonly viewStoreFile: string };
+  /** Stops the disk-space watch of the embedded log (a no-op for the others). */
+  readonly stopWatching: () => void;
 }
 
 /**
@@ -32,6 +35,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     description['dataDir'] = config.DATA_DIR;
   }
 
+  let stopWatching = () => undefined as void;
   const eventStoreFile = path.join(config.DATA_DIR, 'events.db');
   const viewStoreFile = path.join(config.DATA_DIR, 'views.db');
   let eventStore: EventStore;
@@ -42,7 +46,14 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     });
     description['eventStore'] = `eventstoredb (${redact(config.EVENTSTORE_URL)})`;
   } else {
-    eventStore = new SqliteEventStore({ filename: eventStoreFile, synchronous: config.SQLITE_SYNCHRONOUS });
+    const reserve = new DiskReserve(config.DATA_DIR, config.DISK_RESERVE_MB * 1024 * 1024);
+    const diskFull = startOnFullDisk(reserve, logger);
+    const sqlite = new SqliteEventStore({ filename: eventStoreFile, synchronous: config.SQLITE_SYNCHRONOUS });
+    if (diskFull) sqlite.refuseWrites(diskFull);
+    stopWatching = watchDisk(reserve, sqlite, logger);
+    const status = sqlite.writeStatus();
+    if (!status.writable) logger.error({ reason: status.reason }, 'the event log accepts no writes; reads are served');
+    eventStore = sqlite;
     description['eventStore'] = `sqlite (${eventStoreFile})`;
   }
 
@@ -67,8 +78,56 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     description['viewStore'] = `sqlite (${viewStoreFile})`;
   }
   const bothSqlite = !config.EVENTSTORE_URL && !config.MONGODB_URL;
-  return { eventStore, viewStore, description, ...(bothSqlite && { sqliteFiles: { eventStoreFile, viewStoreFile } }) };
+  return {
+    eventStore,
+    viewStore,
+    description,
+    stopWatching,
+    ...(bothSqlite && { sqliteFiles: { eventStoreFile, viewStoreFile } }),
+  };
 }
+
+/**
+ * On a disk too full to open the stores, gives the reserve back so they can
+ * open, and returns why writes must wait; undefined when there is room.
+ */
+function startOnFullDisk(reserve: DiskReserve, logger: Logger): string | undefined {
+  if (reserve.bytes === 0) return undefined;
+  if (reserve.freeBytes() >= MIN_FREE_BYTES) {
+    reserve.ensure();
+    return undefined;
+  }
+  const released = reserve.release();
+  const reason =
+    `the disk of DATA_DIR is full (${reserve.freeBytes()} bytes free)` +
+    (released ? `; its ${reserve.bytes}-byte reserve was given back so reads can be served` : '') +
+    '; free space and writes resume within seconds';
+  logger.error({ dataDir: path.dirname(reserve.file) }, reason);
+  return reason;
+}
+
+/** Below this, the stores may not even open (SQLite's WAL index alone takes 32 KiB). */
+const MIN_FREE_BYTES = 1024 * 1024;
+
+/** Every 5 s: once the disk has room again, takes the reserve back and accepts writes. */
+function watchDisk(reserve: DiskReserve, eventStore: SqliteEventStore, logger: Logger): () => void {
+  if (reserve.bytes === 0) return () => undefined;
+  const timer = setInterval(() => {
+    try {
+      const status = eventStore.writeStatus();
+      if (status.writable || !status.reason.startsWith('the disk of DATA_DIR is full')) return;
+      if (!reserve.ensure()) return;
+      eventStore.refuseWrites(undefined);
+      logger.warn('the disk of DATA_DIR has room again: the reserve is back and writes are accepted');
+    } catch (error) {
+      logger.debug({ err: error }, 'disk space check failed');
+    }
+  }, DISK_CHECK_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+const DISK_CHECK_INTERVAL_MS = 5000;
 
 /**
  * Creates DATA_DIR when missing. A path that is a file, or that cannot be

@@ -6,6 +6,7 @@ import { allProjections } from '../projections';
 import { CiCommandHandler } from './application/ci-command-handler';
 import { CiQueries } from './application/ci-queries';
 import { buildApp } from './http/app';
+import { ReplaySlots } from './http/replay-slots';
 import type { ChangeStreamOptions } from './http/routes/change-stream-routes';
 import type { Clock } from './ports/clock';
 import type { EventStore } from './ports/event-store';
@@ -42,6 +43,8 @@ export interface Service {
   readonly queries: CiQueries;
   readonly runner: RunningProjections;
   readonly relay: RelayRunner | undefined;
+  /** The change streams' replay slots: how many replay history now, wait for a slot, and the peak. */
+  readonly replaySlots: ReplaySlots;
   /** Stops the relay (flushing it), the projections (letting the batch in flight finish) and closes the stores. */
   stop(): Promise<void>;
 }
@@ -78,14 +81,16 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   const readiness = new ServiceReadiness(eventStore, viewStore, runner, deps.maxLagEvents ?? 10_000, relay);
   await runner.start();
   await relay?.start();
-  const changeStream = { maxStreams: 100, heartbeatMs: 15_000, ...deps.changeStream };
-  const app = buildApp({ commands, queries, readiness, clock, logger, changeStream });
+  const changeStream = { maxStreams: 100, maxReplays: 4, heartbeatMs: 15_000, ...deps.changeStream };
+  const replaySlots = new ReplaySlots(changeStream.maxReplays);
+  const app = buildApp({ commands, queries, readiness, clock, logger, changeStream, replaySlots });
   return {
     app,
     commands,
     queries,
     runner,
     relay,
+    replaySlots,
     async stop() {
       await relay?.stop();
       await runner.stop();

@@ -8,6 +8,7 @@ import type { Clock } from '../ports/clock';
 import { methodRoutes } from './allowed-methods';
 import { jsonBodyParser } from './json-body';
 import { problem, problemHandler } from './problem';
+import type { ReplaySlots } from './replay-slots';
 import { changeRoutes } from './routes/change-routes';
 import { changeStreamRoutes, type ChangeStreamOptions } from './routes/change-stream-routes';
 import { ciReadRoutes } from './routes/ci-read-routes';
@@ -21,6 +22,8 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly changeStream: ChangeStreamOptions;
+  /** Shared so the service can report them; made from `changeStream.maxReplays` when absent. */
+  readonly replaySlots?: ReplaySlots;
 }
 
 /**
@@ -69,7 +72,7 @@ export function buildApp(deps: AppDeps): Express {
   const routers = [
     ciWriteRoutes(deps.commands),
     ciReadRoutes(deps.queries),
-    changeStreamRoutes(deps.queries, deps.changeStream, deps.logger),
+    changeStreamRoutes(deps.queries, deps.changeStream, deps.logger, deps.replaySlots),
     changeRoutes(deps.queries, deps.clock),
   ];
   const apiMethods = methodRoutes(routers);

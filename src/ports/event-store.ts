@@ -58,9 +58,19 @@ export interface ReadStreamOptions {
   readonly toRecordedAt?: number;
 }
 
+/**
+ * Whether appends can succeed, as far as the store knows: false after an
+ * append failed on the store's side (disk full, read-only, unreachable) until
+ * one succeeds again, or while the store was opened read-only.
+ */
+export type WriteStatus = { readonly writable: true } | { readonly writable: false; readonly reason: string };
+
 export interface EventStore {
   /** Which store this is, for logs and /readyz (`sqlite`, `eventstoredb`). */
   readonly adapter: string;
+
+  /** For /readyz: a store that serves reads but refuses writes says so, with the reason. */
+  writeStatus(): WriteStatus;
 
   /**
    * Appends atomically: all events or none. Rejects with ConcurrencyError when

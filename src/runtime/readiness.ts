@@ -27,9 +27,17 @@ export class ServiceReadiness implements ReadinessProbe {
     ]);
     const lagEvents = lag.ok ? lag.value : undefined;
     const projectionsOk = runner.state === 'live' && lagEvents !== undefined && lagEvents <= this.maxLagEvents;
+    // A log that serves reads but refuses writes is not ready: say so, with the reason, until a write succeeds.
+    const writes = this.eventStore.writeStatus();
     const checks = {
       eventStore: head.ok
-        ? { ok: true, adapter: this.eventStore.adapter, headPosition: head.value }
+        ? {
+            ok: writes.writable,
+            adapter: this.eventStore.adapter,
+            headPosition: head.value,
+            writable: writes.writable,
+            ...(!writes.writable && { error: writes.reason }),
+          }
         : { ok: false, adapter: this.eventStore.adapter, error: head.error },
       viewStore: views.ok
         ? { ok: true, adapter: this.viewStore.adapter }
@@ -50,7 +58,7 @@ export class ServiceReadiness implements ReadinessProbe {
       const relay = await this.relay.status();
       Object.assign(checks, { relay: { ok: relay.state !== 'retrying', affectsReadiness: false, ...relay } });
     }
-    return { ready: head.ok && views.ok && projectionsOk, checks };
+    return { ready: head.ok && writes.writable && views.ok && projectionsOk, checks };
   }
 }
 

@@ -21,6 +21,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type StreamHead,
+  type WriteStatus,
 } from '../../ports/event-store';
 import { CiFreeRange } from './ci-free-range';
 import {
@@ -103,6 +104,15 @@ export class EventStoreDbEventStore implements EventStore {
     );
   }
 
+  /** The last append's failure on the server's side, until an append succeeds. */
+  private lastAppendFailure: string | undefined;
+
+  writeStatus(): WriteStatus {
+    return this.lastAppendFailure === undefined
+      ? { writable: true }
+      : { writable: false, reason: this.lastAppendFailure };
+  }
+
   async append(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
     try {
@@ -113,11 +123,14 @@ export class EventStoreDbEventStore implements EventStore {
       );
       const position = fromEsdbPosition(result.position, `the append to ${streamName}`);
       this.noteCiPosition(position);
+      this.lastAppendFailure = undefined;
       return { revision: fromEsdbRevision(result.nextExpectedRevision), position };
     } catch (error) {
       const failure = classifyEsdbError(error);
       if (failure.kind === 'concurrency') throw new ConcurrencyError(streamName, expected, failure.actual);
-      throw this.translate(error, `append to ${streamName}`);
+      const translated = this.translate(error, `append to ${streamName}`);
+      if (translated instanceof StoreUnavailableError) this.lastAppendFailure = translated.message;
+      throw translated;
     }
   }
 

@@ -11,6 +11,7 @@ import {
   type RecordedEvent,
   type StreamCursor,
   type StreamHead,
+  type WriteStatus,
 } from '../../ports/event-store';
 
 export interface SqliteEventStoreOptions {
@@ -79,19 +80,40 @@ export class SqliteEventStore implements EventStore {
   /** A nested better-sqlite3 transaction runs as a savepoint. */
   private readonly appendOne: (append: PendingAppend) => AppendResult;
 
+  /** Set while appends are refused by the operator's side (opened read-only, disk full at start). */
+  private refusal: string | undefined;
+  /** The last commit's failure, until a commit succeeds. */
+  private commitFailure: string | undefined;
+
   constructor(options: SqliteEventStoreOptions) {
-    this.db = new Database(options.filename);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    const opened = openLog(options);
+    this.db = opened.db;
+    this.refusal = opened.readOnlyReason;
     this.maxGroupSize = options.maxGroupSize ?? 512;
     this.statements = prepareStatements(this.db);
     this.appendOne = this.db.transaction((append: PendingAppend) => this.appendInSavepoint(append));
   }
 
+  writeStatus(): WriteStatus {
+    const reason = this.refusal ?? this.commitFailure;
+    return reason === undefined ? { writable: true } : { writable: false, reason };
+  }
+
+  /**
+   * Refuses appends (503, nothing written) with `reason`, or accepts them
+   * again with undefined. For the operator's side: a disk full at start-up.
+   * A store opened read-only keeps refusing.
+   */
+  refuseWrites(reason: string | undefined): void {
+    if (this.db.readonly) return;
+    this.refusal = reason;
+  }
+
   append(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    if (this.refusal !== undefined) {
+      return Promise.reject(new StoreUnavailableError(`the event log accepts no writes: ${this.refusal}`));
+    }
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ streamName, events, expected, resolve, reject });
       if (!this.flushScheduled) {
@@ -120,8 +142,10 @@ export class SqliteEventStore implements EventStore {
         }
       });
       commitGroup.immediate();
+      this.commitFailure = undefined;
     } catch (error) {
-      const failure = new StoreUnavailableError(`the event log could not commit: ${(error as Error).message}`, {
+      this.commitFailure = describeSqliteError(error);
+      const failure = new StoreUnavailableError(`the event log could not commit: ${this.commitFailure}`, {
         cause: error,
       });
       for (const append of group) append.reject(failure);
@@ -220,6 +244,64 @@ export class SqliteEventStore implements EventStore {
       });
     }
   }
+}
+
+/** Error codes that mean "the file cannot be written here", not "the file is broken". */
+const CANNOT_WRITE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN)/;
+
+/**
+ * Opens the log read-write; where the disk is full or read-only, opens it
+ * read-only so that history stays readable, and says why.
+ */
+function openLog(options: SqliteEventStoreOptions): { db: Database.Database; readOnlyReason?: string } {
+  try {
+    const db = new Database(options.filename);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('busy_timeout = 5000');
+      // After a checkpoint, the WAL file is cut back to this size rather than kept at its peak.
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+      db.exec(SCHEMA);
+      return { db };
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (options.filename === ':memory:' || typeof code !== 'string' || !CANNOT_WRITE.test(code)) throw error;
+    const db = openReadOnly(options.filename, error);
+    return {
+      db,
+      readOnlyReason: `opened read-only: the data directory cannot be written (${describeSqliteError(error)})`,
+    };
+  }
+}
+
+function openReadOnly(filename: string, writeError: unknown): Database.Database {
+  try {
+    const db = new Database(filename, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    db.prepare('SELECT count(*) FROM events').get(); // fails now, not on the first request
+    return db;
+  } catch (error) {
+    throw new StoreUnavailableError(
+      `the event log ${filename} can be neither written (${describeSqliteError(writeError)}) ` +
+        `nor read (${describeSqliteError(error)}); free space on its disk or make DATA_DIR writable`,
+      { cause: error },
+    );
+  }
+}
+
+export const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
+
+function describeSqliteError(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof code !== 'string') return message;
+  const hint = code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') ? '; is the disk full?' : '';
+  return `${code}: ${message}${hint}`;
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {

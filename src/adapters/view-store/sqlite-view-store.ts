@@ -80,6 +80,39 @@ interface VersionRow {
   doc: string;
 }
 
+/**
+ * Opens the views read-write; where the disk is full or read-only, opens them
+ * read-only (reads go on; the projections, which write, report the failure).
+ */
+function openViews(filename: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(filename);
+    db.pragma('journal_mode = WAL');
+    // Views are rebuilt from the log, so a lost last commit costs a replay, not data.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    // Projection batches touch one row per CI in each view: a page cache that holds the hot
+    // B-tree levels (64 MiB, bounded) and fewer WAL checkpoints make rebuilds several times faster.
+    db.pragma('cache_size = -65536');
+    db.pragma('wal_autocheckpoint = 10000');
+    // ...and after each checkpoint the WAL file is cut back to 16 MiB rather than kept at its peak.
+    db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
+    db.exec(SCHEMA);
+    db.exec(createSecondaryIndexes());
+    return db;
+  } catch (error) {
+    db?.close();
+    const code = (error as { code?: unknown }).code;
+    if (filename === ':memory:' || typeof code !== 'string' || !/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN)/.test(code)) {
+      throw error;
+    }
+    const readOnly = new Database(filename, { readonly: true, fileMustExist: true });
+    readOnly.pragma('busy_timeout = 5000');
+    return readOnly;
+  }
+}
+
 export class SqliteViewStore implements ViewStore, CheckpointStore {
   readonly adapter = 'sqlite';
   private readonly db: Database.Database;
@@ -92,17 +125,7 @@ export class SqliteViewStore implements ViewStore, CheckpointStore {
 
   constructor(options: SqliteViewStoreOptions) {
     this.bulkLoadFlushSize = options.bulkLoadFlushSize;
-    this.db = new Database(options.filename);
-    this.db.pragma('journal_mode = WAL');
-    // Views are rebuilt from the log, so a lost last commit costs a replay, not data.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    // Projection batches touch one row per CI in each view: a page cache that holds the hot
-    // B-tree levels (64 MiB, bounded) and fewer WAL checkpoints make rebuilds several times faster.
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('wal_autocheckpoint = 10000');
-    this.db.exec(SCHEMA);
-    this.db.exec(createSecondaryIndexes());
+    this.db = openViews(options.filename);
     this.statements = prepareStatements(this.db);
     this.applyInTransaction = this.db.transaction((batch: ViewBatch) => {
       for (const write of batch.writes) this.write(write);

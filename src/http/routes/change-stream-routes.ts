@@ -1,19 +1,26 @@
-import { once } from 'node:events';
+import { setImmediate } from 'node:timers/promises';
 import { Router, type Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CiIdSchema, TokenSchema } from '../../domain';
 import type { CiQueries } from '../../application/ci-queries';
 import { problem } from '../problem';
+import { ReplaySlots } from '../replay-slots';
 import { InstantSchema, IntegerTextSchema, parseWith } from '../request-parsing';
 
 export interface ChangeStreamOptions {
   /** Streams open at once; one more gets a 503. */
   readonly maxStreams: number;
+  /**
+   * Streams reading history at once (a `from` or `Last-Event-ID` behind the
+   * present); the others wait, connected and sent heartbeats, for a slot.
+   */
+  readonly maxReplays: number;
   /** A comment line is sent after this long without events, so proxies keep the connection. */
   readonly heartbeatMs: number;
 }
 
+/** Entries read and written at a time: one chunk per page bounds what a slow client holds in memory. */
 const PAGE = 500;
 
 const StreamQuerySchema = z.strictObject({
@@ -41,7 +48,12 @@ const StreamQuerySchema = z.strictObject({
  * replays from a position (exclusive) or a time; without either the stream
  * starts at the present. Events are read from the changeFeed view.
  */
-export function changeStreamRoutes(queries: CiQueries, options: ChangeStreamOptions, logger: Logger): Router {
+export function changeStreamRoutes(
+  queries: CiQueries,
+  options: ChangeStreamOptions,
+  logger: Logger,
+  replaySlots: ReplaySlots = new ReplaySlots(options.maxReplays),
+): Router {
   const router = Router();
   let openStreams = 0;
 
@@ -60,6 +72,7 @@ export function changeStreamRoutes(queries: CiQueries, options: ChangeStreamOpti
     } else {
       after = queries.viewsPosition();
     }
+    // Decided before any await, so a client over the limit hears so at once.
     if (openStreams >= options.maxStreams) {
       throw problem(
         503,
@@ -72,9 +85,16 @@ export function changeStreamRoutes(queries: CiQueries, options: ChangeStreamOpti
 
     openStreams += 1;
     let closed = false;
-    const closedPromise = once(req, 'close').then(() => {
-      closed = true;
-    });
+    // Not events.once(): it rejects when the request emits 'error' (a client gone mid-request,
+    // "aborted"), and that rejection, unhandled, would end the process.
+    const closedPromise = new Promise<void>((resolve) =>
+      res.once('close', () => {
+        closed = true;
+        resolve();
+      }),
+    );
+    // A replay holds a slot until it has caught up with the views.
+    let release: (() => void) | undefined;
     try {
       res.writeHead(200, {
         'Content-Type': 'text/event-stream; charset=utf-8',
@@ -84,15 +104,28 @@ export function changeStreamRoutes(queries: CiQueries, options: ChangeStreamOpti
       });
       await write(res, 'retry: 2000\n\n', closedPromise);
       const filter = { ciId: query.ciId, ciType: query.type, since };
+      let replaying = after < queries.viewsPosition();
       while (!closed) {
+        if (replaying && !release) {
+          release = await waitForSlot(replaySlots, res, options.heartbeatMs, closedPromise);
+          if (!release) break;
+        }
         const viewsPosition = queries.viewsPosition();
         const entries = await queries.changesAfter(after, filter, PAGE);
-        for (const entry of entries) {
-          if (closed) break;
-          await write(res, `id: ${entry.position}\ndata: ${JSON.stringify(entry)}\n\n`, closedPromise);
-          after = entry.position;
+        if (entries.length > 0) {
+          await write(
+            res,
+            entries.map((entry) => `id: ${entry.position}\ndata: ${JSON.stringify(entry)}\n\n`).join(''),
+            closedPromise,
+          );
+          after = entries.at(-1)!.position;
         }
-        if (entries.length === PAGE) continue;
+        // Let requests and other streams in between pages: a replay must not hold the event loop.
+        await setImmediate();
+        replaying = entries.length === PAGE;
+        if (replaying) continue;
+        release?.();
+        release = undefined;
         // Everything the views held at the read has been seen (filters included).
         after = Math.max(after, viewsPosition);
         const advanced = await Promise.race([queries.waitForViews(after + 1, options.heartbeatMs), closedPromise]);
@@ -102,6 +135,7 @@ export function changeStreamRoutes(queries: CiQueries, options: ChangeStreamOpti
       // Headers are sent: end the stream; the client reconnects with Last-Event-ID.
       if (!closed) logger.warn({ err: error }, 'change stream ended on an error');
     } finally {
+      release?.();
       openStreams -= 1;
       res.end();
     }
@@ -110,7 +144,23 @@ export function changeStreamRoutes(queries: CiQueries, options: ChangeStreamOpti
   return router;
 }
 
+/** Waits for a replay slot, sending heartbeats meanwhile; undefined if the client left. */
+async function waitForSlot(
+  slots: ReplaySlots,
+  res: Response,
+  heartbeatMs: number,
+  closed: Promise<void>,
+): Promise<(() => void) | undefined> {
+  const granted = slots.acquire(closed);
+  for (;;) {
+    const timer = new Promise<'tick'>((resolve) => setTimeout(resolve, heartbeatMs, 'tick').unref());
+    const outcome = await Promise.race([granted, timer]);
+    if (outcome !== 'tick') return outcome;
+    await write(res, ': waiting for a replay slot\n\n', closed);
+  }
+}
+
 /** Writes with back-pressure: waits for 'drain' when the socket buffer is full (or for the client to go). */
 async function write(res: Response, chunk: string, closed: Promise<void>): Promise<void> {
-  if (!res.write(chunk)) await Promise.race([once(res, 'drain'), closed]);
+  if (!res.write(chunk)) await Promise.race([new Promise((resolve) => res.once('drain', resolve)), closed]);
 }
