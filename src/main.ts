@@ -10,7 +10,7 @@ import { openStores } from './open-stores';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const { eventStore, viewStore, description, sqliteFiles, stopWatching } = await openStores(config, logger);
+  const { eventStore, viewStore, description, sqliteFiles, releaseDataDir } = await openStores(config, logger);
   const publisher =
     config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0
       ? new KafkaPublisher({
@@ -59,11 +59,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
-    stopWatching();
     server.close(() => {
       service
         .stop()
         .then(() => {
+          releaseDataDir();
           logger.info('stopped cleanly');
           process.exit(0);
         })

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config';
 import { EventStoreDbEventStore } from './adapters/event-store/eventstoredb-event-store';
 import { SqliteEventStore } from './adapters/event-store/sqlite-event-store';
+import { DataDirLock, DataDirLockedError } from './adapters/data-dir-lock';
 import { DiskReserve } from './adapters/disk-reserve';
 import { MongoViewStore } from './adapters/view-store/mongodb-view-store';
 import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
@@ -19,8 +20,11 @@ export interface Stores {
   readonly description: Record<string, string>;
   /** Set when both stores are the embedded SQLite files: the projections then run in a worker thread on them. */
   readonly sqliteFiles?: { readonly eventStoreFile: string; readonly viewStoreFile: string };
-  /** Stops the disk-space watch of the embedded log (a no-op for the others). */
-  readonly stopWatching: () => void;
+  /**
+   * Stops the disk-space watch and releases the views lock of the data
+   * directory (no-ops for the server stores); call it after closing the stores.
+   */
+  readonly releaseDataDir: () => void;
 }
 
 /**
@@ -35,7 +39,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     description['dataDir'] = config.DATA_DIR;
   }
 
-  let stopWatching = () => undefined as void;
+  let releaseDataDir = () => undefined as void;
   const eventStoreFile = path.join(config.DATA_DIR, 'events.db');
   const viewStoreFile = path.join(config.DATA_DIR, 'views.db');
   let eventStore: EventStore;
@@ -50,7 +54,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     const diskFull = startOnFullDisk(reserve, logger);
     const sqlite = new SqliteEventStore({ filename: eventStoreFile, synchronous: config.SQLITE_SYNCHRONOUS });
     if (diskFull) sqlite.refuseWrites(diskFull);
-    stopWatching = watchDisk(reserve, sqlite, logger);
+    releaseDataDir = watchDisk(reserve, sqlite, logger);
     const status = sqlite.writeStatus();
     if (!status.writable) logger.error({ reason: status.reason }, 'the event log accepts no writes; reads are served');
     eventStore = sqlite;
@@ -74,15 +78,29 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
       );
     }
   } else {
+    let lock: DataDirLock;
+    try {
+      lock = DataDirLock.acquire(config.DATA_DIR);
+    } catch (error) {
+      releaseDataDir();
+      await eventStore.close();
+      if (error instanceof DataDirLockedError) throw new ConfigError(`DATA_DIR: ${error.message}`, { cause: error });
+      throw error;
+    }
     viewStore = new SqliteViewStore({ filename: viewStoreFile });
     description['viewStore'] = `sqlite (${viewStoreFile})`;
+    const stopWatchingDisk = releaseDataDir;
+    releaseDataDir = () => {
+      stopWatchingDisk();
+      lock.release();
+    };
   }
   const bothSqlite = !config.EVENTSTORE_URL && !config.MONGODB_URL;
   return {
     eventStore,
     viewStore,
     description,
-    stopWatching,
+    releaseDataDir,
     ...(bothSqlite && { sqliteFiles: { eventStoreFile, viewStoreFile } }),
   };
 }

@@ -9,7 +9,9 @@ import { rebuildViews, type RebuildProgress } from '../runtime/rebuild-views';
 /**
  * `npm run rebuild-views`: drops every view and rebuilds it from the log, on
  * whichever stores the environment selects (the same variables as the
- * service). Stop the service first: two writers to the views would interleave.
+ * service). Two writers to the views would interleave, so on the embedded
+ * store it takes the data directory's views lock, and refuses to run while a
+ * service (or another rebuild) holds it.
  */
 const program = new Command()
   .name('rebuild-views')
@@ -51,6 +53,7 @@ const program = new Command()
       report.stop();
       await stores.eventStore.close();
       await stores.viewStore.close();
+      stores.releaseDataDir();
     }
   });
 

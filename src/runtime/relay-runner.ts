@@ -46,6 +46,8 @@ export class RelayRunner {
   private readonly stop$ = new Subject<void>();
   private subscription: Subscription | undefined;
   private inFlight: Promise<unknown> = Promise.resolve();
+  /** Failed publish attempts since the relay was last live. */
+  private failedAttempts = 0;
   private checkpoint = 0;
   private lagEvents = 0;
   private oldestPendingAt: number | undefined;
@@ -89,18 +91,35 @@ export class RelayRunner {
       onCaughtUp: () => {
         this.oldestPendingAt = undefined;
         if (this.state !== 'live') {
+          if (this.state === 'retrying') {
+            this.deps.logger.warn(
+              { position: this.checkpoint, failedAttempts: this.failedAttempts },
+              `relay publishing again after ${this.failedAttempts} failed attempts`,
+            );
+          }
           this.state = 'live';
           this.lastError = undefined;
+          this.failedAttempts = 0;
           this.deps.logger.info({ position: this.checkpoint }, 'relay caught up with the log');
         }
       },
+      // An outage is one error line when it starts and one line when it ends; the retries in
+      // between go to debug, counted, with the message only (the first line has the stack).
       onRetry: (error, attempt, delayMs) => {
         this.lastError = error;
+        this.failedAttempts += 1;
+        if (this.state !== 'retrying') {
+          this.deps.logger.error(
+            { err: error, retryInMs: delayMs, position: this.checkpoint },
+            'relay could not publish; retrying from its checkpoint with backoff (further failures are logged at debug)',
+          );
+        } else {
+          this.deps.logger.debug(
+            { error: error.message, attempt, failedAttempts: this.failedAttempts, retryInMs: delayMs },
+            'relay retry failed',
+          );
+        }
         this.state = 'retrying';
-        this.deps.logger.error(
-          { err: error, attempt, retryInMs: delayMs, position: this.checkpoint },
-          'relay could not publish; retrying from its checkpoint',
-        );
       },
       batchSize: this.options.batchSize,
       pollIntervalMs: this.options.pollIntervalMs,

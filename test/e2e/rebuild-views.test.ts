@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
-import { createTestService } from '../support/test-service';
+import { loadConfig } from '../../src/config';
+import { openStores } from '../../src/open-stores';
+import { createTestService, silentLogger } from '../support/test-service';
 import { dumpViews } from '../support/dump-views';
 
 /**
@@ -70,5 +72,37 @@ describeCli('rebuild-views CLI', () => {
     });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/--batch-size.*must be a whole number/);
+  });
+
+  it('refuses to run while a service holds the data directory, naming the lock, and changes nothing', async () => {
+    // A service as main.ts starts it: stores opened by openStores (which takes the views lock).
+    const stores = await openStores(loadConfig({ DATA_DIR: dataDir }), silentLogger);
+    const service = await createTestService({ eventStore: stores.eventStore, viewStore: stores.viewStore });
+    try {
+      for (let i = 0; i < 20; i++) {
+        await service
+          .request()
+          .put(`/api/v1/cis/srv-${i}`)
+          .send({ type: 'server', name: `srv-${i}` })
+          .expect(201);
+      }
+      expect(await service.queries.waitForViews(await service.eventStore.headPosition(), 5000)).toBe(true);
+      const before = await dumpViews(service.viewStore);
+
+      const run = spawnSync(process.execPath, [cli], {
+        env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`holds the lock ${path.join(dataDir, 'views.lock')}; stop it first`);
+      expect(run.stderr).not.toMatch(/rebuilding views/);
+      expect(await dumpViews(service.viewStore)).toEqual(before);
+      // ...and the service goes on writing and projecting.
+      await service.request().put('/api/v1/cis/srv-after').send({ type: 'server', name: 'after' }).expect(201);
+      await service.request().get('/api/v1/cis/srv-after').expect(200);
+    } finally {
+      await service.stop();
+      stores.releaseDataDir();
+    }
   });
 });

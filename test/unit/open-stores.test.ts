@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
@@ -22,6 +22,29 @@ describe('openStores', () => {
     });
     await stores.eventStore.close();
     await stores.viewStore.close();
+    stores.releaseDataDir();
+  });
+
+  it('lets one process at a time hold the embedded views, naming the lock to whoever comes second', async () => {
+    const first = await openStores(loadConfig({ DATA_DIR: dataDir }), silentLogger);
+    await expect(openStores(loadConfig({ DATA_DIR: dataDir }), silentLogger)).rejects.toThrow(
+      new RegExp(`DATA_DIR: .*holds the lock ${path.join(dataDir, 'views.lock')}; stop it first`),
+    );
+    await first.eventStore.close();
+    await first.viewStore.close();
+    first.releaseDataDir();
+    const second = await openStores(loadConfig({ DATA_DIR: dataDir }), silentLogger);
+    await second.eventStore.close();
+    await second.viewStore.close();
+    second.releaseDataDir();
+  });
+
+  it('names DATA_DIR when it is a file', async () => {
+    const file = path.join(dataDir, 'a-file');
+    writeFileSync(file, 'x');
+    await expect(openStores(loadConfig({ DATA_DIR: file }), silentLogger)).rejects.toThrow(
+      /^DATA_DIR: .*a-file is a file, not a directory; point DATA_DIR at a directory$/,
+    );
   });
 
   it('picks EventStoreDB for the log alone when only EVENTSTORE_URL is set, without its password in the description', async () => {
@@ -31,6 +54,7 @@ describe('openStores', () => {
     expect(stores.description['eventStore']).toBe('eventstoredb (esdb://admin:***@127.0.0.1:1?tls=false)');
     await stores.eventStore.close();
     await stores.viewStore.close();
+    stores.releaseDataDir();
   });
 
   it('fails with a message naming MONGODB_URL when MongoDB cannot be reached', async () => {

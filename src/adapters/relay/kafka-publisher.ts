@@ -41,10 +41,12 @@ export class KafkaPublisher implements Publisher {
       connectionTimeout: 5000,
       retry: { initialRetryTime: 300, retries: 5 },
       logLevel: logLevel.WARN,
+      // kafkajs logs every failed connection attempt as an error; the relay runner already
+      // reports an outage once (and its end), so the client's own errors go to debug.
       logCreator: () => (entry: LogEntry) => {
         const { message, ...extra } = entry.log;
         const fields = { namespace: entry.namespace, ...extra };
-        if (entry.level <= logLevel.ERROR) log.error(fields, message);
+        if (entry.level <= logLevel.ERROR) log.debug(fields, message);
         else log.warn(fields, message);
       },
     });

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { SqliteEventStore } from '../../../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../../../src/adapters/view-store/sqlite-view-store';
@@ -58,9 +59,9 @@ describe('RelayRunner', () => {
     return eventStore.headPosition();
   }
 
-  function relay(publisher: InMemoryPublisher, checkpoints: CheckpointStore = viewStore) {
+  function relay(publisher: InMemoryPublisher, checkpoints: CheckpointStore = viewStore, logger = silentLogger) {
     return new RelayRunner(
-      { eventStore, viewStore, views: projections, checkpoints, publisher, clock, logger: silentLogger },
+      { eventStore, viewStore, views: projections, checkpoints, publisher, clock, logger },
       { batchSize: 4, pollIntervalMs: 10, retryDelayMs: 1, maxRetryDelayMs: 5 },
     );
   }
@@ -155,6 +156,27 @@ describe('RelayRunner', () => {
     await expectCompleteAndOrdered(publisher.published);
     expect(publisher.published).toHaveLength(head); // failed publishes delivered nothing here
     await runner.stop();
+  });
+
+  it('logs an outage once at error and once when it ends; the retries between at debug, counted', async () => {
+    const head = await write(2);
+    const publisher = new InMemoryPublisher();
+    publisher.failuresToCome = 6;
+    const lines: Array<{ level: number; msg: string; failedAttempts?: number }> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const runner = relay(publisher, viewStore, logger);
+    await runner.start();
+    await until(() => publisher.published.length >= head, 'delivery after the outage');
+    await runner.stop();
+    const ERROR = 50;
+    const DEBUG = 20;
+    expect(lines.filter((line) => line.level >= ERROR).map((line) => line.msg)).toEqual([
+      expect.stringMatching(/^relay could not publish/),
+    ]);
+    expect(lines.filter((line) => line.level === DEBUG && line.msg === 'relay retry failed')).toHaveLength(5);
+    expect(lines.find((line) => /publishing again after 6 failed attempts/.test(line.msg))).toMatchObject({
+      failedAttempts: 6,
+    });
   });
 
   it('re-publishes, and loses nothing, after a crash between publish and checkpoint', async () => {
