@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { ChangeSourceSchema, type ChangeMetadata } from '../domain';
@@ -46,7 +47,6 @@ function pickHeaders(req: Request): Record<string, unknown> {
   return picked;
 }
 
-const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
 const EXT_VALUE = /^utf-8'[A-Za-z0-9-]*'(.*)$/i;
 
 /**
@@ -70,16 +70,14 @@ export function decodeHeaderText(name: string, value: string | string[]): string
   }
   // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(value)) return value;
-  try {
-    return UTF8_DECODER.decode(Buffer.from(value, 'latin1'));
-  } catch {
-    throw invalidRequest([
-      {
-        field: name,
-        message: "is not valid UTF-8; send the text as UTF-8, or percent-encoded in the RFC 8187 form UTF-8''Jos%C3%A9",
-      },
-    ]);
-  }
+  const bytes = Buffer.from(value, 'latin1');
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  throw invalidRequest([
+    {
+      field: name,
+      message: "is not valid UTF-8; send the text as UTF-8, or percent-encoded in the RFC 8187 form UTF-8''Jos%C3%A9",
+    },
+  ]);
 }
 
 /**

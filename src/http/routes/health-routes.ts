@@ -1,4 +1,6 @@
 import { Router } from 'express';
+import { z } from 'zod';
+import { parseWith } from '../request-parsing';
 
 export interface ReadinessReport {
   readonly ready: boolean;
@@ -12,10 +14,12 @@ export interface ReadinessProbe {
 
 export function healthRoutes(readiness: ReadinessProbe): Router {
   const router = Router();
-  router.get('/livez', (_req, res) => {
+  router.get('/livez', (req, res) => {
+    parseWith(z.strictObject({}), req.query);
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  router.get('/readyz', async (req, res) => {
+    parseWith(z.strictObject({}), req.query);
     const report = await readiness.check();
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
