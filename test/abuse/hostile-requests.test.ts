@@ -64,11 +64,10 @@ const raw =
     headers: Record<string, string> = {},
   ): Call =>
   (s) => {
-    const request = s
-      .request()
-      [method](path)
-      .set({ 'Content-Type': 'application/json', ...headers });
-    return request.send(body);
+    const agent = s.request();
+    return agent[method](path)
+      .set({ 'Content-Type': 'application/json', ...headers })
+      .send(body);
   };
 const withHeaders =
   (

@@ -107,9 +107,13 @@ function openViews(filename: string): Database.Database {
     if (filename === ':memory:' || typeof code !== 'string' || !/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN)/.test(code)) {
       throw error;
     }
-    const readOnly = new Database(filename, { readonly: true, fileMustExist: true });
-    readOnly.pragma('busy_timeout = 5000');
-    return readOnly;
+    try {
+      const readOnly = new Database(filename, { readonly: true, fileMustExist: true });
+      readOnly.pragma('busy_timeout = 5000');
+      return readOnly;
+    } catch {
+      throw error; // the read-write failure says more (a directory, a missing path, a full disk)
+    }
   }
 }
 
