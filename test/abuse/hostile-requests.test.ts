@@ -35,6 +35,7 @@ const overSocket =
         body: (await res.json()) as Answer['body'],
       };
     } finally {
+      server.closeAllConnections();
       server.close();
     }
   };

@@ -17,6 +17,7 @@ describe('what a new user hit', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
   });
   afterEach(async () => {
+    server.closeAllConnections();
     server.close();
     await service.stop();
   });
@@ -127,6 +128,7 @@ describe('what a new user hit', () => {
         },
       });
     } finally {
+      logged.closeAllConnections();
       logged.close();
     }
     const log = lines.join('\n');
