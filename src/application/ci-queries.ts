@@ -69,17 +69,20 @@ export class CiQueries {
    * A page of changes, oldest first, after `afterRevision`, read from the log
    * (each entry needs only its own event); undefined for an unknown CI.
    */
-  async history(ciId: string, page: { afterRevision: number; limit: number }): Promise<HistoryEntry[] | undefined> {
+  async history(
+    ciId: string,
+    page: { afterRevision: number; limit: number },
+  ): Promise<{ items: HistoryEntry[]; revision: number } | undefined> {
     const stream = ciStreamName(ciId);
     const fromRevision = page.afterRevision + 1;
+    // The head first: a page read after it can only hold events up to it, so the ETag never runs ahead.
+    const head = await this.deps.eventStore.streamHead(stream);
+    if (!head) return undefined;
     const raw = await this.deps.eventStore.readStream(stream, {
       fromRevision,
-      toRevision: page.afterRevision + page.limit,
+      toRevision: Math.min(head.revision, page.afterRevision + page.limit),
     });
-    if (raw.length === 0 && (page.afterRevision === 0 || !(await this.deps.eventStore.streamHead(stream)))) {
-      return undefined;
-    }
-    return raw.map(toRecordedCiEvent).map(({ revision, event, recordedAt, metadata }) => ({
+    const items = raw.map(toRecordedCiEvent).map(({ revision, event, recordedAt, metadata }) => ({
       revision,
       eventType: event.type,
       recordedAt,
@@ -90,6 +93,7 @@ export class CiQueries {
       correlationId: metadata.correlationId,
       patch: patchOfEvent(event),
     }));
+    return { items, revision: head.revision };
   }
 
   /** The patch between two points (`to` defaults to the current revision); undefined for an unknown CI. */

@@ -98,6 +98,7 @@ describe('what a new user hit', () => {
 
     const first = await service.request().get('/api/v1/cis/a/history?limit=2').expect(200);
     expect(first.body.items.map((item: { revision: number }) => item.revision)).toEqual([1, 2]);
+    expect(first.headers['etag']).toBe('"5"'); // the CI's revision, whichever page
     const second = await service.request().get(`/api/v1/cis/a/history?limit=2&cursor=${first.body.nextCursor}`);
     expect(second.body.items.map((item: { revision: number }) => item.revision)).toEqual([3, 4]);
     const last = await service.request().get(`/api/v1/cis/a/history?limit=2&cursor=${second.body.nextCursor}`);

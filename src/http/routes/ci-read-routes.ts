@@ -97,11 +97,12 @@ export function ciReadRoutes(queries: CiQueries): Router {
     const query = parseWith(HistoryQuerySchema, req.query);
     const afterRevision = query.cursor?.after ?? 0;
     // One more than asked: a next page exists only if it comes back.
-    const items = await queries.history(ciId, { afterRevision, limit: query.limit + 1 });
-    if (!items) throw notFound(ciId, undefined);
+    const history = await queries.history(ciId, { afterRevision, limit: query.limit + 1 });
+    if (!history) throw notFound(ciId, undefined);
+    const { items } = history;
     const page = items.slice(0, query.limit);
     const last = page.at(-1);
-    res.json({
+    res.setHeader('ETag', etagFor(history.revision)).json({
       items: page,
       nextCursor: items.length > query.limit && last ? encodeCursor({ after: last.revision }) : null,
     });
