@@ -63,6 +63,8 @@ describeMounted('the data directory on a full disk', () => {
   it('refuses writes with 503 and says so in /readyz while reads go on, starts read-only on a full disk, and recovers once there is room', async () => {
     service = await startServiceProcess({ DATA_DIR: dataDir, DISK_RESERVE_MB: '4' });
     expect((await put(service.base, 'web-01', { type: 'server', name: 'web-01' })).status).toBe(201);
+    // Read once so the views hold it (a read waits for them) before the disk fills under the projections too.
+    expect((await fetch(`${service.base}/api/v1/cis/web-01`)).status).toBe(200);
 
     // The disk fills while the service runs.
     fillDisk(filler);
