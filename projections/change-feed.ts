@@ -15,6 +15,7 @@ export interface ChangeFeedEntry {
   readonly eventType: CiEventType;
   readonly recordedAt: string;
   readonly actor: string;
+  readonly onBehalfOf: string | null;
   readonly reason: string | null;
   readonly changeRef: string | null;
   readonly source: string;
@@ -24,7 +25,7 @@ export interface ChangeFeedEntry {
 
 export const changeFeedProjection: ProjectionDefinition<'changeFeed', ChangeFeedEntry> = {
   name: 'changeFeed',
-  version: 1,
+  version: 2, // 2: entries carry onBehalfOf
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project(latest, recorded) {
     const { event, metadata } = recorded;
@@ -40,6 +41,7 @@ export const changeFeedProjection: ProjectionDefinition<'changeFeed', ChangeFeed
         eventType: event.type,
         recordedAt: recorded.recordedAt,
         actor: metadata.actor,
+        onBehalfOf: metadata.onBehalfOf ?? null,
         reason: metadata.reason,
         changeRef: metadata.changeRef,
         source: metadata.source,

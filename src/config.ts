@@ -37,7 +37,26 @@ function integerSetting(min: number, max: number, fallback: number, what = 'a wh
 export const ConfigSchema = z.object({
   /** 0 asks the system for a free port (tests do). */
   PORT: integerSetting(0, 65535, 8080, 'a port number'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * The interface to listen on. Unset: all interfaces (0.0.0.0) when
+   * authentication is configured, loopback (127.0.0.1) when it is not.
+   */
+  HOST: optionalSetting(z.string().min(1)),
+  /**
+   * `off`: run without authentication. Needed to listen beyond loopback with
+   * no tokens file and no JWKS configured; warned about at every start.
+   */
+  AUTH: optionalSetting(
+    z.string().regex(/^off$/, 'may only be "off" (authentication is on when a tokens file or JWKS is set)'),
+  ),
+  /** JSON `[{principal, roles, tokenSha256}]`; reloaded when it changes and on SIGHUP. */
+  AUTH_TOKENS_FILE: optionalSetting(z.string().min(1)),
+  /** Verify JWTs (OIDC access tokens) against this JWKS. */
+  AUTH_JWKS_URL: optionalSetting(z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL of a JWKS')),
+  AUTH_ISSUER: optionalSetting(z.string().min(1)),
+  AUTH_AUDIENCE: optionalSetting(z.string().min(1)),
+  /** The JWT claim holding the roles (dotted path), e.g. `realm_access.roles`. */
+  AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `full`: every acknowledged write is fsynced; `normal`: faster, may lose the last writes on power loss. */
@@ -94,7 +113,17 @@ export const ConfigSchema = z.object({
   SSE_MAX_REPLAYS: integerSetting(1, 1000, 4),
   SSE_HEARTBEAT_MS: integerSetting(100, 3_600_000, 15_000, 'milliseconds'),
 });
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'HOST'> & {
+  readonly HOST: string;
+  /** True when a tokens file or a JWKS is configured. */
+  readonly authEnabled: boolean;
+};
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
 
 export class ConfigError extends Error {}
 
@@ -104,5 +133,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
     throw new ConfigError(`invalid configuration in the environment:\n${lines.join('\n')}`);
   }
-  return { ...result.data, DATA_DIR: path.resolve(result.data.DATA_DIR) };
+  const data = result.data;
+  const authEnabled = data.AUTH_TOKENS_FILE !== undefined || data.AUTH_JWKS_URL !== undefined;
+  if (authEnabled && data.AUTH === 'off') {
+    throw new ConfigError(
+      'invalid configuration in the environment:\n  AUTH: is "off" but AUTH_TOKENS_FILE or AUTH_JWKS_URL is set; unset one or the other',
+    );
+  }
+  const host = data.HOST ?? (authEnabled ? '0.0.0.0' : '127.0.0.1');
+  // Like Redis's protected mode: no authentication, no listening beyond this machine unless said so.
+  if (!authEnabled && data.AUTH !== 'off' && !isLoopback(host)) {
+    throw new ConfigError(
+      `invalid configuration in the environment:\n  HOST: ${host} would let anyone who reaches it write, and no ` +
+        'authentication is configured; set AUTH_TOKENS_FILE or AUTH_JWKS_URL, or AUTH=off to accept that',
+    );
+  }
+  return { ...data, HOST: host, authEnabled, DATA_DIR: path.resolve(data.DATA_DIR) };
 }

@@ -1,5 +1,9 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { ConfigError, loadConfig } from './config';
+import type { Logger } from 'pino';
+import { ConfigError, isLoopback, loadConfig, type Config } from './config';
+import { JwksAuthenticator } from './adapters/auth/jwks-authenticator';
+import { TokensFileAuthenticator } from './adapters/auth/tokens-file';
+import type { Authenticator } from './ports/authenticator';
 import { createLogger } from './logger';
 import { KafkaPublisher } from './adapters/relay/kafka-publisher';
 import { systemClock } from './ports/clock';
@@ -31,6 +35,16 @@ async function main(): Promise<void> {
     'adapters selected',
   );
 
+  const authenticators = openAuthenticators(config, logger);
+  if (!config.authEnabled) {
+    const level = isLoopback(config.HOST) ? 'info' : 'warn';
+    logger[level](
+      { host: config.HOST },
+      isLoopback(config.HOST)
+        ? 'authentication is off: reachable from this machine only, X-Actor recorded as the actor'
+        : `authentication is off (AUTH=off) and the service listens on ${config.HOST}: anyone who can reach it can write`,
+    );
+  }
   const service = await startService({
     eventStore,
     viewStore,
@@ -45,6 +59,7 @@ async function main(): Promise<void> {
     },
     ...(publisher ? { relay: { publisher, checkpoints: viewStore } } : {}),
     ...(sqliteFiles && { projectionWorker: sqliteFiles }),
+    ...(authenticators.length > 0 && { auth: { authenticators } }),
   });
   const server = await listen(service.app, config.HOST, config.PORT).catch(async (error: unknown) => {
     await service.stop();
@@ -74,8 +89,44 @@ async function main(): Promise<void> {
     });
     server.closeIdleConnections();
   };
+  process.on('SIGHUP', () => {
+    for (const authenticator of authenticators)
+      if (authenticator instanceof TokensFileAuthenticator) authenticator.reload();
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** The tokens file and/or the JWKS, as configured; none when authentication is off. */
+function openAuthenticators(config: Config, logger: Logger): Authenticator[] {
+  const authenticators: Authenticator[] = [];
+  if (config.AUTH_TOKENS_FILE) {
+    try {
+      authenticators.push(new TokensFileAuthenticator(config.AUTH_TOKENS_FILE, logger.child({ component: 'auth' })));
+    } catch (error) {
+      throw new ConfigError(
+        `${(error as Error).message}; create it with \`npm run tokens -- create --principal NAME --roles writer\``,
+        { cause: error },
+      );
+    }
+  }
+  if (config.AUTH_JWKS_URL) {
+    authenticators.push(
+      new JwksAuthenticator({
+        jwksUrl: config.AUTH_JWKS_URL,
+        issuer: config.AUTH_ISSUER,
+        audience: config.AUTH_AUDIENCE,
+        rolesClaim: config.AUTH_ROLES_CLAIM,
+      }),
+    );
+  }
+  if (authenticators.length > 0) {
+    logger.info(
+      { tokensFile: config.AUTH_TOKENS_FILE ?? null, jwks: config.AUTH_JWKS_URL ?? null },
+      'authentication is on: every API call needs a bearer token',
+    );
+  }
+  return authenticators;
 }
 
 /**

@@ -6,6 +6,7 @@ import { allProjections } from '../projections';
 import { CiCommandHandler } from './application/ci-command-handler';
 import { CiQueries } from './application/ci-queries';
 import { buildApp } from './http/app';
+import type { AuthOptions } from './http/authorization';
 import { ReplaySlots } from './http/replay-slots';
 import type { ChangeStreamOptions } from './http/routes/change-stream-routes';
 import type { Clock } from './ports/clock';
@@ -33,6 +34,8 @@ export interface ServiceDeps {
    */
   readonly projectionWorker?: { eventStoreFile: string; viewStoreFile: string; scriptPath?: string };
   readonly changeStream?: Partial<ChangeStreamOptions>;
+  /** Authentication and roles; absent, authentication is off. */
+  readonly auth?: AuthOptions;
   /** Relays every change to a publisher (Kafka), from a checkpoint kept in `checkpoints`. */
   readonly relay?: { publisher: Publisher; checkpoints: CheckpointStore; options?: RelayRunnerOptions };
 }
@@ -83,7 +86,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   await relay?.start();
   const changeStream = { maxStreams: 100, maxReplays: 4, heartbeatMs: 15_000, ...deps.changeStream };
   const replaySlots = new ReplaySlots(changeStream.maxReplays);
-  const app = buildApp({ commands, queries, readiness, clock, logger, changeStream, replaySlots });
+  const app = buildApp({ commands, queries, readiness, clock, logger, changeStream, replaySlots, auth: deps.auth });
   return {
     app,
     commands,

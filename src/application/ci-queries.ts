@@ -19,6 +19,7 @@ export interface HistoryEntry {
   readonly eventType: CiEventType;
   readonly recordedAt: string;
   readonly actor: string;
+  readonly onBehalfOf: string | null;
   readonly reason: string | null;
   readonly changeRef: string | null;
   readonly source: string;
@@ -87,6 +88,7 @@ export class CiQueries {
       eventType: event.type,
       recordedAt,
       actor: metadata.actor,
+      onBehalfOf: metadata.onBehalfOf ?? null,
       reason: metadata.reason,
       changeRef: metadata.changeRef,
       source: metadata.source,

@@ -50,7 +50,14 @@ export const ChangeSourceSchema = z
 
 /** Who, why and under which ticket: carried by every event. */
 export const ChangeMetadataSchema = z.strictObject({
+  /** The authenticated principal; with authentication off, what X-Actor said (or `anonymous`). */
   actor: z.string().min(1).max(256),
+  /**
+   * With authentication on, the person an integration says it acts for (its
+   * X-Actor header): recorded, never trusted as the actor. Absent on events
+   * recorded before it existed, and read back as null.
+   */
+  onBehalfOf: z.string().min(1).max(256).nullable().optional(),
   reason: z.string().max(4096).nullable(),
   changeRef: z.string().max(256).nullable(),
   source: ChangeSourceSchema,

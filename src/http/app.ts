@@ -6,6 +6,7 @@ import type { CiCommandHandler } from '../application/ci-command-handler';
 import type { CiQueries } from '../application/ci-queries';
 import type { Clock } from '../ports/clock';
 import { methodRoutes } from './allowed-methods';
+import { authorization, redactTicket, type AuthOptions } from './authorization';
 import { jsonBodyParser } from './json-body';
 import { problem, problemHandler } from './problem';
 import type { ReplaySlots } from './replay-slots';
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly changeStream: ChangeStreamOptions;
+  /** Authentication and roles; absent, authentication is off (and X-Actor is recorded as the actor). */
+  readonly auth?: AuthOptions | undefined;
   /** Shared so the service can report them; made from `changeStream.maxReplays` when absent. */
   readonly replaySlots?: ReplaySlots;
 }
@@ -36,6 +39,7 @@ export const REDACTED_HEADERS = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'req.headers["x-auth-token"]',
+  'req.query.ticket', // a change-stream ticket (its URL is redacted by the req serializer)
   'res.headers["set-cookie"]',
 ];
 
@@ -49,6 +53,9 @@ export function buildApp(deps: AppDeps): Express {
   app.use(
     pinoHttp({
       logger: deps.logger.child({}, { redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } }),
+      serializers: {
+        req: (req: { url: string }) => Object.assign(req, { url: redactTicket(req.url) }),
+      },
       genReqId: (req, res) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && given.length > 0 && given.length <= 256 ? given : randomUUID();
@@ -75,8 +82,13 @@ export function buildApp(deps: AppDeps): Express {
     changeStreamRoutes(deps.queries, deps.changeStream, deps.logger, deps.replaySlots),
     changeRoutes(deps.queries, deps.clock),
   ];
-  const apiMethods = methodRoutes(routers);
   const api = express.Router();
+  if (deps.auth) {
+    const { authenticate, tickets } = authorization(deps.auth);
+    api.use(authenticate);
+    routers.unshift(tickets);
+  }
+  const apiMethods = methodRoutes(routers);
   api.use(apiMethods.options, ...routers, apiMethods.notAllowed);
   app.use('/api/v1', api);
 

@@ -27,6 +27,8 @@ export interface Problem {
   readonly detail: string;
   readonly errors?: readonly FieldIssue[];
   readonly retryAfterSeconds?: number;
+  /** Response headers that go with it (WWW-Authenticate on a 401), not part of the body. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A problem raised by the HTTP layer itself (bad query, bad header, bad body). */
@@ -157,7 +159,8 @@ function fromBodyParserError(error: unknown): Problem | undefined {
 
 export function sendProblem(res: Response, body: Problem, instance: string): void {
   if (body.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(body.retryAfterSeconds));
-  const { retryAfterSeconds: _retry, ...rest } = body;
+  for (const [name, value] of Object.entries(body.headers ?? {})) res.setHeader(name, value);
+  const { retryAfterSeconds: _retry, headers: _headers, ...rest } = body;
   res
     .status(body.status)
     .type('application/problem+json')

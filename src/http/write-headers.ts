@@ -1,21 +1,28 @@
 import { isUtf8 } from 'node:buffer';
 import type { Request } from 'express';
 import { z } from 'zod';
-import { ChangeSourceSchema, type ChangeMetadata } from '../domain';
+import type { ChangeMetadata } from '../domain';
+import { principalOf } from './authorization';
 import type { WriteOptions } from '../application/ci-command-handler';
 import { invalidRequest, problem } from './problem';
 import { parseWith } from './request-parsing';
 
 /**
- * Change metadata comes from headers: X-Actor (trusted while authentication
- * is off), X-Change-Reason, X-Change-Ref, X-Change-Source and X-Request-Id
- * (the correlation id, generated when absent).
+ * Change metadata comes from headers: X-Actor, X-Change-Reason, X-Change-Ref
+ * and X-Request-Id (the correlation id, generated when absent). With
+ * authentication on, the actor is the principal and X-Actor is recorded as
+ * `onBehalfOf`; with it off, X-Actor is the actor. The source is the
+ * server's, from the operation: a client cannot claim `restore` or `import`.
  */
 const HeadersSchema = z.object({
   'X-Actor': z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
   'X-Change-Reason': z.string().max(4096, 'must be at most 4096 characters').optional(),
   'X-Change-Ref': z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
-  'X-Change-Source': ChangeSourceSchema.optional(),
+  'X-Change-Source': z
+    .undefined({
+      error: 'is not accepted: the server records the source from the operation (api, restore, import, …)',
+    })
+    .optional(),
   'X-Request-Id': z.string().max(256, 'must be at most 256 characters').optional(),
 });
 
@@ -29,11 +36,13 @@ export interface MetadataOverrides {
 
 export function changeMetadata(req: Request, overrides: MetadataOverrides = {}): ChangeMetadata {
   const headers = parseWith(HeadersSchema, pickHeaders(req));
+  const principal = principalOf(req);
   return {
-    actor: headers['X-Actor'] ?? ANONYMOUS_ACTOR,
+    actor: principal ? principal.name : (headers['X-Actor'] ?? ANONYMOUS_ACTOR),
+    onBehalfOf: principal ? (headers['X-Actor'] ?? null) : null,
     reason: overrides.reason ?? headers['X-Change-Reason'] ?? null,
     changeRef: overrides.changeRef ?? headers['X-Change-Ref'] ?? null,
-    source: overrides.source ?? headers['X-Change-Source'] ?? 'api',
+    source: overrides.source ?? 'api',
     correlationId: headers['X-Request-Id'] ?? null,
   };
 }

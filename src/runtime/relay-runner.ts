@@ -196,6 +196,7 @@ export class RelayRunner {
           eventType: event.event.type,
           recordedAt: event.recordedAt,
           actor: metadata.actor,
+          onBehalfOf: metadata.onBehalfOf ?? null,
           reason: metadata.reason,
           changeRef: metadata.changeRef,
           source: metadata.source,

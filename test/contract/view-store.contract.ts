@@ -41,6 +41,7 @@ function change(position: number, ciId: string, overrides: Partial<ChangeFeedEnt
     eventType: 'CiChanged',
     recordedAt: T(position),
     actor: 'alice',
+    onBehalfOf: null,
     reason: null,
     changeRef: null,
     source: 'api',

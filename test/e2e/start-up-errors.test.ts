@@ -17,7 +17,7 @@ describeBuilt('start-up and configuration errors', () => {
   const expectOneLine = (output: string, pattern: RegExp) => {
     const lines = output.trim().split('\n');
     expect(lines.filter((line) => pattern.test(line))).toHaveLength(1);
-    expect(output).not.toMatch(/listening/);
+    expect(output).not.toMatch(/ConfigLedger listening/);
     expect(output).not.toMatch(/^\s+at /m); // no stack trace
   };
 

@@ -180,7 +180,6 @@ describe('writes', () => {
         .set('X-Actor', 'alice')
         .set('X-Change-Reason', 'new web tier')
         .set('X-Change-Ref', 'CHG-1234')
-        .set('X-Change-Source', 'discovery')
         .set('X-Request-Id', 'req-42')
         .send(web)
         .expect(201);
@@ -190,9 +189,22 @@ describe('writes', () => {
         actor: 'alice',
         reason: 'new web tier',
         changeRef: 'CHG-1234',
-        source: 'discovery',
+        source: 'api',
         correlationId: 'req-42',
       });
+    });
+
+    it('sets the source from the operation: a client cannot claim one', async () => {
+      const res = await service
+        .request()
+        .put('/api/v1/cis/web-01')
+        .set('X-Change-Source', 'restore')
+        .send(web)
+        .expect(400);
+      expect(res.body.errors).toEqual([
+        { field: 'X-Change-Source', message: expect.stringMatching(/server records the source from the operation/) },
+      ]);
+      expect(await service.eventStore.headPosition()).toBe(0);
     });
 
     it('defaults to the anonymous actor, source api and a generated correlation id', async () => {

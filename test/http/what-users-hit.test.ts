@@ -128,12 +128,15 @@ describe('what a new user hit', () => {
           'X-Api-Key': 'k3y-value',
         },
       });
+      await fetch(`http://127.0.0.1:${(logged.address() as AddressInfo).port}/api/v1/cis?ticket=t1ck3t-value`);
     } finally {
       logged.closeAllConnections();
       logged.close();
     }
     const log = lines.join('\n');
     expect(log).toMatch(/"authorization":"\[redacted\]"/);
-    for (const secret of ['s3cr3t-token-value', 'c00kie-value', 'k3y-value']) expect(log).not.toContain(secret);
+    expect(log).toContain('ticket=[redacted]');
+    for (const secret of ['s3cr3t-token-value', 'c00kie-value', 'k3y-value', 't1ck3t-value'])
+      expect(log).not.toContain(secret);
   });
 });

@@ -24,6 +24,7 @@ export async function createTestService(
     eventStore?: EventStore;
     viewStore?: ViewStore;
     changeStream?: ServiceDeps['changeStream'];
+    auth?: ServiceDeps['auth'];
   } = {},
 ): Promise<TestService> {
   const eventStore = options.eventStore ?? new SqliteEventStore({ filename: ':memory:' });
@@ -37,6 +38,7 @@ export async function createTestService(
     readWaitMs: options.readWaitMs ?? 2000,
     runner: { pollIntervalMs: 20, retryDelayMs: 5 },
     changeStream: options.changeStream,
+    ...(options.auth && { auth: options.auth }),
   });
   return { ...service, eventStore, viewStore, clock, request: () => supertest.agent(service.app) };
 }

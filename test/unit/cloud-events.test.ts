@@ -18,6 +18,7 @@ const change: CiChangeMessage = {
   ciType: 'server',
   revision: 3,
   position: 42,
+  onBehalfOf: 'dana',
   eventType: 'CiChanged',
   recordedAt: '2026-05-01T10:00:00.123Z',
   actor: 'alice',

@@ -42,4 +42,28 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MONGODB_URL: 'localhost:27017' })).toThrow(/MONGODB_URL: must be a mongodb:\/\//);
     expect(() => loadConfig({ MONGODB_DATABASE: 'a.b' })).toThrow(/MONGODB_DATABASE: must be a MongoDB database name/);
   });
+
+  describe('the secure default (like Redis protected mode)', () => {
+    it('listens on loopback when no authentication is configured', () => {
+      expect(loadConfig({})).toMatchObject({ HOST: '127.0.0.1', authEnabled: false });
+    });
+
+    it('refuses to listen beyond loopback without authentication, unless AUTH=off says so', () => {
+      expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(
+        /HOST: 0\.0\.0\.0 would let anyone who reaches it write.*AUTH=off/,
+      );
+      expect(loadConfig({ HOST: '0.0.0.0', AUTH: 'off' })).toMatchObject({ HOST: '0.0.0.0', authEnabled: false });
+      expect(loadConfig({ HOST: '::1' }).HOST).toBe('::1');
+    });
+
+    it('listens everywhere by default once a tokens file or a JWKS is set, and refuses AUTH=off beside them', () => {
+      expect(loadConfig({ AUTH_TOKENS_FILE: '/etc/cl/tokens.json' })).toMatchObject({
+        HOST: '0.0.0.0',
+        authEnabled: true,
+      });
+      expect(loadConfig({ AUTH_JWKS_URL: 'https://idp/jwks' }).authEnabled).toBe(true);
+      expect(() => loadConfig({ AUTH_TOKENS_FILE: '/x', AUTH: 'off' })).toThrow(/AUTH: is "off" but AUTH_TOKENS_FILE/);
+      expect(() => loadConfig({ AUTH: 'none' })).toThrow(/AUTH: may only be "off"/);
+    });
+  });
 });

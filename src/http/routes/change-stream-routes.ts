@@ -39,6 +39,8 @@ const StreamQuerySchema = z.strictObject({
     .optional(),
   ciId: CiIdSchema.optional(),
   type: TokenSchema.optional(),
+  /** A stream ticket (authentication checked it already). */
+  ticket: z.string().optional(),
 });
 
 /**

@@ -43,6 +43,7 @@ const change: ChangeFeedEntry = {
   ciId: 'web-01',
   ciType: 'server',
   revision: 3,
+  onBehalfOf: null,
   eventType: 'CiChanged',
   recordedAt: '2026-01-02T03:04:05.006Z',
   actor: 'alice',
