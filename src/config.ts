@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { formatPath } from './domain';
+import { DEFAULT_SECRET_ATTRIBUTE_PATTERN } from './adapters/secret-fingerprints';
 
 /** A setting that may be absent; an empty value (as compose files often pass) counts as absent. */
 function optionalSetting(schema: z.ZodString) {
@@ -66,6 +67,23 @@ export const ConfigSchema = z.object({
    * the disk fills, so the service can start and serve reads; 0 turns it off.
    */
   DISK_RESERVE_MB: integerSetting(0, 1024, 16),
+  /**
+   * Attribute keys (any depth) whose values are secret: a case-insensitive
+   * regex tested against the key with separators removed (`api_key` → `apikey`).
+   */
+  SECRET_ATTRIBUTE_PATTERN: z
+    .string()
+    .default(DEFAULT_SECRET_ATTRIBUTE_PATTERN)
+    .refine((pattern) => {
+      try {
+        new RegExp(pattern, 'i');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression'),
+  /** The key secrets are fingerprinted with (at least 32 characters); unset, one is made in DATA_DIR. */
+  SECRET_HMAC_KEY: optionalSetting(z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)')),
   /** How long a read waits for the views to catch up with a write or ?minPosition. */
   READ_WAIT_TIMEOUT_MS: integerSetting(0, 60_000, 5000, 'milliseconds'),
   /** /readyz fails when the views are further behind the log than this. */

@@ -2,13 +2,14 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigError, isLoopback, loadConfig, type Config } from './config';
 import { JwksAuthenticator } from './adapters/auth/jwks-authenticator';
+import { loadSecretKey, secretPolicy } from './adapters/secret-fingerprints';
 import { TokensFileAuthenticator } from './adapters/auth/tokens-file';
 import type { Authenticator } from './ports/authenticator';
 import { createLogger } from './logger';
 import { KafkaPublisher } from './adapters/relay/kafka-publisher';
 import { systemClock } from './ports/clock';
 import { startService } from './service';
-import { openStores } from './open-stores';
+import { ensureDataDir, openStores } from './open-stores';
 
 /** The composition root: configuration → adapters → service → HTTP server. */
 async function main(): Promise<void> {
@@ -45,7 +46,10 @@ async function main(): Promise<void> {
         : `authentication is off (AUTH=off) and the service listens on ${config.HOST}: anyone who can reach it can write`,
     );
   }
+  ensureDataDir(config.DATA_DIR); // the secret key lives there, whichever stores are in use
+  const secrets = secretPolicy(loadSecretKey(config.SECRET_HMAC_KEY, config.DATA_DIR), config.SECRET_ATTRIBUTE_PATTERN);
   const service = await startService({
+    secrets,
     eventStore,
     viewStore,
     clock: systemClock,

@@ -10,6 +10,7 @@ import type { AuthOptions } from './http/authorization';
 import { ReplaySlots } from './http/replay-slots';
 import type { ChangeStreamOptions } from './http/routes/change-stream-routes';
 import type { Clock } from './ports/clock';
+import type { SecretPolicy } from './domain';
 import type { EventStore } from './ports/event-store';
 import type { ViewStore } from './ports/view-store';
 import { ProjectionRunner, type ProjectionRunnerOptions, type RunningProjections } from './runtime/projection-runner';
@@ -34,6 +35,8 @@ export interface ServiceDeps {
    */
   readonly projectionWorker?: { eventStoreFile: string; viewStoreFile: string; scriptPath?: string };
   readonly changeStream?: Partial<ChangeStreamOptions>;
+  /** Which attributes are secret and how they are fingerprinted; absent, none is. */
+  readonly secrets?: SecretPolicy;
   /** Authentication and roles; absent, authentication is off. */
   readonly auth?: AuthOptions;
   /** Relays every change to a publisher (Kafka), from a checkpoint kept in `checkpoints`. */
@@ -65,7 +68,12 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
         ...(deps.runner && { runner: deps.runner }),
       })
     : new ProjectionRunner(eventStore, viewStore, allProjections, projectionLogger, deps.runner);
-  const commands = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID });
+  const commands = new CiCommandHandler({
+    eventStore,
+    clock,
+    newEventId: randomUUID,
+    ...(deps.secrets && { secrets: deps.secrets }),
+  });
   const queries = new CiQueries({ eventStore, viewStore, progress: runner, readWaitMs: deps.readWaitMs ?? 5000 });
   const relay =
     deps.relay &&

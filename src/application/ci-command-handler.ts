@@ -2,6 +2,7 @@ import {
   ciStreamName,
   decide,
   evolve,
+  maskCommandSecrets,
   patchOfEvent,
   foldCi,
   requiresExistingCi,
@@ -12,6 +13,7 @@ import {
   type JsonPatch,
   type CiState,
   type RecordedCiEvent,
+  type SecretPolicy,
 } from '../domain';
 import type { Clock } from '../ports/clock';
 import { ConcurrencyError, type EventStore } from '../ports/event-store';
@@ -56,6 +58,8 @@ export interface CiCommandHandlerDeps {
   readonly newEventId: () => string;
   /** How many times a write without If-Match is re-decided after losing a race. */
   readonly maxAttempts?: number;
+  /** Secret attributes are fingerprinted by it before any event is built; absent, none are. */
+  readonly secrets?: SecretPolicy;
   /** How many CIs' folded states are kept between writes (0: none; always re-read the stream). */
   readonly stateCacheSize?: number;
 }
@@ -81,7 +85,8 @@ export class CiCommandHandler {
   }
 
   execute(command: CiCommand, options: WriteOptions): Promise<WriteOutcome> {
-    return this.perCi.run(command.ciId, () => this.decideAndAppend(command.ciId, () => command, options, false));
+    const masked = this.deps.secrets ? maskCommandSecrets(command, this.deps.secrets) : command;
+    return this.perCi.run(command.ciId, () => this.decideAndAppend(command.ciId, () => masked, options, false));
   }
 
   /** Appends one event that makes the CI equal to its document at `point`. */

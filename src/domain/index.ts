@@ -8,3 +8,4 @@ export * from './field-issues';
 export * from './json-patch';
 export * from './json-shape';
 export * from './merge-patch';
+export * from './secrets';

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import supertest from 'supertest';
+import { secretPolicy } from '../../src/adapters/secret-fingerprints';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
 import type { EventStore } from '../../src/ports/event-store';
@@ -8,6 +9,9 @@ import { startService, type Service, type ServiceDeps } from '../../src/service'
 import { TestClock } from './test-clock';
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** The service's secret handling, under a fixed key, so every HTTP test runs with it. */
+export const testSecrets = secretPolicy(Buffer.from('test-secret-hmac-key-of-32-chars!'));
 
 export interface TestService extends Service {
   readonly eventStore: EventStore;
@@ -38,6 +42,7 @@ export async function createTestService(
     readWaitMs: options.readWaitMs ?? 2000,
     runner: { pollIntervalMs: 20, retryDelayMs: 5 },
     changeStream: options.changeStream,
+    secrets: testSecrets,
     ...(options.auth && { auth: options.auth }),
   });
   return { ...service, eventStore, viewStore, clock, request: () => supertest.agent(service.app) };

@@ -1,0 +1,36 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import canonicalize from 'canonicalize';
+import type { SecretPolicy } from '../domain';
+
+/**
+ * Keys whose values are secret, tested against the key in lower case with
+ * separators (space, `_`, `-`, `.`) removed, so `apiKey`, `api_key` and
+ * `API Key` are all `apikey`.
+ */
+export const DEFAULT_SECRET_ATTRIBUTE_PATTERN =
+  'password|passwd|secret|token|apikey|privatekey|credential|connectionstring';
+
+export function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[\s_.-]+/g, '');
+}
+
+/** The HMAC key: SECRET_HMAC_KEY when given, else a file in the data directory made on first start (mode 0600). */
+export function loadSecretKey(configured: string | undefined, dataDir: string): Buffer {
+  if (configured) return Buffer.from(configured, 'utf8');
+  const file = path.join(dataDir, 'secret-hmac.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  const key = randomBytes(32);
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  return key;
+}
+
+/** Fingerprints values with HMAC-SHA256 over their canonical JSON (RFC 8785), under the server's key. */
+export function secretPolicy(key: Buffer, pattern = DEFAULT_SECRET_ATTRIBUTE_PATTERN): SecretPolicy {
+  const secretKey = new RegExp(pattern, 'i');
+  return {
+    isSecretKey: (name) => secretKey.test(normalizeKey(name)),
+    fingerprint: (value) => `hmac-sha256:${createHmac('sha256', key).update(canonicalize(value)!).digest('hex')}`,
+  };
+}
