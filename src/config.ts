@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { formatPath } from './domain';
+import { CiStatusSchema, formatPath } from './domain';
 import { DEFAULT_SECRET_ATTRIBUTE_PATTERN } from './adapters/secret-fingerprints';
 
 /** A setting that may be absent; an empty value (as compose files often pass) counts as absent. */
@@ -84,6 +84,31 @@ export const ConfigSchema = z.object({
     }, 'must be a valid regular expression'),
   /** The key secrets are fingerprinted with (at least 32 characters); unset, one is made in DATA_DIR. */
   SECRET_HMAC_KEY: optionalSetting(z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)')),
+  /** A regex every change reference must match, whole (e.g. `(CHG|INC)-\d+`). */
+  CHANGE_REF_PATTERN: optionalSetting(
+    z.string().refine((pattern) => {
+      try {
+        new RegExp(pattern);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression'),
+  ),
+  /** Comma-separated statuses whose CIs may not change without a change reference (e.g. `live,maintenance`). */
+  CHANGE_REF_REQUIRED: z
+    .string()
+    .optional()
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((status) => status.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(CiStatusSchema)),
+  /** An ITSM endpoint that must approve every change (POST, JSON); refused when it does not, or does not answer. */
+  CHANGE_APPROVAL_URL: optionalSetting(z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')),
+  CHANGE_APPROVAL_TIMEOUT_MS: integerSetting(100, 60_000, 2000, 'milliseconds'),
   /** How long a read waits for the views to catch up with a write or ?minPosition. */
   READ_WAIT_TIMEOUT_MS: integerSetting(0, 60_000, 5000, 'milliseconds'),
   /** /readyz fails when the views are further behind the log than this. */

@@ -5,6 +5,8 @@ import { JwksAuthenticator } from './adapters/auth/jwks-authenticator';
 import { loadSecretKey, secretPolicy } from './adapters/secret-fingerprints';
 import { TokensFileAuthenticator } from './adapters/auth/tokens-file';
 import type { Authenticator } from './ports/authenticator';
+import { allPolicies, changeRefPolicy, type ChangePolicy } from './application/change-policy';
+import { httpApprovalPolicy } from './adapters/approval/http-approval';
 import { createLogger } from './logger';
 import { KafkaPublisher } from './adapters/relay/kafka-publisher';
 import { systemClock } from './ports/clock';
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   const secrets = secretPolicy(loadSecretKey(config.SECRET_HMAC_KEY, config.DATA_DIR), config.SECRET_ATTRIBUTE_PATTERN);
   const service = await startService({
     secrets,
+    ...changePolicyOf(config),
     eventStore,
     viewStore,
     clock: systemClock,
@@ -99,6 +102,25 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** CHANGE_REF_PATTERN / CHANGE_REF_REQUIRED, then the ITSM approval check, when configured. */
+function changePolicyOf(config: Config): { policy?: ChangePolicy } {
+  const policies: ChangePolicy[] = [];
+  if (config.CHANGE_REF_PATTERN || config.CHANGE_REF_REQUIRED.length > 0) {
+    policies.push(
+      changeRefPolicy({
+        pattern: config.CHANGE_REF_PATTERN ? new RegExp(config.CHANGE_REF_PATTERN) : undefined,
+        requiredFor: config.CHANGE_REF_REQUIRED,
+      }),
+    );
+  }
+  if (config.CHANGE_APPROVAL_URL) {
+    policies.push(
+      httpApprovalPolicy({ url: config.CHANGE_APPROVAL_URL, timeoutMs: config.CHANGE_APPROVAL_TIMEOUT_MS }),
+    );
+  }
+  return policies.length > 0 ? { policy: allPolicies(policies) } : {};
 }
 
 /** The tokens file and/or the JWKS, as configured; none when authentication is off. */

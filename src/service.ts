@@ -11,6 +11,7 @@ import { ReplaySlots } from './http/replay-slots';
 import type { ChangeStreamOptions } from './http/routes/change-stream-routes';
 import type { Clock } from './ports/clock';
 import type { SecretPolicy } from './domain';
+import type { ChangePolicy } from './application/change-policy';
 import type { EventStore } from './ports/event-store';
 import type { ViewStore } from './ports/view-store';
 import { ProjectionRunner, type ProjectionRunnerOptions, type RunningProjections } from './runtime/projection-runner';
@@ -37,6 +38,8 @@ export interface ServiceDeps {
   readonly changeStream?: Partial<ChangeStreamOptions>;
   /** Which attributes are secret and how they are fingerprinted; absent, none is. */
   readonly secrets?: SecretPolicy;
+  /** Checked before every append; absent, every change may be recorded. */
+  readonly policy?: ChangePolicy;
   /** Authentication and roles; absent, authentication is off. */
   readonly auth?: AuthOptions;
   /** Relays every change to a publisher (Kafka), from a checkpoint kept in `checkpoints`. */
@@ -73,6 +76,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     clock,
     newEventId: randomUUID,
     ...(deps.secrets && { secrets: deps.secrets }),
+    ...(deps.policy && { policy: deps.policy }),
   });
   const queries = new CiQueries({ eventStore, viewStore, progress: runner, readWaitMs: deps.readWaitMs ?? 5000 });
   const relay =

@@ -2,6 +2,7 @@ import {
   ciStreamName,
   decide,
   evolve,
+  evolveDocument,
   maskCommandSecrets,
   patchOfEvent,
   foldCi,
@@ -22,6 +23,7 @@ import { PreconditionFailedError, WriteContentionError } from './errors';
 import { historyUpTo, type HistoryPoint } from './history-point';
 import { KeyedSerializer } from './keyed-serializer';
 import { CiStateCache, type CachedCi } from './ci-state-cache';
+import type { ChangePolicy } from './change-policy';
 
 /** A CI as of one revision. */
 export interface CiSnapshot {
@@ -58,6 +60,8 @@ export interface CiCommandHandlerDeps {
   readonly newEventId: () => string;
   /** How many times a write without If-Match is re-decided after losing a race. */
   readonly maxAttempts?: number;
+  /** Checked before every append (change reference rules, ITSM approval); absent, every change may be recorded. */
+  readonly policy?: ChangePolicy;
   /** Secret attributes are fingerprinted by it before any event is built; absent, none are. */
   readonly secrets?: SecretPolicy;
   /** How many CIs' folded states are kept between writes (0: none; always re-read the stream). */
@@ -132,6 +136,16 @@ export class CiCommandHandler {
           appended: false,
           position: current.position,
         };
+      }
+
+      if (this.deps.policy) {
+        await this.deps.policy.check({
+          ciId,
+          eventType: events[0]!.type,
+          before: state.document,
+          after: events.reduce<CiDocument | undefined>(evolveDocument, state.document)!,
+          metadata: options.metadata,
+        });
       }
 
       const recordedAt = this.nextRecordedAt(state.recordedAt);

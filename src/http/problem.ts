@@ -8,6 +8,7 @@ import {
   MAX_ATTRIBUTE_DEPTH,
   type FieldIssue,
 } from '../domain';
+import { ChangeRefusedError } from '../application/change-policy';
 import {
   PositionBeyondLogError,
   PreconditionFailedError,
@@ -79,6 +80,12 @@ export function toProblem(error: unknown): Problem {
   }
   if (error instanceof WriteContentionError || error instanceof ConcurrencyError) {
     return problem(409, 'write-contention', 'Concurrent change', error.message).problem;
+  }
+  if (error instanceof ChangeRefusedError) {
+    return {
+      ...problem(422, 'change-refused', 'Change refused by policy', error.message).problem,
+      errors: [{ field: error.field, message: error.message }],
+    };
   }
   if (error instanceof PositionBeyondLogError) {
     return invalidRequest([{ field: 'minPosition', message: error.message }]).problem;

@@ -29,6 +29,7 @@ export async function createTestService(
     viewStore?: ViewStore;
     changeStream?: ServiceDeps['changeStream'];
     auth?: ServiceDeps['auth'];
+    policy?: ServiceDeps['policy'];
   } = {},
 ): Promise<TestService> {
   const eventStore = options.eventStore ?? new SqliteEventStore({ filename: ':memory:' });
@@ -44,6 +45,7 @@ export async function createTestService(
     changeStream: options.changeStream,
     secrets: testSecrets,
     ...(options.auth && { auth: options.auth }),
+    ...(options.policy && { policy: options.policy }),
   });
   return { ...service, eventStore, viewStore, clock, request: () => supertest.agent(service.app) };
 }
