@@ -6,6 +6,7 @@ import { allProjections } from '../projections';
 import { CiCommandHandler } from './application/ci-command-handler';
 import { CiQueries } from './application/ci-queries';
 import { buildApp } from './http/app';
+import { verifyLog } from './application/verify-log';
 import type { AuthOptions } from './http/authorization';
 import { ReplaySlots } from './http/replay-slots';
 import type { ChangeStreamOptions } from './http/routes/change-stream-routes';
@@ -98,7 +99,18 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   await relay?.start();
   const changeStream = { maxStreams: 100, maxReplays: 4, heartbeatMs: 15_000, ...deps.changeStream };
   const replaySlots = new ReplaySlots(changeStream.maxReplays);
-  const app = buildApp({ commands, queries, readiness, clock, logger, changeStream, replaySlots, auth: deps.auth });
+  const audit = { verify: () => verifyLog(eventStore) };
+  const app = buildApp({
+    commands,
+    queries,
+    readiness,
+    clock,
+    logger,
+    changeStream,
+    replaySlots,
+    audit,
+    auth: deps.auth,
+  });
   return {
     app,
     commands,

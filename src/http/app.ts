@@ -10,6 +10,7 @@ import { authorization, redactTicket, type AuthOptions } from './authorization';
 import { jsonBodyParser } from './json-body';
 import { problem, problemHandler } from './problem';
 import type { ReplaySlots } from './replay-slots';
+import { auditRoutes, type AuditDeps } from './routes/audit-routes';
 import { changeRoutes } from './routes/change-routes';
 import { changeStreamRoutes, type ChangeStreamOptions } from './routes/change-stream-routes';
 import { ciReadRoutes } from './routes/ci-read-routes';
@@ -23,6 +24,7 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly changeStream: ChangeStreamOptions;
+  readonly audit: AuditDeps;
   /** Authentication and roles; absent, authentication is off (and X-Actor is recorded as the actor). */
   readonly auth?: AuthOptions | undefined;
   /** Shared so the service can report them; made from `changeStream.maxReplays` when absent. */
@@ -81,6 +83,7 @@ export function buildApp(deps: AppDeps): Express {
     ciReadRoutes(deps.queries),
     changeStreamRoutes(deps.queries, deps.changeStream, deps.logger, deps.replaySlots),
     changeRoutes(deps.queries, deps.clock),
+    auditRoutes(deps.audit),
   ];
   const api = express.Router();
   if (deps.auth) {

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { ChainLink } from './event-chain';
 
 /**
  * The event log. Streams are append-only; every event also gets a global
@@ -22,6 +23,22 @@ export interface RecordedEvent extends NewEvent {
   readonly streamName: string;
   readonly revision: number;
   readonly position: number;
+  /** Its place in the hash chain; absent on events recorded before the log was chained. */
+  readonly chain?: ChainLink;
+}
+
+/** The newest link of a global chain, kept apart from the events so that a log cut short shows. */
+export interface ChainHead {
+  readonly position: number;
+  readonly hash: string;
+}
+
+/** A one-off chaining of events recorded before the log had a chain (an upgrade), as recorded. */
+export interface ChainUpgrade {
+  readonly chainedAt: string;
+  readonly firstPosition: number;
+  readonly lastPosition: number;
+  readonly events: number;
 }
 
 /**
@@ -68,6 +85,15 @@ export type WriteStatus = { readonly writable: true } | { readonly writable: fal
 export interface EventStore {
   /** Which store this is, for logs and /readyz (`sqlite`, `eventstoredb`). */
   readonly adapter: string;
+
+  /** What each event's chain link follows: the previous event of the log, or of its stream. */
+  readonly chainScope: 'global' | 'per-stream';
+
+  /** Global chains only: the newest link, recorded with every commit (undefined for an empty log). */
+  chainHead?(): Promise<ChainHead | undefined>;
+
+  /** Upgrades that chained events recorded before chaining existed, oldest first. */
+  chainUpgrades?(): Promise<ChainUpgrade[]>;
 
   /** For /readyz: a store that serves reads but refuses writes says so, with the reason. */
   writeStatus(): WriteStatus;

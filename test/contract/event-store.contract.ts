@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { firstValueFrom, take, timeout } from 'rxjs';
 import { ConcurrencyError, type EventStore, type NewEvent } from '../../src/ports/event-store';
+import { GENESIS_HASH, chainHash } from '../../src/ports/event-chain';
 
 export interface EventStoreFixture {
   readonly store: EventStore;
@@ -151,6 +152,31 @@ export function eventStoreContract(name: string, createFixture: () => Promise<Ev
       const upToTime = await store.readStream(stream, { toRecordedAt: Date.parse('2026-01-02T12:00:00.000Z') });
       expect(upToTime.map((e) => e.recordedAt)).toEqual(times.slice(0, 2));
       expect(await store.readStream(stream, { toRecordedAt: Date.parse(times[0]!) - 1 })).toEqual([]);
+    });
+
+    it('chains every event: each follows its predecessor and its hash recomputes from its content', async () => {
+      const a = uniqueStream('chain-a');
+      const b = uniqueStream('chain-b');
+      await store.append(a, [newEvent(), newEvent()], 'no_stream');
+      await store.append(b, [newEvent()], 'no_stream');
+      await store.append(a, [newEvent({ data: { nested: { n: 1.5, s: 'é' } } })], 2);
+      const events = [...(await store.readStream(a)), ...(await store.readStream(b))].sort(
+        (x, y) => x.position - y.position,
+      );
+      for (const event of events) {
+        expect(event.chain).toBeDefined();
+        expect(chainHash(event.chain!.prevHash, event)).toBe(event.chain!.hash);
+      }
+      const [a1, a2, b1, a3] = events;
+      expect(a2!.chain!.prevHash).toBe(a1!.chain!.hash);
+      if (store.chainScope === 'per-stream') {
+        expect(a3!.chain!.prevHash).toBe(a2!.chain!.hash);
+        expect(b1!.chain!.prevHash).toBe(GENESIS_HASH);
+      } else {
+        expect(b1!.chain!.prevHash).toBe(a2!.chain!.hash);
+        expect(a3!.chain!.prevHash).toBe(b1!.chain!.hash);
+        expect(await store.chainHead?.()).toEqual({ position: a3!.position, hash: a3!.chain!.hash });
+      }
     });
 
     it('reads a page of a stream from a revision (history paging)', async () => {

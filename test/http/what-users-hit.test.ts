@@ -117,6 +117,7 @@ describe('what a new user hit', () => {
       clock: service.clock,
       logger,
       changeStream: { maxStreams: 1, maxReplays: 1, heartbeatMs: 1000 },
+      audit: { verify: () => Promise.reject(new Error('not used here')) },
     });
     const logged = createServer(app).listen(0, '127.0.0.1');
     await once(logged, 'listening');

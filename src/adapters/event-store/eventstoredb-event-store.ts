@@ -24,13 +24,14 @@ import {
   type WriteStatus,
 } from '../../ports/event-store';
 import { CiFreeRange } from './ci-free-range';
+import { GENESIS_HASH } from '../../ports/event-chain';
 import {
   classifyEsdbError,
   fromEsdbPosition,
   fromEsdbRecordedEvent,
   fromEsdbRevision,
   isCiEvent,
-  toEsdbEventData,
+  toChainedEsdbEvents,
   toEsdbExpectedRevision,
   toEsdbPosition,
   type EsdbRecordedEvent,
@@ -68,6 +69,11 @@ export interface EventStoreDbEventStoreOptions {
  */
 export class EventStoreDbEventStore implements EventStore {
   readonly adapter = 'eventstoredb';
+  /**
+   * Appends to different streams race on the server, so an event's link
+   * follows the previous event of its own stream.
+   */
+  readonly chainScope = 'per-stream';
   readonly appended$: Observable<number>;
   private readonly client: EventStoreDBClient;
   private readonly logger: Logger;
@@ -116,11 +122,17 @@ export class EventStoreDbEventStore implements EventStore {
   async append(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
     try {
-      const result = await this.client.appendToStream(
+      // The stream's head gives the link to follow (one read; a moved head fails the append on its revision).
+      const head = expected === 'no_stream' || expected === 0 ? undefined : await this.lastEvent(streamName);
+      const chained = toChainedEsdbEvents(
         streamName,
-        events.map((event) => toEsdbEventData(event) as unknown as EventData),
-        { expectedRevision: toEsdbExpectedRevision(expected) },
+        (head?.revision ?? 0) + 1,
+        head?.chain?.hash ?? GENESIS_HASH,
+        events,
       );
+      const result = await this.client.appendToStream(streamName, chained as unknown as EventData[], {
+        expectedRevision: toEsdbExpectedRevision(expected),
+      });
       const position = fromEsdbPosition(result.position, `the append to ${streamName}`);
       this.noteCiPosition(position);
       this.lastAppendFailure = undefined;
@@ -162,14 +174,18 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async streamHead(streamName: string): Promise<StreamHead | undefined> {
+    const event = await this.lastEvent(streamName);
+    return event && { revision: event.revision, position: event.position, recordedAt: event.recordedAt };
+  }
+
+  private async lastEvent(streamName: string): Promise<RecordedEvent | undefined> {
     return this.guard(
       `read the head of ${streamName}`,
       async () => {
         const read = this.client.readStream(streamName, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
         for await (const resolved of read) {
           if (!resolved.event) continue;
-          const event = fromEsdbRecordedEvent(resolved.event as EsdbRecordedEvent);
-          return { revision: event.revision, position: event.position, recordedAt: event.recordedAt };
+          return fromEsdbRecordedEvent(resolved.event as EsdbRecordedEvent);
         }
         return undefined;
       },

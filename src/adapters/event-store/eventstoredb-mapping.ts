@@ -1,5 +1,6 @@
 import { CI_STREAM_PREFIX } from '../../domain';
 import type { ExpectedRevision, NewEvent, RecordedEvent } from '../../ports/event-store';
+import { link, type ChainLink } from '../../ports/event-chain';
 
 /**
  * Pure translation between our event store port and the EventStoreDB client's
@@ -33,6 +34,8 @@ export interface EsdbRecordedEvent {
 export interface EsdbMetadataEnvelope {
   readonly recordedAt: string;
   readonly metadata: unknown;
+  /** The event's link in its stream's hash chain (absent on events written before chaining). */
+  readonly chain?: ChainLink;
   /** Read by EventStoreDB's `$by_correlation_id` system projection. */
   readonly $correlationId?: string;
 }
@@ -93,7 +96,32 @@ export function isCiEvent(event: Pick<EsdbRecordedEvent, 'streamId' | 'type'>, p
   return event.streamId.startsWith(prefix) && !event.type.startsWith('$');
 }
 
-export function toEsdbEventData(event: NewEvent): EsdbJsonEventData {
+/**
+ * The events of one append, each with its link in the stream's chain: the
+ * first follows `prevHash` (the stream head's hash, or the genesis hash).
+ */
+export function toChainedEsdbEvents(
+  streamName: string,
+  firstRevision: number,
+  prevHash: string,
+  events: readonly NewEvent[],
+): EsdbJsonEventData[] {
+  let prev = prevHash;
+  return events.map((event, index) => {
+    const chained = link(prev, {
+      ...event,
+      // Hashed as it will be read back (JSON round trip), so verification recomputes the same bytes.
+      data: JSON.parse(JSON.stringify(event.data)) as unknown,
+      metadata: JSON.parse(JSON.stringify(event.metadata)) as unknown,
+      streamName,
+      revision: firstRevision + index,
+    });
+    prev = chained.hash;
+    return toEsdbEventData(event, chained);
+  });
+}
+
+export function toEsdbEventData(event: NewEvent, chain?: ChainLink): EsdbJsonEventData {
   if (typeof event.data !== 'object' || event.data === null || Array.isArray(event.data)) {
     throw new TypeError(`event ${event.id}: data must be a JSON object`);
   }
@@ -106,6 +134,7 @@ export function toEsdbEventData(event: NewEvent): EsdbJsonEventData {
     metadata: {
       recordedAt: event.recordedAt,
       metadata: event.metadata,
+      ...(chain && { chain }),
       ...(correlationId ? { $correlationId: correlationId } : {}),
     },
   };
@@ -127,6 +156,7 @@ export function fromEsdbRecordedEvent(event: EsdbRecordedEvent): RecordedEvent {
     streamName: event.streamId,
     revision: fromEsdbRevision(event.revision),
     position: fromEsdbPosition(event.position, where),
+    ...(isChainLink(envelope.chain) && { chain: envelope.chain }),
   };
 }
 
@@ -178,4 +208,9 @@ export function classifyEsdbError(error: unknown): EsdbFailure {
     return { kind: 'unavailable', hint: 'EventStoreDB is unreachable or not the leader; retry later' };
   }
   return { kind: 'other' };
+}
+
+function isChainLink(value: unknown): value is ChainLink {
+  const candidate = value as Partial<ChainLink> | undefined;
+  return typeof candidate?.prevHash === 'string' && typeof candidate.hash === 'string';
 }

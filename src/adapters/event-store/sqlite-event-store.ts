@@ -10,9 +10,13 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type StreamCursor,
+  type ChainHead,
+  type ChainUpgrade,
   type StreamHead,
   type WriteStatus,
 } from '../../ports/event-store';
+import { GENESIS_HASH, link } from '../../ports/event-chain';
+import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades } from './sqlite-chain';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or ':memory:' for tests. */
@@ -35,6 +39,8 @@ interface PendingAppend {
 }
 
 interface EventRow {
+  prev_hash: string | null;
+  hash: string | null;
   position: number;
   event_id: string;
   stream: string;
@@ -70,6 +76,12 @@ const SCHEMA = `
  */
 export class SqliteEventStore implements EventStore {
   readonly adapter = 'sqlite';
+  /** One writer appends in one order, so every event follows the previous one of the whole log. */
+  readonly chainScope = 'global';
+  /** The hash of the newest event committed (or being committed in the open group). */
+  private lastHash: string = GENESIS_HASH;
+  /** Set when opening chained events recorded before chaining existed. */
+  readonly upgrade: ChainUpgrade | undefined;
   private readonly db: Database.Database;
   private readonly appendedSubject = new Subject<number>();
   readonly appended$: Observable<number> = this.appendedSubject.asObservable();
@@ -89,6 +101,11 @@ export class SqliteEventStore implements EventStore {
     const opened = openLog(options);
     this.db = opened.db;
     this.refusal = opened.readOnlyReason;
+    if (!this.db.readonly) {
+      addChainColumns(this.db);
+      this.upgrade = chainUnchainedEvents(this.db, new Date());
+    }
+    this.lastHash = readChainHead(this.db)?.hash ?? GENESIS_HASH;
     this.maxGroupSize = options.maxGroupSize ?? 512;
     this.statements = prepareStatements(this.db);
     this.appendOne = this.db.transaction((append: PendingAppend) => this.appendInSavepoint(append));
@@ -131,19 +148,25 @@ export class SqliteEventStore implements EventStore {
       setImmediate(() => this.flush());
     }
     const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    const chainBefore = this.lastHash;
     try {
       const commitGroup = this.db.transaction(() => {
         for (const append of group) {
+          const hashBefore = this.lastHash;
           try {
             outcomes.push({ ok: true, result: this.appendOne(append) });
           } catch (error) {
+            this.lastHash = hashBefore; // its savepoint rolled back: so does the chain
             outcomes.push({ ok: false, error });
           }
         }
+        const newest = outcomes.findLast((outcome) => outcome.ok);
+        if (newest?.ok) this.statements.saveChainHead.run(newest.result.position, this.lastHash);
       });
       commitGroup.immediate();
       this.commitFailure = undefined;
     } catch (error) {
+      this.lastHash = chainBefore;
       this.commitFailure = describeSqliteError(error);
       const failure = new StoreUnavailableError(`the event log could not commit: ${this.commitFailure}`, {
         cause: error,
@@ -175,16 +198,31 @@ export class SqliteEventStore implements EventStore {
     let position = 0;
     for (const event of append.events) {
       revision += 1;
+      const data = JSON.stringify(event.data);
+      const metadata = JSON.stringify(event.metadata);
+      // Hashed as it will be read back (JSON round trip), so verification recomputes the same bytes.
+      const { prevHash, hash } = link(this.lastHash, {
+        id: event.id,
+        streamName: append.streamName,
+        revision,
+        type: event.type,
+        data: JSON.parse(data),
+        metadata: JSON.parse(metadata),
+        recordedAt: event.recordedAt,
+      });
       const info = this.statements.insert.run(
         event.id,
         append.streamName,
         revision,
         event.type,
-        JSON.stringify(event.data),
-        JSON.stringify(event.metadata),
+        data,
+        metadata,
         event.recordedAt,
         Date.parse(event.recordedAt),
+        prevHash,
+        hash,
       );
+      this.lastHash = hash;
       position = Number(info.lastInsertRowid);
     }
     return { revision, position };
@@ -226,6 +264,14 @@ export class SqliteEventStore implements EventStore {
 
   async countAfter(position: number, cap: number): Promise<number> {
     return this.guard(() => this.statements.countAfter.get(position, cap)?.count ?? 0);
+  }
+
+  async chainHead(): Promise<ChainHead | undefined> {
+    return this.guard(() => readChainHead(this.db));
+  }
+
+  async chainUpgrades(): Promise<ChainUpgrade[]> {
+    return this.guard(() => readChainUpgrades(this.db));
   }
 
   async close(): Promise<void> {
@@ -314,6 +360,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     data: JSON.parse(row.data) as unknown,
     metadata: JSON.parse(row.metadata) as unknown,
     recordedAt: row.recorded_at,
+    ...(row.hash !== null && row.prev_hash !== null && { chain: { prevHash: row.prev_hash, hash: row.hash } }),
   };
 }
 
@@ -323,9 +370,10 @@ function prepareStatements(db: Database.Database) {
       'SELECT revision, position, recorded_at FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
     ),
     insert: db.prepare(
-      `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
+    saveChainHead: db.prepare('INSERT OR REPLACE INTO chain_head (id, position, hash) VALUES (1, ?, ?)'),
     readStream: db.prepare<[string, number, number, number], EventRow>(
       'SELECT * FROM events WHERE stream = ? AND revision BETWEEN ? AND ? AND recorded_ms <= ? ORDER BY revision',
     ),

@@ -1,4 +1,5 @@
 import { AccessDeniedError, UnavailableError, WrongExpectedVersionError, jsonEvent } from '@eventstore/db-client';
+import { chainHash } from '../../../src/ports/event-chain';
 import {
   classifyEsdbError,
   fromEsdbCurrentRevision,
@@ -7,6 +8,7 @@ import {
   fromEsdbRevision,
   isCiEvent,
   toEsdbEventData,
+  toChainedEsdbEvents,
   toEsdbExpectedRevision,
   toEsdbPosition,
 } from '../../../src/adapters/event-store/eventstoredb-mapping';
@@ -92,6 +94,32 @@ describe('EventStoreDB events', () => {
       position: { commit: 777n, prepare: 777n },
     });
     expect(read).toEqual({ ...event, streamName: 'ci-web-01', revision: 5, position: 777 });
+  });
+
+  it('chains the events of an append after the stream head, each link in its metadata, read back as written', () => {
+    const second = { ...event, id: 'e-2', recordedAt: '2026-01-02T00:00:00.000Z' };
+    const [first, next] = toChainedEsdbEvents('ci-web-01', 5, 'f'.repeat(64), [event, second]);
+    expect(first!.metadata.chain).toEqual({
+      prevHash: 'f'.repeat(64),
+      hash: chainHash('f'.repeat(64), { ...event, streamName: 'ci-web-01', revision: 5 }),
+    });
+    expect(next!.metadata.chain!.prevHash).toBe(first!.metadata.chain!.hash);
+    expect(next!.metadata.chain!.hash).toBe(
+      chainHash(first!.metadata.chain!.hash, { ...second, streamName: 'ci-web-01', revision: 6 }),
+    );
+    const read = fromEsdbRecordedEvent({
+      streamId: 'ci-web-01',
+      id: next!.id,
+      type: next!.type,
+      revision: 5n,
+      isJson: true,
+      data: next!.data,
+      metadata: next!.metadata,
+      position: { commit: 900n, prepare: 900n },
+    });
+    expect(read.chain).toEqual(next!.metadata.chain);
+    // What verification recomputes from the read event is the stored hash.
+    expect(chainHash(read.chain!.prevHash, read)).toBe(read.chain!.hash);
   });
 
   it('refuses events ConfigLedger did not write, naming the event', () => {

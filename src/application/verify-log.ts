@@ -1,0 +1,100 @@
+import { setImmediate } from 'node:timers/promises';
+import { ciIdFromStream } from '../domain';
+import { GENESIS_HASH, chainHash } from '../ports/event-chain';
+import type { ChainUpgrade, EventStore, RecordedEvent } from '../ports/event-store';
+
+export type VerifyResult =
+  | {
+      readonly ok: true;
+      /** Events whose links were recomputed. */
+      readonly events: number;
+      /** The newest link: the value to keep and compare a later verification (or an evidence pack) against. */
+      readonly head: { readonly position: number; readonly hash: string } | null;
+      readonly chain: 'global' | 'per-stream';
+      /** Events chained by an upgrade rather than at their append (recorded before chaining existed). */
+      readonly upgrades: readonly ChainUpgrade[];
+    }
+  | {
+      readonly ok: false;
+      /** The first event that does not verify. */
+      readonly position: number;
+      readonly ciId: string | null;
+      readonly reason: string;
+      readonly events: number;
+    };
+
+/**
+ * Recomputes the hash chain over the whole log, oldest first, and names the
+ * first event that does not verify: its content no longer matches its hash
+ * (edited), or it does not follow its predecessor (an event deleted,
+ * inserted or moved before it). On a global chain the recorded head must be
+ * the last event, so a log cut short is caught too.
+ */
+export async function verifyLog(
+  store: EventStore,
+  options: { pageSize?: number; onProgress?: (events: number) => void } = {},
+): Promise<VerifyResult> {
+  const pageSize = options.pageSize ?? 1000;
+  const global = store.chainScope === 'global';
+  const previousByStream = new Map<string, string>();
+  let previous = GENESIS_HASH;
+  let last: RecordedEvent | undefined;
+  let events = 0;
+  const failure = (event: RecordedEvent, reason: string): VerifyResult => ({
+    ok: false,
+    position: event.position,
+    ciId: ciIdFromStream(event.streamName) ?? null,
+    reason,
+    events,
+  });
+
+  for (let after = 0; ;) {
+    const page = await store.readAll(after, pageSize);
+    for (const event of page) {
+      if (!event.chain)
+        return failure(event, 'it has no hash: it was added without the service, or the log was never chained');
+      const expectedPrev = global ? previous : (previousByStream.get(event.streamName) ?? GENESIS_HASH);
+      if (event.chain.prevHash !== expectedPrev) {
+        return failure(
+          event,
+          `it does not follow the ${global ? 'event before it in the log' : 'previous event of its stream'}: ` +
+            'an event was deleted, inserted or moved before it',
+        );
+      }
+      if (chainHash(event.chain.prevHash, event) !== event.chain.hash) {
+        return failure(event, 'its content does not match its hash: it was changed after it was recorded');
+      }
+      previous = event.chain.hash;
+      previousByStream.set(event.streamName, event.chain.hash);
+      last = event;
+      events += 1;
+    }
+    options.onProgress?.(events);
+    if (page.length < pageSize) break;
+    await setImmediate(); // between pages, let requests in: a long log must not hold the event loop
+    after = page.at(-1)!.position;
+  }
+
+  if (global && store.chainHead) {
+    const head = await store.chainHead();
+    const lastPosition = last?.position ?? 0;
+    if ((head?.position ?? 0) !== lastPosition || (head && head.hash !== previous)) {
+      return {
+        ok: false,
+        position: head?.position ?? lastPosition,
+        ciId: null,
+        reason:
+          `the log ends at position ${lastPosition} but its recorded head is position ${head?.position ?? 0}: ` +
+          'events were deleted from its end, or added behind the service',
+        events,
+      };
+    }
+  }
+  return {
+    ok: true,
+    events,
+    head: last ? { position: last.position, hash: previous } : null,
+    chain: store.chainScope,
+    upgrades: (await store.chainUpgrades?.()) ?? [],
+  };
+}
