@@ -109,6 +109,10 @@ export const ConfigSchema = z.object({
   /** An ITSM endpoint that must approve every change (POST, JSON); refused when it does not, or does not answer. */
   CHANGE_APPROVAL_URL: optionalSetting(z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')),
   CHANGE_APPROVAL_TIMEOUT_MS: integerSetting(100, 60_000, 2000, 'milliseconds'),
+  /** The Ed25519 key (PKCS#8 PEM) evidence packs are signed with; unset, one is made in DATA_DIR. */
+  EVIDENCE_SIGNING_KEY: optionalSetting(
+    z.string().regex(/-----BEGIN PRIVATE KEY-----/, 'must be a PKCS#8 PEM private key'),
+  ),
   /** How long a read waits for the views to catch up with a write or ?minPosition. */
   READ_WAIT_TIMEOUT_MS: integerSetting(0, 60_000, 5000, 'milliseconds'),
   /** /readyz fails when the views are further behind the log than this. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ConfigError, isLoopback, loadConfig, type Config } from './config';
 import { JwksAuthenticator } from './adapters/auth/jwks-authenticator';
 import { loadSecretKey, secretPolicy } from './adapters/secret-fingerprints';
+import { loadSigningKey } from './adapters/evidence-signing-key';
 import { TokensFileAuthenticator } from './adapters/auth/tokens-file';
 import type { Authenticator } from './ports/authenticator';
 import { allPolicies, changeRefPolicy, type ChangePolicy } from './application/change-policy';
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   const secrets = secretPolicy(loadSecretKey(config.SECRET_HMAC_KEY, config.DATA_DIR), config.SECRET_ATTRIBUTE_PATTERN);
   const service = await startService({
     secrets,
+    evidenceSigner: loadSigningKey(config.EVIDENCE_SIGNING_KEY, config.DATA_DIR),
     ...changePolicyOf(config),
     eventStore,
     viewStore,

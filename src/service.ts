@@ -7,6 +7,7 @@ import { CiCommandHandler } from './application/ci-command-handler';
 import { CiQueries } from './application/ci-queries';
 import { buildApp } from './http/app';
 import { verifyLog } from './application/verify-log';
+import { makeEvidence, type EvidenceRequest, type EvidenceSigner } from './application/make-evidence';
 import type { AuthOptions } from './http/authorization';
 import { ReplaySlots } from './http/replay-slots';
 import type { ChangeStreamOptions } from './http/routes/change-stream-routes';
@@ -39,6 +40,8 @@ export interface ServiceDeps {
   readonly changeStream?: Partial<ChangeStreamOptions>;
   /** Which attributes are secret and how they are fingerprinted; absent, none is. */
   readonly secrets?: SecretPolicy;
+  /** Signs evidence packs; absent, GET /evidence is not offered. */
+  readonly evidenceSigner?: EvidenceSigner;
   /** Checked before every append; absent, every change may be recorded. */
   readonly policy?: ChangePolicy;
   /** Authentication and roles; absent, authentication is off. */
@@ -99,7 +102,15 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   await relay?.start();
   const changeStream = { maxStreams: 100, maxReplays: 4, heartbeatMs: 15_000, ...deps.changeStream };
   const replaySlots = new ReplaySlots(changeStream.maxReplays);
-  const audit = { verify: () => verifyLog(eventStore) };
+  const signer = deps.evidenceSigner;
+  const audit = {
+    verify: () => verifyLog(eventStore),
+    ...(signer && {
+      evidence: (request: EvidenceRequest) =>
+        makeEvidence({ eventStore, queries, signer, now: () => clock.now() }, request),
+      publicKey: { keyId: signer.keyId, pem: signer.publicKeyPem },
+    }),
+  };
   const app = buildApp({
     commands,
     queries,

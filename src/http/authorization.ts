@@ -25,6 +25,7 @@ export interface AuthOptions {
  * Checked in this order, the first pattern that matches the method and path.
  */
 const REQUIREMENTS: ReadonlyArray<readonly [RegExp, RegExp, Role]> = [
+  [/^(GET|HEAD)$/, /^\/evidence\/public-key$/, 'reader'],
   [/^(GET|HEAD)$/, /^\/(verify|evidence)(\/|$)/, 'auditor'],
   [/^POST$/, /^\/changes\/stream\/tickets$/, 'reader'],
   [/^(PUT|POST|PATCH|DELETE)$/, /^\/types(\/|$)/, 'admin'],

@@ -9,6 +9,7 @@ import {
   type FieldIssue,
 } from '../domain';
 import { ChangeRefusedError } from '../application/change-policy';
+import { LogDoesNotVerifyError } from '../application/make-evidence';
 import {
   PositionBeyondLogError,
   PreconditionFailedError,
@@ -80,6 +81,9 @@ export function toProblem(error: unknown): Problem {
   }
   if (error instanceof WriteContentionError || error instanceof ConcurrencyError) {
     return problem(409, 'write-contention', 'Concurrent change', error.message).problem;
+  }
+  if (error instanceof LogDoesNotVerifyError) {
+    return problem(409, 'log-does-not-verify', 'The log does not verify', error.message).problem;
   }
   if (error instanceof ChangeRefusedError) {
     return {

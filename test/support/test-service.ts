@@ -1,5 +1,7 @@
 import { pino } from 'pino';
+import { generateKeyPairSync } from 'node:crypto';
 import supertest from 'supertest';
+import { loadSigningKey } from '../../src/adapters/evidence-signing-key';
 import { secretPolicy } from '../../src/adapters/secret-fingerprints';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
@@ -9,6 +11,12 @@ import { startService, type Service, type ServiceDeps } from '../../src/service'
 import { TestClock } from './test-clock';
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** An evidence signing key made for this test run. */
+export const testSigner = loadSigningKey(
+  generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  '/nonexistent',
+);
 
 /** The service's secret handling, under a fixed key, so every HTTP test runs with it. */
 export const testSecrets = secretPolicy(Buffer.from('test-secret-hmac-key-of-32-chars!'));
@@ -44,6 +52,7 @@ export async function createTestService(
     runner: { pollIntervalMs: 20, retryDelayMs: 5 },
     changeStream: options.changeStream,
     secrets: testSecrets,
+    evidenceSigner: testSigner,
     ...(options.auth && { auth: options.auth }),
     ...(options.policy && { policy: options.policy }),
   });

@@ -1,0 +1,52 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface SigningKey {
+  /** PEM (SPKI) of the public key: what auditors are given to check packs with. */
+  readonly publicKeyPem: string;
+  /** SHA-256 of the public key's DER, hex. */
+  readonly keyId: string;
+  sign(bytes: Buffer): string;
+}
+
+/**
+ * The service's Ed25519 evidence key: EVIDENCE_SIGNING_KEY (PKCS#8 PEM) when
+ * given, else `evidence-signing.key` in the data directory, made on first
+ * start (mode 0600). The private key never leaves this module.
+ */
+export function loadSigningKey(configuredPem: string | undefined, dataDir: string): SigningKey {
+  let privateKey: KeyObject;
+  if (configuredPem) {
+    privateKey = createPrivateKey(configuredPem);
+  } else {
+    const file = path.join(dataDir, 'evidence-signing.key');
+    if (existsSync(file)) {
+      privateKey = createPrivateKey(readFileSync(file, 'utf8'));
+    } else {
+      privateKey = generateKeyPairSync('ed25519').privateKey;
+      writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    }
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('the evidence signing key must be an Ed25519 key');
+  const publicKey = createPublicKey(privateKey);
+  return {
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    keyId: keyIdOf(publicKey),
+    sign: (bytes) => sign(null, bytes, privateKey).toString('base64'),
+  };
+}
+
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+}
