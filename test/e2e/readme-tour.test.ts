@@ -99,3 +99,56 @@ describeTour('README tour (end to end)', () => {
     expect(serverOutput).not.toMatch(/"level":(50|60)/);
   });
 });
+
+describeTour('README trust tour (end to end, authentication on)', () => {
+  let dataDir: string;
+  let port: number;
+  let child: ChildProcess;
+  let serverOutput = '';
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'cl-trust-tour-'));
+    port = await freePort();
+    child = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        AUTH_TOKENS_FILE: path.join(dataDir, 'tokens.json'),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
+    await waitUntilLive(port, child);
+  });
+
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs every command of the trust tour, with the results it promises', () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const block = /<!-- trust-tour:start -->\s*```sh\n([\s\S]*?)```\s*<!-- trust-tour:end -->/.exec(readme);
+    expect(block).not.toBeNull();
+    const script = block![1]!.replaceAll('localhost:8080', `localhost:${port}`).replaceAll('data/', `${dataDir}/`);
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, encoding: 'utf8', timeout: 90_000 });
+    if (run.status !== 0)
+      throw new Error(`trust tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${serverOutput}`);
+    const out = run.stdout;
+    expect(out).toMatch(/^401$/m);
+    expect(out).toContain('"actor":"deploy-bot","onBehalfOf":"dana@example.com"');
+    expect(out).toMatch(/"password":\{"\$secret":"hmac-sha256:[0-9a-f]{64}"\}/);
+    expect(out).toMatch(/^403$/m);
+    expect(out).toMatch(/"ok":true,"events":1/);
+    expect(out).toMatch(/^VALID .*evidence\.json: 1 CIs as of/m);
+    expect(out).not.toContain('s3cret!');
+  });
+});

@@ -57,7 +57,13 @@ export class TokensFileAuthenticator implements Authenticator {
     readonly file: string,
     private readonly logger: Logger,
   ) {
-    this.load(readTokensFile(file));
+    // A file not made yet holds no token: the service starts, and accepts tokens once `tokens create` writes it.
+    if (existsSync(file)) this.load(readTokensFile(file));
+    else
+      logger.warn(
+        { file },
+        'AUTH_TOKENS_FILE does not exist yet: no token is accepted until `npm run tokens -- create` makes one',
+      );
     watchFile(file, { interval: 1000, persistent: false }, () => this.reload());
   }
 
