@@ -14,7 +14,10 @@ COPY projections ./projections
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
+# Listening beyond the container needs authentication (AUTH_TOKENS_FILE on a mounted file, or
+# AUTH_JWKS_URL) or an explicit AUTH=off; without either the service refuses to start, saying so.
 ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
     PORT=8080 \
     DATA_DIR=/var/lib/configledger
 WORKDIR /app

@@ -107,4 +107,14 @@ describe('Dockerfile', () => {
     expect(['root', '0']).not.toContain(user);
     expect(compose.services['configledger']!.build).toBe('.');
   });
+
+  it('listens beyond the container only with authentication or an explicit AUTH=off (the compose stack says off)', () => {
+    const imageEnv = Object.fromEntries(
+      [...dockerfile.matchAll(/^\s*(?:ENV )?([A-Z_]+)=(\S+?)\s*\\?$/gm)].map((match) => [match[1]!, match[2]!]),
+    );
+    expect(imageEnv['HOST']).toBe('0.0.0.0');
+    expect(() => loadConfig(imageEnv)).toThrow(/HOST: 0\.0\.0\.0 would let anyone who reaches it write/);
+    expect(loadConfig({ ...imageEnv, AUTH_TOKENS_FILE: '/run/secrets/tokens.json' }).authEnabled).toBe(true);
+    expect(loadConfig(env)).toMatchObject({ HOST: '0.0.0.0', AUTH: 'off' });
+  });
 });
