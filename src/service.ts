@@ -8,6 +8,7 @@ import { CiQueries } from './application/ci-queries';
 import { buildApp } from './http/app';
 import { verifyLog } from './application/verify-log';
 import { makeEvidence, type EvidenceRequest, type EvidenceSigner } from './application/make-evidence';
+import { ChainHeadTracker } from './application/chain-checkpoints';
 import type { AuthOptions } from './http/authorization';
 import { ReplaySlots } from './http/replay-slots';
 import type { ChangeStreamOptions } from './http/routes/change-stream-routes';
@@ -40,7 +41,9 @@ export interface ServiceDeps {
   readonly changeStream?: Partial<ChangeStreamOptions>;
   /** Which attributes are secret and how they are fingerprinted; absent, none is. */
   readonly secrets?: SecretPolicy;
-  /** Signs evidence packs; absent, GET /evidence is not offered. */
+  /** How often stream heads are checkpointed on a per-stream chain (EventStoreDB); default a minute. */
+  readonly chainCheckpointIntervalMs?: number;
+  /** Signs evidence packs (and chain checkpoints); absent, GET /evidence is not offered. */
   readonly evidenceSigner?: EvidenceSigner;
   /** Checked before every append; absent, every change may be recorded. */
   readonly policy?: ChangePolicy;
@@ -103,8 +106,10 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   const changeStream = { maxStreams: 100, maxReplays: 4, heartbeatMs: 15_000, ...deps.changeStream };
   const replaySlots = new ReplaySlots(changeStream.maxReplays);
   const signer = deps.evidenceSigner;
+  const checkpoints =
+    signer && eventStore.chainScope === 'per-stream' ? startChainCheckpoints(deps, signer) : undefined;
   const audit = {
-    verify: () => verifyLog(eventStore),
+    verify: () => verifyLog(eventStore, signer ? { checkpointKey: signer.publicKeyPem } : {}),
     ...(signer && {
       evidence: (request: EvidenceRequest) =>
         makeEvidence({ eventStore, queries, signer, now: () => clock.now() }, request),
@@ -130,10 +135,40 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     relay,
     replaySlots,
     async stop() {
+      checkpoints?.stop();
       await relay?.stop();
       await runner.stop();
       await eventStore.close();
       await viewStore.close();
     },
   };
+}
+
+/**
+ * On a per-stream chain, signs a checkpoint of every stream head now and then
+ * (see chain-checkpoints.ts); a failure is logged and retried next time.
+ */
+function startChainCheckpoints(deps: ServiceDeps, signer: EvidenceSigner): { stop(): void } {
+  const tracker = new ChainHeadTracker(deps.eventStore, signer, () => deps.clock.now());
+  const logger = deps.logger.child({ component: 'chain-checkpoints' });
+  let running = false;
+  const tick = () => {
+    if (running) return;
+    running = true;
+    tracker
+      .checkpoint()
+      .then(
+        (checkpoint) =>
+          checkpoint &&
+          logger.info({ position: checkpoint.position, streams: checkpoint.streams }, 'stream heads checkpointed'),
+      )
+      .catch((error: unknown) => logger.warn({ err: error }, 'stream heads not checkpointed; retrying next interval'))
+      .finally(() => {
+        running = false;
+      });
+  };
+  const timer = setInterval(tick, deps.chainCheckpointIntervalMs ?? 60_000);
+  timer.unref();
+  tick();
+  return { stop: () => clearInterval(timer) };
 }

@@ -1,14 +1,9 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Signer } from '../ports/signer';
 
-export interface SigningKey {
-  /** PEM (SPKI) of the public key: what auditors are given to check packs with. */
-  readonly publicKeyPem: string;
-  /** SHA-256 of the public key's DER, hex. */
-  readonly keyId: string;
-  sign(bytes: Buffer): string;
-}
+export type SigningKey = Signer;
 
 /**
  * The service's Ed25519 evidence key: EVIDENCE_SIGNING_KEY (PKCS#8 PEM) when

@@ -1,4 +1,5 @@
 import type { EventStore, RecordedEvent } from '../ports/event-store';
+import type { Signer } from '../ports/signer';
 import type { ChainLink } from '../ports/event-chain';
 import { ciStreamName } from '../domain';
 import type { CiQueries } from './ci-queries';
@@ -6,12 +7,8 @@ import type { CiSnapshot } from './ci-command-handler';
 import { EVIDENCE_FORMAT, signedBytes, type EvidencePack } from './evidence-pack';
 import { verifyLog } from './verify-log';
 
-/** Signs packs; the private key stays with the implementation. */
-export interface EvidenceSigner {
-  readonly publicKeyPem: string;
-  readonly keyId: string;
-  sign(bytes: Buffer): string;
-}
+/** Signs packs: the service's key. */
+export type EvidenceSigner = Signer;
 
 export interface EvidenceRequest {
   readonly asOf: number;

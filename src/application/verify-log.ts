@@ -2,6 +2,7 @@ import { setImmediate } from 'node:timers/promises';
 import { ciIdFromStream } from '../domain';
 import { GENESIS_HASH, chainHash } from '../ports/event-chain';
 import type { ChainUpgrade, EventStore, RecordedEvent } from '../ports/event-store';
+import { checkpointSignatureValid, headsDigest, latestCheckpoint, type StreamHeads } from './chain-checkpoints';
 
 export type VerifyResult =
   | {
@@ -32,11 +33,43 @@ export type VerifyResult =
  */
 export async function verifyLog(
   store: EventStore,
-  options: { pageSize?: number; onProgress?: (events: number) => void } = {},
+  options: {
+    pageSize?: number;
+    onProgress?: (events: number) => void;
+    /** The key chain checkpoints are signed with (PEM); per-stream chains are checked against the newest. */
+    checkpointKey?: string;
+  } = {},
 ): Promise<VerifyResult> {
   const pageSize = options.pageSize ?? 1000;
   const global = store.chainScope === 'global';
   const previousByStream = new Map<string, string>();
+  const headsByStream: StreamHeads = new Map();
+  // A per-stream chain cannot show its own tail cut off: the newest signed checkpoint of all heads can.
+  let checkpoint = global ? undefined : await latestCheckpoint(store);
+  if (checkpoint && options.checkpointKey && !checkpointSignatureValid(checkpoint, options.checkpointKey)) {
+    return {
+      ok: false,
+      position: checkpoint.position,
+      ciId: null,
+      reason: 'the newest chain checkpoint is not signed by this service: the checkpoint stream was written behind it',
+      events: 0,
+    };
+  }
+  const compareCheckpoint = (): VerifyResult | undefined => {
+    if (!checkpoint) return undefined;
+    const at = checkpoint;
+    checkpoint = undefined;
+    if (headsByStream.size === at.streams && headsDigest(headsByStream) === at.digest) return undefined;
+    return {
+      ok: false,
+      position: at.position,
+      ciId: null,
+      reason:
+        `the stream heads at position ${at.position} do not match the checkpoint signed at ${at.signedAt}: ` +
+        'events recorded before it were deleted (the end of a stream cut off) or changed',
+      events,
+    };
+  };
   let previous = GENESIS_HASH;
   let last: RecordedEvent | undefined;
   let events = 0;
@@ -51,6 +84,10 @@ export async function verifyLog(
   for (let after = 0; ;) {
     const page = await store.readAll(after, pageSize);
     for (const event of page) {
+      if (checkpoint && event.position > checkpoint.position) {
+        const mismatch = compareCheckpoint();
+        if (mismatch) return mismatch;
+      }
       if (!event.chain)
         return failure(event, 'it has no hash: it was added without the service, or the log was never chained');
       const expectedPrev = global ? previous : (previousByStream.get(event.streamName) ?? GENESIS_HASH);
@@ -66,6 +103,7 @@ export async function verifyLog(
       }
       previous = event.chain.hash;
       previousByStream.set(event.streamName, event.chain.hash);
+      headsByStream.set(event.streamName, { revision: event.revision, hash: event.chain.hash });
       last = event;
       events += 1;
     }
@@ -75,6 +113,8 @@ export async function verifyLog(
     after = page.at(-1)!.position;
   }
 
+  const mismatch = compareCheckpoint();
+  if (mismatch) return mismatch;
   if (global && store.chainHead) {
     const head = await store.chainHead();
     const lastPosition = last?.position ?? 0;
