@@ -16,6 +16,9 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // A real Kafka broker (broker/pom.xml, Java 17) for the relay suite.
+      globalSetup: '<rootDir>/test/integration/kafka-global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/kafka-global-teardown.ts',
     },
   ],
 };
