@@ -84,6 +84,26 @@ async function load(url: string, method: HttpMethodUnderTest, durationSeconds: n
   return result.requests.total / durationSeconds;
 }
 
+/**
+ * PUTs every CI once, 16 at a time, and checks each answer: the timed phases
+ * start only when every target exists (a timed burst did not always reach
+ * them all on a busy machine, and PATCHes then met 404s).
+ */
+async function registerAll(url: string, cis: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < cis; index = next++) {
+      const res = await fetch(`${url}/api/v1/cis/bench-${index}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-actor': 'discovery' },
+        body: JSON.stringify(serverDocument(index, 0)),
+      });
+      if (!res.ok) throw new Error(`registering bench-${index} on ${url}: HTTP ${res.status} ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
 /** One paired run: the service and the bare endpoint, one after the other, same workload. */
 export async function httpRun(
   method: HttpMethodUnderTest,
@@ -96,7 +116,7 @@ export async function httpRun(
     let ours: number;
     try {
       // Register every CI first, so PATCH has targets and PUT measures changes, not creations.
-      await load(service.url, 'PUT', 1, cis);
+      await registerAll(service.url, cis);
       ours = await load(service.url, method, durationSeconds, cis);
     } finally {
       await stopTarget(service.child);

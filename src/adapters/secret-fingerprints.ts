@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../ports/canonical-json';
 import type { SecretPolicy } from '../domain';
 
 /**
@@ -31,6 +31,6 @@ export function secretPolicy(key: Buffer, pattern = DEFAULT_SECRET_ATTRIBUTE_PAT
   const secretKey = new RegExp(pattern, 'i');
   return {
     isSecretKey: (name) => secretKey.test(normalizeKey(name)),
-    fingerprint: (value) => `hmac-sha256:${createHmac('sha256', key).update(canonicalize(value)!).digest('hex')}`,
+    fingerprint: (value) => `hmac-sha256:${createHmac('sha256', key).update(canonicalJson(value)).digest('hex')}`,
   };
 }

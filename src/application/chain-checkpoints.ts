@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, randomUUID, verify } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../ports/canonical-json';
 import type { EventStore } from '../ports/event-store';
 import type { Signer } from '../ports/signer';
 
@@ -31,12 +31,12 @@ export function headsDigest(heads: StreamHeads): string {
   const sorted = [...heads.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([stream, head]) => [stream, head.revision, head.hash]);
-  return createHash('sha256').update(canonicalize(sorted)!, 'utf8').digest('hex');
+  return createHash('sha256').update(canonicalJson(sorted), 'utf8').digest('hex');
 }
 
 function signedPart(checkpoint: Pick<ChainCheckpoint, 'position' | 'streams' | 'digest' | 'signedAt'>): Buffer {
   const { position, streams, digest, signedAt } = checkpoint;
-  return Buffer.from(canonicalize({ position, streams, digest, signedAt })!, 'utf8');
+  return Buffer.from(canonicalJson({ position, streams, digest, signedAt }), 'utf8');
 }
 
 export function checkpointSignatureValid(checkpoint: ChainCheckpoint, publicKeyPem: string): boolean {

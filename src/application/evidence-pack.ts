@@ -1,5 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../ports/canonical-json';
 import { foldCi, type CiDocument } from '../domain';
 import { GENESIS_HASH, chainHash, type ChainLink } from '../ports/event-chain';
 import type { RecordedEvent } from '../ports/event-store';
@@ -41,7 +41,7 @@ export interface EvidencePack {
 /** The bytes that are signed: the pack in canonical JSON, with the signature value empty. */
 export function signedBytes(pack: EvidencePack | Record<string, unknown>): Buffer {
   const signature = (pack as { signature?: Record<string, unknown> }).signature ?? {};
-  return Buffer.from(canonicalize({ ...pack, signature: { ...signature, value: '' } })!, 'utf8');
+  return Buffer.from(canonicalJson({ ...pack, signature: { ...signature, value: '' } }), 'utf8');
 }
 
 /**
@@ -81,7 +81,7 @@ export function checkPackContents(pack: EvidencePack): string[] {
       problems.push(`CI ${ci.id}: its events do not fold (${(error as Error).message})`);
       continue;
     }
-    if (folded.revision !== ci.revision || canonicalize(folded.document) !== canonicalize(ci.document)) {
+    if (folded.revision !== ci.revision || canonicalJson(folded.document) !== canonicalJson(ci.document)) {
       problems.push(`CI ${ci.id}: its state is not the fold of its events`);
     }
   }

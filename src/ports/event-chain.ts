@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from './canonical-json';
 
 /**
  * The hash chain that makes the log verifiable: every event carries the hash
@@ -30,7 +30,7 @@ export interface HashedContent {
 }
 
 export function chainHash(prevHash: string, event: HashedContent): string {
-  const encoded = canonicalize({
+  const encoded = canonicalJson({
     prevHash,
     id: event.id,
     stream: event.streamName,
@@ -39,7 +39,7 @@ export function chainHash(prevHash: string, event: HashedContent): string {
     data: event.data,
     metadata: event.metadata,
     recordedAt: event.recordedAt,
-  })!;
+  });
   return createHash('sha256').update(encoded, 'utf8').digest('hex');
 }
 

@@ -108,14 +108,8 @@ export function toChainedEsdbEvents(
 ): EsdbJsonEventData[] {
   let prev = prevHash;
   return events.map((event, index) => {
-    const chained = link(prev, {
-      ...event,
-      // Hashed as it will be read back (JSON round trip), so verification recomputes the same bytes.
-      data: JSON.parse(JSON.stringify(event.data)) as unknown,
-      metadata: JSON.parse(JSON.stringify(event.metadata)) as unknown,
-      streamName,
-      revision: firstRevision + index,
-    });
+    // Canonical JSON writes JSON values as the read-back (parsed) form would: no round trip needed.
+    const chained = link(prev, { ...event, streamName, revision: firstRevision + index });
     prev = chained.hash;
     return toEsdbEventData(event, chained);
   });

@@ -200,16 +200,8 @@ export class SqliteEventStore implements EventStore {
       revision += 1;
       const data = JSON.stringify(event.data);
       const metadata = JSON.stringify(event.metadata);
-      // Hashed as it will be read back (JSON round trip), so verification recomputes the same bytes.
-      const { prevHash, hash } = link(this.lastHash, {
-        id: event.id,
-        streamName: append.streamName,
-        revision,
-        type: event.type,
-        data: JSON.parse(data),
-        metadata: JSON.parse(metadata),
-        recordedAt: event.recordedAt,
-      });
+      // Canonical JSON writes JSON values as the read-back (parsed) form would: no round trip needed.
+      const { prevHash, hash } = link(this.lastHash, { ...event, streamName: append.streamName, revision });
       const info = this.statements.insert.run(
         event.id,
         append.streamName,
