@@ -30,16 +30,24 @@ export interface HashedContent {
 }
 
 export function chainHash(prevHash: string, event: HashedContent): string {
-  const encoded = canonicalJson({
-    prevHash,
-    id: event.id,
-    stream: event.streamName,
-    revision: event.revision,
-    type: event.type,
-    data: event.data,
-    metadata: event.metadata,
-    recordedAt: event.recordedAt,
-  });
+  return chainHashOfParts(prevHash, event, canonicalJson(event.data), canonicalJson(event.metadata));
+}
+
+/**
+ * The same hash from the canonical JSON of data and metadata already made
+ * (the embedded log stores that very text): the canonical object is written
+ * by hand, its keys in RFC 8785 order, so nothing is serialised twice.
+ */
+export function chainHashOfParts(
+  prevHash: string,
+  event: Omit<HashedContent, 'data' | 'metadata'>,
+  canonicalData: string,
+  canonicalMetadata: string,
+): string {
+  const encoded =
+    `{"data":${canonicalData},"id":${JSON.stringify(event.id)},"metadata":${canonicalMetadata},` +
+    `"prevHash":${JSON.stringify(prevHash)},"recordedAt":${JSON.stringify(event.recordedAt)},` +
+    `"revision":${event.revision},"stream":${JSON.stringify(event.streamName)},"type":${JSON.stringify(event.type)}}`;
   return createHash('sha256').update(encoded, 'utf8').digest('hex');
 }
 

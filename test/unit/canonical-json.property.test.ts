@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { canonicalJson } from '../../src/ports/canonical-json';
+import { chainHash, chainHashOfParts } from '../../src/ports/event-chain';
 
 /** The hash chain, secrets and evidence rest on one canonical encoding: RFC 8785's, as its reference library writes it. */
 describe('canonical JSON', () => {
@@ -21,5 +23,31 @@ describe('canonical JSON', () => {
 
   it('refuses what is not a JSON value', () => {
     expect(() => canonicalJson(undefined)).toThrow(TypeError);
+  });
+});
+
+describe('the chain hash by parts', () => {
+  it('is the hash of the whole event in canonical JSON, for any content', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), fc.string(), fc.nat(), (data, metadata, text, revision) => {
+        const event = { id: text, streamName: `ci-${text}`, revision, type: text, recordedAt: text, data, metadata };
+        const whole = createHash('sha256')
+          .update(
+            canonicalize({
+              prevHash: text,
+              id: event.id,
+              stream: event.streamName,
+              revision,
+              type: event.type,
+              data,
+              metadata,
+              recordedAt: event.recordedAt,
+            })!,
+          )
+          .digest('hex');
+        expect(chainHash(text, event)).toBe(whole);
+        expect(chainHashOfParts(text, event, canonicalJson(data), canonicalJson(metadata))).toBe(whole);
+      }),
+    );
   });
 });

@@ -15,7 +15,8 @@ import {
   type StreamHead,
   type WriteStatus,
 } from '../../ports/event-store';
-import { GENESIS_HASH, link } from '../../ports/event-chain';
+import { GENESIS_HASH, chainHashOfParts } from '../../ports/event-chain';
+import { canonicalJson } from '../../ports/canonical-json';
 import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades } from './sqlite-chain';
 
 export interface SqliteEventStoreOptions {
@@ -198,10 +199,11 @@ export class SqliteEventStore implements EventStore {
     let position = 0;
     for (const event of append.events) {
       revision += 1;
-      const data = JSON.stringify(event.data);
-      const metadata = JSON.stringify(event.metadata);
-      // Canonical JSON writes JSON values as the read-back (parsed) form would: no round trip needed.
-      const { prevHash, hash } = link(this.lastHash, { ...event, streamName: append.streamName, revision });
+      // Stored as canonical JSON, which is also what the chain hashes: each event is serialised once.
+      const data = canonicalJson(event.data);
+      const metadata = canonicalJson(event.metadata);
+      const prevHash = this.lastHash;
+      const hash = chainHashOfParts(prevHash, { ...event, streamName: append.streamName, revision }, data, metadata);
       const info = this.statements.insert.run(
         event.id,
         append.streamName,
