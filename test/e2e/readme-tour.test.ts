@@ -15,11 +15,52 @@ const describeTour = hasCurl && built ? describe : describe.skip;
 if (!hasCurl) console.warn('README tour skipped: curl is not installed');
 if (!built) console.warn('README tour skipped: run `npm run build` first (npm test does it)');
 
-function tourScript(): string {
+/** The shell block between `<!-- NAME:start -->` and `<!-- NAME:end -->` in the README. */
+function tourScript(name = 'tour'): string {
   const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-  const block = /<!-- tour:start -->\s*```sh\n([\s\S]*?)```\s*<!-- tour:end -->/.exec(readme);
-  if (!block) throw new Error('README.md has no tour block between <!-- tour:start --> and <!-- tour:end -->');
+  const block = new RegExp(`<!-- ${name}:start -->\\s*\`\`\`sh\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${name}:end -->`).exec(
+    readme,
+  );
+  if (!block) throw new Error(`README.md has no block between <!-- ${name}:start --> and <!-- ${name}:end -->`);
   return block[1]!;
+}
+
+/**
+ * The built service for one describe block, as `npm start` runs it, on a free
+ * port and a fresh data directory (plus `env`); stopped after the block.
+ */
+function tourService(env: (dataDir: string) => Record<string, string> = () => ({})) {
+  const state = { dataDir: '', port: 0, output: '', child: undefined as ChildProcess | undefined };
+  beforeAll(async () => {
+    state.dataDir = mkdtempSync(path.join(tmpdir(), 'cl-tour-'));
+    state.port = await freePort();
+    const child = spawn(process.execPath, ['dist/src/main.js'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(state.port),
+        HOST: '127.0.0.1',
+        DATA_DIR: state.dataDir,
+        LOG_LEVEL: 'warn',
+        ...env(state.dataDir),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    state.child = child;
+    child.stdout!.on('data', (chunk: Buffer) => (state.output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (state.output += chunk.toString()));
+    await waitUntilLive(state.port, child);
+  });
+  afterAll(async () => {
+    const child = state.child;
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(state.dataDir, { recursive: true, force: true });
+  });
+  return state;
 }
 
 async function freePort(): Promise<number> {
@@ -49,38 +90,13 @@ async function waitUntilLive(port: number, child: ChildProcess): Promise<void> {
 }
 
 describeTour('README tour (end to end)', () => {
-  let dataDir: string;
-  let port: number;
-  let child: ChildProcess;
-  let serverOutput = '';
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'cl-tour-'));
-    port = await freePort();
-    child = spawn(process.execPath, ['dist/src/main.js'], {
-      cwd: root,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-    await waitUntilLive(port, child);
-  });
-
-  afterAll(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const service = tourService();
 
   it('runs every command of the tour successfully, with the results it promises', () => {
-    const script = tourScript().replaceAll('localhost:8080', `localhost:${port}`);
+    const script = tourScript().replaceAll('localhost:8080', `localhost:${service.port}`);
     const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', timeout: 60_000 });
     if (run.status !== 0)
-      throw new Error(`tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${serverOutput}`);
+      throw new Error(`tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${service.output}`);
     const out = run.stdout;
     expect(out).toMatch(/HTTP\/1\.1 201 Created/);
     expect(out).toMatch(/ETag: "1"/);
@@ -93,55 +109,24 @@ describeTour('README tour (end to end)', () => {
   });
 
   it('stops cleanly on SIGTERM', async () => {
+    const child = service.child!;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(serverOutput).not.toMatch(/"level":(50|60)/);
+    expect(service.output).not.toMatch(/"level":(50|60)/);
   });
 });
 
 describeTour('README trust tour (end to end, authentication on)', () => {
-  let dataDir: string;
-  let port: number;
-  let child: ChildProcess;
-  let serverOutput = '';
-
-  beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'cl-trust-tour-'));
-    port = await freePort();
-    child = spawn(process.execPath, ['dist/src/main.js'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        DATA_DIR: dataDir,
-        AUTH_TOKENS_FILE: path.join(dataDir, 'tokens.json'),
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
-    await waitUntilLive(port, child);
-  });
-
-  afterAll(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const service = tourService((dataDir) => ({ AUTH_TOKENS_FILE: path.join(dataDir, 'tokens.json') }));
 
   it('runs every command of the trust tour, with the results it promises', () => {
-    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-    const block = /<!-- trust-tour:start -->\s*```sh\n([\s\S]*?)```\s*<!-- trust-tour:end -->/.exec(readme);
-    expect(block).not.toBeNull();
-    const script = block![1]!.replaceAll('localhost:8080', `localhost:${port}`).replaceAll('data/', `${dataDir}/`);
+    const script = tourScript('trust-tour')
+      .replaceAll('localhost:8080', `localhost:${service.port}`)
+      .replaceAll('data/', `${service.dataDir}/`);
     const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, encoding: 'utf8', timeout: 90_000 });
     if (run.status !== 0)
-      throw new Error(`trust tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${serverOutput}`);
+      throw new Error(`trust tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${service.output}`);
     const out = run.stdout;
     expect(out).toMatch(/^401$/m);
     expect(out).toContain('"actor":"deploy-bot","onBehalfOf":"dana@example.com"');

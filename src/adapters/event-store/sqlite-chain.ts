@@ -22,7 +22,10 @@ export const CHAIN_SCHEMA = `
   );
 `;
 
-interface UnchainedRow {
+/** A row of `events` as the statements read it. */
+export interface EventRow {
+  prev_hash: string | null;
+  hash: string | null;
   position: number;
   event_id: string;
   stream: string;
@@ -48,7 +51,7 @@ export function addChainColumns(db: Database.Database): void {
  * Returns the upgrade, or undefined when every event was chained already.
  */
 export function chainUnchainedEvents(db: Database.Database, now: Date): ChainUpgrade | undefined {
-  const unchained = db.prepare<[], UnchainedRow>('SELECT * FROM events WHERE hash IS NULL ORDER BY position').all();
+  const unchained = db.prepare<[], EventRow>('SELECT * FROM events WHERE hash IS NULL ORDER BY position').all();
   if (unchained.length === 0) return undefined;
   const update = db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE position = ?');
   const upgrade: ChainUpgrade = {

@@ -17,7 +17,13 @@ import {
 } from '../../ports/event-store';
 import { GENESIS_HASH, chainHashOfParts } from '../../ports/event-chain';
 import { canonicalJson } from '../../ports/canonical-json';
-import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades } from './sqlite-chain';
+import {
+  addChainColumns,
+  chainUnchainedEvents,
+  readChainHead,
+  readChainUpgrades,
+  type EventRow,
+} from './sqlite-chain';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or ':memory:' for tests. */
@@ -39,18 +45,6 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
-interface EventRow {
-  prev_hash: string | null;
-  hash: string | null;
-  position: number;
-  event_id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  recorded_at: string;
-}
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
