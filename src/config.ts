@@ -154,6 +154,17 @@ export const ConfigSchema = z.object({
   /** Partitions and replication of the topics the relay creates when they are missing. */
   KAFKA_PARTITIONS: integerSetting(1, 10_000, 6),
   KAFKA_REPLICATION_FACTOR: integerSetting(1, 100, 1),
+  /** retention.ms of the change topic when the relay creates it; -1 (default) keeps every change. */
+  KAFKA_CHANGES_RETENTION_MS: z
+    .string()
+    .optional()
+    .transform((value) => (value?.trim() ? Number(value) : -1))
+    .pipe(
+      z
+        .number({ error: 'must be -1 (keep for ever) or milliseconds' })
+        .int('must be -1 (keep for ever) or milliseconds')
+        .min(-1, 'must be -1 (keep for ever) or milliseconds'),
+    ),
   /** Server-Sent Events change streams served at once, and the heartbeat interval. */
   SSE_MAX_STREAMS: integerSetting(1, 100_000, 100),
   /** Of those, how many may replay history at once; the others wait for a slot. */

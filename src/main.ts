@@ -27,6 +27,7 @@ async function main(): Promise<void> {
           topicPrefix: config.KAFKA_TOPIC_PREFIX,
           partitions: config.KAFKA_PARTITIONS,
           replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+          changesRetentionMs: config.KAFKA_CHANGES_RETENTION_MS,
           logger,
         })
       : undefined;

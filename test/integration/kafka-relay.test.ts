@@ -106,7 +106,9 @@ describeWithServers(['KAFKA_BROKERS'], 'Kafka relay', () => {
     expect(sample.headers!['ce_subject']!.toString()).toBe(sample.key!.toString());
     expect(sample.headers!['content-type']!.toString()).toBe('application/json');
     const value = JSON.parse(sample.value!.toString()) as { recordedAt: string; ciId: string };
-    expect(sample.timestamp).toBe(String(Date.parse(value.recordedAt)));
+    // The broker stamps the record when it appends it; the change's own time travels in ce_time.
+    expect(sample.headers!['ce_time']!.toString()).toBe(value.recordedAt);
+    expect(Number(sample.timestamp)).toBeGreaterThanOrEqual(Date.parse(value.recordedAt));
     expect(value.ciId).toBe(sample.key!.toString());
 
     const states = await consumeAll(topics.state, 18);
@@ -118,15 +120,40 @@ describeWithServers(['KAFKA_BROKERS'], 'Kafka relay', () => {
       ['retired', 6],
       ['retired', 6],
     ]);
+    // A new consumer that bootstraps from the state topic holds exactly the inventory the API lists.
+    const inventory = await supertest(service.app).get('/api/v1/cis?includeRetired=true&limit=1000').expect(200);
+    expect(Object.fromEntries(latest)).toEqual(
+      Object.fromEntries(
+        (inventory.body.items as Array<{ id: string }>).map((ci) => [ci.id, expect.objectContaining(ci)]),
+      ),
+    );
 
     const admin = kafka.admin();
     await admin.connect();
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topics.state, configNames: ['cleanup.policy'] }],
+      resources: [topics.changes, topics.state].map((name) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configNames: ['cleanup.policy', 'message.timestamp.type', 'retention.ms'],
+      })),
     });
     await admin.deleteTopics({ topics: [topics.changes, topics.state] }).catch(() => undefined);
     await admin.disconnect();
-    expect(described.resources[0]!.configEntries[0]!.configValue).toBe('compact');
+    const config = (name: string) =>
+      Object.fromEntries(
+        described.resources
+          .find((resource) => resource.resourceName === name)!
+          .configEntries.map((entry) => [entry.configName, entry.configValue]),
+      );
+    expect(config(topics.state)).toMatchObject({
+      'cleanup.policy': 'compact',
+      'message.timestamp.type': 'LogAppendTime',
+    });
+    expect(config(topics.changes)).toMatchObject({
+      'cleanup.policy': 'delete',
+      'message.timestamp.type': 'LogAppendTime',
+      'retention.ms': '-1',
+    });
   });
 });

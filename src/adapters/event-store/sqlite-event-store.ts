@@ -17,13 +17,7 @@ import {
 } from '../../ports/event-store';
 import { GENESIS_HASH, chainHashOfParts } from '../../ports/event-chain';
 import { canonicalJson } from '../../ports/canonical-json';
-import {
-  addChainColumns,
-  chainUnchainedEvents,
-  readChainHead,
-  readChainUpgrades,
-  type EventRow,
-} from './sqlite-chain';
+import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades, type EventRow } from './sqlite-chain';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or ':memory:' for tests. */
@@ -44,7 +38,6 @@ interface PendingAppend {
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
-
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (

@@ -14,7 +14,11 @@ export interface KafkaRecord {
   readonly key: string;
   readonly value: string;
   /** Milliseconds since the epoch, as text: the change's recorded time, so consumers can seek by time. */
-  readonly timestamp: string;
+  /**
+   * No record timestamp: the topics stamp records with the broker's append
+   * time (LogAppendTime), so that back-filling an old log is not deleted at
+   * once by time-based retention; the change's own time is `ce_time`.
+   */
   readonly headers: Record<string, string>;
 }
 
@@ -38,7 +42,6 @@ export function changeRecord(change: CiChangeMessage): KafkaRecord {
   return {
     key: change.ciId,
     value: JSON.stringify(change),
-    timestamp: String(Date.parse(change.recordedAt)),
     headers: headers(
       CHANGE_EVENT_TYPE,
       change.eventId,
@@ -58,7 +61,6 @@ export function stateRecord(state: CiStateMessage): KafkaRecord {
   return {
     key: state.id,
     value: JSON.stringify(state),
-    timestamp: String(Date.parse(state.recordedAt)),
     headers: headers(
       STATE_EVENT_TYPE,
       `${state.id}@${state.revision}`,

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Publisher, RelayItem } from '../../ports/publisher';
 import { changeRecord, stateRecord, topicNames } from './cloud-events';
@@ -11,6 +11,8 @@ export interface KafkaPublisherOptions {
   /** Partitions for topics this publisher creates. */
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** retention.ms of the change topic this publisher creates; -1 keeps every change (replay from any time). */
+  readonly changesRetentionMs?: number;
   readonly logger: Logger;
 }
 
@@ -90,7 +92,13 @@ export class KafkaPublisher implements Publisher {
     } finally {
       await admin.disconnect();
     }
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Said explicitly (kafkajs warns when it is left to its default): murmur2, as the Java client.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     this.producer = producer;
     this.options.logger.info({ brokers: this.options.brokers, topics: this.topics }, 'connected to Kafka');
@@ -100,9 +108,15 @@ export class KafkaPublisher implements Publisher {
   /** Creates missing topics: the state topic compacted, so it keeps the latest state of every CI. */
   private async ensureTopics(admin: Admin): Promise<void> {
     const existing = new Set(await admin.listTopics());
+    // The broker stamps records (LogAppendTime): a back-fill of old changes is not expired on arrival.
+    const appendTime = { name: 'message.timestamp.type', value: 'LogAppendTime' };
+    const retention = { name: 'retention.ms', value: String(this.options.changesRetentionMs ?? -1) };
     const missing = [
-      { topic: this.topics.changes, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
-      { topic: this.topics.state, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      {
+        topic: this.topics.changes,
+        configEntries: [{ name: 'cleanup.policy', value: 'delete' }, appendTime, retention],
+      },
+      { topic: this.topics.state, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, appendTime] },
     ].filter((topic) => !existing.has(topic.topic));
     if (missing.length === 0) return;
     await admin.createTopics({
