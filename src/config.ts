@@ -34,6 +34,18 @@ function integerSetting(min: number, max: number, fallback: number, what = 'a wh
     .transform((value) => (value === undefined ? fallback : Number(value)));
 }
 
+/** A regular expression given as text: refused at start when it does not compile. */
+function regexSetting(flags = '') {
+  return z.string().refine((pattern) => {
+    try {
+      new RegExp(pattern, flags);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression');
+}
+
 /** Every setting the service reads, from the environment, validated once at start. */
 export const ConfigSchema = z.object({
   /** 0 asks the system for a free port (tests do). */
@@ -71,30 +83,11 @@ export const ConfigSchema = z.object({
    * Attribute keys (any depth) whose values are secret: a case-insensitive
    * regex tested against the key with separators removed (`api_key` → `apikey`).
    */
-  SECRET_ATTRIBUTE_PATTERN: z
-    .string()
-    .default(DEFAULT_SECRET_ATTRIBUTE_PATTERN)
-    .refine((pattern) => {
-      try {
-        new RegExp(pattern, 'i');
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be a valid regular expression'),
+  SECRET_ATTRIBUTE_PATTERN: regexSetting('i').default(DEFAULT_SECRET_ATTRIBUTE_PATTERN),
   /** The key secrets are fingerprinted with (at least 32 characters); unset, one is made in DATA_DIR. */
   SECRET_HMAC_KEY: optionalSetting(z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -base64 32)')),
   /** A regex every change reference must match, whole (e.g. `(CHG|INC)-\d+`). */
-  CHANGE_REF_PATTERN: optionalSetting(
-    z.string().refine((pattern) => {
-      try {
-        new RegExp(pattern);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be a valid regular expression'),
-  ),
+  CHANGE_REF_PATTERN: optionalSetting(regexSetting()),
   /** Comma-separated statuses whose CIs may not change without a change reference (e.g. `live,maintenance`). */
   CHANGE_REF_REQUIRED: z
     .string()

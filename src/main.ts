@@ -51,10 +51,16 @@ async function main(): Promise<void> {
     );
   }
   ensureDataDir(config.DATA_DIR); // the secret key lives there, whichever stores are in use
-  const secrets = secretPolicy(loadSecretKey(config.SECRET_HMAC_KEY, config.DATA_DIR), config.SECRET_ATTRIBUTE_PATTERN);
+  const secrets = secretPolicy(
+    keyOrConfigError('SECRET_HMAC_KEY', () => loadSecretKey(config.SECRET_HMAC_KEY, config.DATA_DIR)),
+    config.SECRET_ATTRIBUTE_PATTERN,
+  );
+  const evidenceSigner = keyOrConfigError('EVIDENCE_SIGNING_KEY', () =>
+    loadSigningKey(config.EVIDENCE_SIGNING_KEY, config.DATA_DIR),
+  );
   const service = await startService({
     secrets,
-    evidenceSigner: loadSigningKey(config.EVIDENCE_SIGNING_KEY, config.DATA_DIR),
+    evidenceSigner,
     ...changePolicyOf(config),
     eventStore,
     viewStore,
@@ -105,6 +111,21 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * Loads a key (given, or kept in DATA_DIR); a key that cannot be read or used
+ * stops the start with one line naming the variable that sets it.
+ */
+function keyOrConfigError<T>(variable: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    throw new ConfigError(
+      `${variable}: ${(error as Error).message}; set ${variable}, or let the service keep its own key in DATA_DIR`,
+      { cause: error },
+    );
+  }
 }
 
 /** CHANGE_REF_PATTERN / CHANGE_REF_REQUIRED, then the ITSM approval check, when configured. */

@@ -53,8 +53,10 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     const reserve = new DiskReserve(config.DATA_DIR, config.DISK_RESERVE_MB * 1024 * 1024);
     const diskFull = startOnFullDisk(reserve, logger);
     const sqlite = new SqliteEventStore({ filename: eventStoreFile, synchronous: config.SQLITE_SYNCHRONOUS });
-    if (diskFull) sqlite.refuseWrites(diskFull);
-    releaseDataDir = watchDisk(reserve, sqlite, logger);
+    if (diskFull) {
+      sqlite.refuseWrites(diskFull);
+      releaseDataDir = waitForRoom(reserve, sqlite, logger);
+    }
     const status = sqlite.writeStatus();
     if (!status.writable) logger.error({ reason: status.reason }, 'the event log accepts no writes; reads are served');
     eventStore = sqlite;
@@ -127,14 +129,16 @@ function startOnFullDisk(reserve: DiskReserve, logger: Logger): string | undefin
 /** Below this, the stores may not even open (SQLite's WAL index alone takes 32 KiB). */
 const MIN_FREE_BYTES = 1024 * 1024;
 
-/** Every 5 s: once the disk has room again, takes the reserve back and accepts writes. */
-function watchDisk(reserve: DiskReserve, eventStore: SqliteEventStore, logger: Logger): () => void {
-  if (reserve.bytes === 0) return () => undefined;
+/**
+ * After a start on a full disk: every 5 s, once the disk has room for the
+ * reserve and as much again, takes the reserve back, accepts writes and stops
+ * watching. Returns what stops the watch early.
+ */
+function waitForRoom(reserve: DiskReserve, eventStore: SqliteEventStore, logger: Logger): () => void {
   const timer = setInterval(() => {
     try {
-      const status = eventStore.writeStatus();
-      if (status.writable || !status.reason.startsWith('the disk of DATA_DIR is full')) return;
       if (!reserve.ensure()) return;
+      clearInterval(timer);
       eventStore.refuseWrites(undefined);
       logger.warn('the disk of DATA_DIR has room again: the reserve is back and writes are accepted');
     } catch (error) {

@@ -3,14 +3,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Signer } from '../ports/signer';
 
-export type SigningKey = Signer;
-
 /**
  * The service's Ed25519 evidence key: EVIDENCE_SIGNING_KEY (PKCS#8 PEM) when
  * given, else `evidence-signing.key` in the data directory, made on first
  * start (mode 0600). The private key never leaves this module.
  */
-export function loadSigningKey(configuredPem: string | undefined, dataDir: string): SigningKey {
+export function loadSigningKey(configuredPem: string | undefined, dataDir: string): Signer {
   let privateKey: KeyObject;
   if (configuredPem) {
     privateKey = createPrivateKey(configuredPem);

@@ -93,7 +93,7 @@ export function authorization(options: AuthOptions): { authenticate: RequestHand
     const ticket = req.path === '/changes/stream' && req.method === 'GET' ? req.query['ticket'] : undefined;
     if (header === undefined) {
       if (typeof ticket === 'string') return openTicket(ticket);
-      throw unauthorized('send Authorization: Bearer <token> (see the README: Authentication)');
+      throw unauthorized('send Authorization: Bearer <token> (the Trust section of the README says how to get one)');
     }
     const match = /^Bearer +([\x21-\x7e]{1,4096})$/i.exec(header);
     if (!match) throw unauthorized('the Authorization header must be "Bearer <token>"', 'invalid_request');

@@ -62,6 +62,11 @@ export function problem(
   return new HttpProblem({ type: `${TYPE_BASE}${slug}`, title, status, detail, ...extra });
 }
 
+/** A 422: the request is well formed, but the named field asks for what cannot be done. */
+function unprocessable(slug: string, title: string, field: string, detail: string): Problem {
+  return { ...problem(422, slug, title, detail).problem, errors: [{ field, message: detail }] };
+}
+
 /** Maps any thrown value to a problem; unknown errors become a 500 that leaks nothing. */
 export function toProblem(error: unknown): Problem {
   if (error instanceof HttpProblem) return error.problem;
@@ -71,10 +76,7 @@ export function toProblem(error: unknown): Problem {
     return problem(409, 'ci-already-exists', 'CI already exists', error.message).problem;
   }
   if (error instanceof HistoryPointNotFoundError) {
-    return {
-      ...problem(422, 'history-point-not-found', 'No such point in the CI history', error.message).problem,
-      errors: [{ field: error.field, message: error.message }],
-    };
+    return unprocessable('history-point-not-found', 'No such point in the CI history', error.field, error.message);
   }
   if (error instanceof PreconditionFailedError) {
     return problem(412, 'precondition-failed', 'Precondition failed', error.message).problem;
@@ -86,10 +88,7 @@ export function toProblem(error: unknown): Problem {
     return problem(409, 'log-does-not-verify', 'The log does not verify', error.message).problem;
   }
   if (error instanceof ChangeRefusedError) {
-    return {
-      ...problem(422, 'change-refused', 'Change refused by policy', error.message).problem,
-      errors: [{ field: error.field, message: error.message }],
-    };
+    return unprocessable('change-refused', 'Change refused by policy', error.field, error.message);
   }
   if (error instanceof PositionBeyondLogError) {
     return invalidRequest([{ field: 'minPosition', message: error.message }]).problem;

@@ -17,6 +17,7 @@ import {
 } from '../../ports/event-store';
 import { GENESIS_HASH, chainHashOfParts } from '../../ports/event-chain';
 import { canonicalJson } from '../../ports/canonical-json';
+import { WAL_SIZE_LIMIT, cannotWrite, describeSqliteError } from '../sqlite-failures';
 import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades, type EventRow } from './sqlite-chain';
 
 export interface SqliteEventStoreOptions {
@@ -273,9 +274,6 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-/** Error codes that mean "the file cannot be written here", not "the file is broken". */
-const CANNOT_WRITE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN)/;
-
 /**
  * Opens the log read-write; where the disk is full or read-only, opens it
  * read-only so that history stays readable, and says why.
@@ -287,7 +285,6 @@ function openLog(options: SqliteEventStoreOptions): { db: Database.Database; rea
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma('busy_timeout = 5000');
-      // After a checkpoint, the WAL file is cut back to this size rather than kept at its peak.
       db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       db.exec(SCHEMA);
       return { db };
@@ -296,8 +293,7 @@ function openLog(options: SqliteEventStoreOptions): { db: Database.Database; rea
       throw error;
     }
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (options.filename === ':memory:' || typeof code !== 'string' || !CANNOT_WRITE.test(code)) throw error;
+    if (options.filename === ':memory:' || !cannotWrite(error)) throw error;
     const db = openReadOnly(options.filename, error);
     return {
       db,
@@ -319,16 +315,6 @@ function openReadOnly(filename: string, writeError: unknown): Database.Database 
       { cause: error },
     );
   }
-}
-
-export const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
-
-function describeSqliteError(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  if (typeof code !== 'string') return message;
-  const hint = code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') ? '; is the disk full?' : '';
-  return `${code}: ${message}${hint}`;
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {

@@ -12,6 +12,7 @@ import type {
 } from '../../ports/view-store';
 import type { CheckpointStore } from '../../ports/checkpoint-store';
 import { SqliteViewBulkLoad } from './sqlite-view-bulk-load';
+import { WAL_SIZE_LIMIT, cannotWrite } from '../sqlite-failures';
 import { createSecondaryIndexes, rowOf, TABLES, type StoredVersion } from './sqlite-view-rows';
 
 export interface SqliteViewStoreOptions {
@@ -96,17 +97,13 @@ function openViews(filename: string): Database.Database {
     // B-tree levels (64 MiB, bounded) and fewer WAL checkpoints make rebuilds several times faster.
     db.pragma('cache_size = -65536');
     db.pragma('wal_autocheckpoint = 10000');
-    // ...and after each checkpoint the WAL file is cut back to 16 MiB rather than kept at its peak.
-    db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     db.exec(SCHEMA);
     db.exec(createSecondaryIndexes());
     return db;
   } catch (error) {
     db?.close();
-    const code = (error as { code?: unknown }).code;
-    if (filename === ':memory:' || typeof code !== 'string' || !/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN)/.test(code)) {
-      throw error;
-    }
+    if (filename === ':memory:' || !cannotWrite(error)) throw error;
     try {
       const readOnly = new Database(filename, { readonly: true, fileMustExist: true });
       readOnly.pragma('busy_timeout = 5000');
