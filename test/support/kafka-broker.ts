@@ -101,7 +101,8 @@ export async function startBroker(): Promise<RunningBroker> {
     ].join('\n'),
   );
   const classpath = `${libs}/*`;
-  const clusterId = randomBytes(16).toString('base64url');
+  // A Kafka cluster id is 16 bytes in base64url; one that starts with '-' would read as an option.
+  const clusterId = `A${randomBytes(16).toString('base64url').slice(1)}`;
   const format = spawnSync(
     'java',
     ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', properties],
