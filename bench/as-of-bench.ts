@@ -16,7 +16,7 @@ export interface LatencyFigures {
 /** Latency of the read paths, in-process through CiQueries (read-your-writes lookup included). */
 export async function asOfLatencies(dir: string, cis: number, rounds: number, samples: number) {
   const eventStore = new SqliteEventStore({ filename: path.join(dir, 'events.db') });
-  const viewStore = new SqliteViewStore({ filename: path.join(dir, 'views.db') });
+  const viewStore = new SqliteViewStore({ filename: path.join(dir, 'views.db'), views: allProjections });
   const runner = new ProjectionRunner(eventStore, viewStore, allProjections, pino({ level: 'silent' }));
   await runner.start();
   await runner.waitForPosition(await eventStore.headPosition(), 60_000);

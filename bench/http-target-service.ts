@@ -5,6 +5,7 @@ import { SqliteEventStore } from '../src/adapters/event-store/sqlite-event-store
 import { SqliteViewStore } from '../src/adapters/view-store/sqlite-view-store';
 import { systemClock } from '../src/ports/clock';
 import { startService } from '../src/service';
+import { allProjections } from '../projections';
 
 /** Child process: the real service (fsync on every commit), on a free port it reports to the parent. */
 async function main() {
@@ -14,7 +15,7 @@ async function main() {
   // As `npm start` runs it: projections in a worker thread on the same files.
   const service = await startService({
     eventStore: new SqliteEventStore({ filename: eventStoreFile, synchronous: 'full' }),
-    viewStore: new SqliteViewStore({ filename: viewStoreFile }),
+    viewStore: new SqliteViewStore({ filename: viewStoreFile, views: allProjections }),
     clock: systemClock,
     logger: pino({ level: 'silent' }),
     projectionWorker: { eventStoreFile, viewStoreFile },

@@ -25,7 +25,7 @@ async function main() {
     return;
   }
   const eventStore = new SqliteEventStore({ filename: path.join(dir, 'events.db') });
-  const viewStore = new SqliteViewStore({ filename: path.join(dir, viewsFile) });
+  const viewStore = new SqliteViewStore({ filename: path.join(dir, viewsFile), views: allProjections });
   const start = nowMs();
   // What `npm run rebuild-views` runs, with its default page size.
   const done = await rebuildViews({

@@ -1,5 +1,8 @@
 import { evolveDocument, type CiDocument, type CiEventType } from '../src/domain';
+import { asOfIndex, type ViewReader } from '../src/ports/view-store';
+import { ciListConditions, type CiListQuery } from './current-cis';
 import type { ProjectionDefinition } from './projection';
+import { versionWrites } from './versions';
 
 /**
  * One document per CI revision, valid over [validFrom, validTo) in recorded
@@ -17,20 +20,66 @@ export interface CiVersion {
   readonly document: CiDocument;
 }
 
-export const ciVersionsProjection: ProjectionDefinition<'ciVersions', CiVersion> = {
+export const ciVersionsProjection: ProjectionDefinition<CiVersion> = {
   name: 'ciVersions',
   version: 1,
+  kind: 'temporal',
+  keyType: 'text',
+  key: (doc) => doc.ciId,
+  partition: 'key',
+  fields: {
+    type: { type: 'text', of: (doc) => doc.document.type },
+    status: { type: 'text', of: (doc) => doc.document.status },
+  },
+  indexes: [],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
-  project(latest, recorded) {
-    const next: CiVersion = {
+  project(open, recorded) {
+    const next = {
       ciId: recorded.ciId,
-      revision: recorded.revision,
       position: recorded.position,
       eventType: recorded.event.type,
-      validFrom: recorded.recordedAt,
-      validTo: null,
-      document: evolveDocument(latest?.document, recorded.event),
+      document: evolveDocument(open[0]?.document, recorded.event),
     };
-    return latest ? [{ ...latest, validTo: recorded.recordedAt }, next] : [next];
+    return versionWrites<CiVersion>((doc) => doc.ciId, open, [next], recorded);
+  },
+};
+
+const VIEW = ciVersionsProjection.name;
+
+export const ciVersionQueries = {
+  /** The version of the CI valid at `at` (ms since the epoch), if it existed then. */
+  async at(views: ViewReader, ciId: string, at: number): Promise<CiVersion | undefined> {
+    const [version] = await views.find<CiVersion>(VIEW, {
+      where: [{ field: 'key', op: '=', value: ciId }],
+      asOf: at,
+      // Newest first: the first version that began by `at` is the only one that can hold at `at`.
+      orderBy: [{ field: 'validFrom', direction: 'desc' }],
+      limit: 1,
+      index: asOfIndex(VIEW),
+    });
+    return version;
+  },
+
+  async byRevision(views: ViewReader, ciId: string, revision: number): Promise<CiVersion | undefined> {
+    const [version] = await views.find<CiVersion>(VIEW, {
+      where: [
+        { field: 'key', op: '=', value: ciId },
+        { field: 'revision', op: '=', value: revision },
+      ],
+      limit: 1,
+    });
+    return version;
+  },
+
+  /** Every CI as it stood at `at`, in id order. */
+  listAt(views: ViewReader, at: number, query: CiListQuery): Promise<CiVersion[]> {
+    return views.find<CiVersion>(VIEW, {
+      where: ciListConditions(query),
+      asOf: at,
+      orderBy: [{ field: 'key', direction: 'asc' }],
+      limit: query.limit,
+      // Walks the versions in (key, validFrom) order, keeping the one per CI whose window holds `at`.
+      index: asOfIndex(VIEW),
+    });
   },
 };

@@ -1,4 +1,5 @@
-import { evolveDocument, type CiDocument } from '../src/domain';
+import { evolveDocument, type CiDocument, type CiStatus } from '../src/domain';
+import type { Condition, ViewReader } from '../src/ports/view-store';
 import type { ProjectionDefinition } from './projection';
 
 /** The current state of every CI: one document per CI. */
@@ -10,11 +11,20 @@ export interface CurrentCi {
   readonly document: CiDocument;
 }
 
-export const currentCisProjection: ProjectionDefinition<'currentCis', CurrentCi> = {
+export const currentCisProjection: ProjectionDefinition<CurrentCi> = {
   name: 'currentCis',
   version: 1,
+  kind: 'current',
+  keyType: 'text',
+  key: (doc) => doc.ciId,
+  partition: 'key',
+  fields: {
+    type: { type: 'text', of: (doc) => doc.document.type },
+    status: { type: 'text', of: (doc) => doc.document.status },
+  },
+  indexes: [{ name: 'current_cis_by_type', fields: ['type', 'key'] }],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
-  project(latest, recorded) {
+  project([latest], recorded) {
     return [
       {
         ciId: recorded.ciId,
@@ -24,5 +34,43 @@ export const currentCisProjection: ProjectionDefinition<'currentCis', CurrentCi>
         document: evolveDocument(latest?.document, recorded.event),
       },
     ];
+  },
+};
+
+export interface CiListQuery {
+  readonly type?: string | undefined;
+  readonly status?: CiStatus | undefined;
+  /** Retired CIs are left out unless asked for (or asked for by status). */
+  readonly includeRetired: boolean;
+  /** Keyset pagination: only CIs whose id sorts after this one. */
+  readonly afterCiId?: string | undefined;
+  readonly limit: number;
+}
+
+/** The conditions of a CI list, on any view with `type` and `status` fields keyed by CI. */
+export function ciListConditions(query: CiListQuery): Condition[] {
+  const where: Condition[] = [];
+  if (query.afterCiId !== undefined) where.push({ field: 'key', op: '>', value: query.afterCiId });
+  if (query.type !== undefined) where.push({ field: 'type', op: '=', value: query.type });
+  if (query.status !== undefined) where.push({ field: 'status', op: '=', value: query.status });
+  else if (!query.includeRetired) where.push({ field: 'status', op: '<>', value: 'retired' });
+  return where;
+}
+
+const VIEW = currentCisProjection.name;
+
+export const currentCiQueries = {
+  async get(views: ViewReader, ciId: string): Promise<CurrentCi | undefined> {
+    const [doc] = await views.find<CurrentCi>(VIEW, { where: [{ field: 'key', op: '=', value: ciId }], limit: 1 });
+    return doc;
+  },
+
+  /** In CI id order. */
+  list(views: ViewReader, query: CiListQuery): Promise<CurrentCi[]> {
+    return views.find<CurrentCi>(VIEW, {
+      where: ciListConditions(query),
+      orderBy: [{ field: 'key', direction: 'asc' }],
+      limit: query.limit,
+    });
   },
 };

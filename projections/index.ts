@@ -1,26 +1,19 @@
-import { changeFeedProjection, type ChangeFeedEntry } from './change-feed';
-import { ciVersionsProjection, type CiVersion } from './ci-versions';
-import { currentCisProjection, type CurrentCi } from './current-cis';
-import type { ProjectionDefinition } from './projection';
+import { changeFeedProjection } from './change-feed';
+import { ciVersionsProjection } from './ci-versions';
+import { currentCisProjection } from './current-cis';
+import { graphProjection } from './graph';
+import type { AnyProjection } from './projection';
 
-export type { ChangeFeedEntry, CiVersion, CurrentCi, ProjectionDefinition };
-export { changeFeedProjection, ciVersionsProjection, currentCisProjection };
-
-/** The document type of each view, by view name. */
-export interface ViewDocuments {
-  currentCis: CurrentCi;
-  ciVersions: CiVersion;
-  changeFeed: ChangeFeedEntry;
-}
-export type ViewName = keyof ViewDocuments;
-
-export type AnyProjection = {
-  [Name in ViewName]: ProjectionDefinition<Name, ViewDocuments[Name]>;
-}[ViewName];
+export * from './change-feed';
+export * from './ci-versions';
+export * from './current-cis';
+export * from './graph';
+export type { AnyProjection, ProjectionDefinition } from './projection';
 
 /** Every projection the service runs, in the order they are applied. */
 export const allProjections: readonly AnyProjection[] = [
   currentCisProjection,
   ciVersionsProjection,
   changeFeedProjection,
+  graphProjection,
 ];

@@ -11,6 +11,7 @@ import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
 import type { CheckpointStore } from './ports/checkpoint-store';
 import type { EventStore } from './ports/event-store';
 import type { ViewStore } from './ports/view-store';
+import { allProjections } from '../projections';
 
 export interface Stores {
   readonly eventStore: EventStore;
@@ -66,7 +67,11 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
   let viewStore: ViewStore & CheckpointStore;
   if (config.MONGODB_URL) {
     try {
-      const mongo = await MongoViewStore.connect({ url: config.MONGODB_URL, database: config.MONGODB_DATABASE });
+      const mongo = await MongoViewStore.connect({
+        url: config.MONGODB_URL,
+        database: config.MONGODB_DATABASE,
+        views: allProjections,
+      });
       viewStore = mongo;
       description['viewStore'] =
         `mongodb (${redact(config.MONGODB_URL)}, database ${mongo.databaseName}, ` +
@@ -89,7 +94,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
       if (error instanceof DataDirLockedError) throw new ConfigError(`DATA_DIR: ${error.message}`, { cause: error });
       throw error;
     }
-    viewStore = new SqliteViewStore({ filename: viewStoreFile });
+    viewStore = new SqliteViewStore({ filename: viewStoreFile, views: allProjections });
     description['viewStore'] = `sqlite (${viewStoreFile})`;
     const stopWatchingDisk = releaseDataDir;
     releaseDataDir = () => {

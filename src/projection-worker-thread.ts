@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const post = (message: FromProjectionWorker) => port.postMessage(message);
   const logger = pino({ level: data.logLevel, base: { service: 'configledger', component: 'projections' } });
   const store = new SqliteEventStore({ filename: data.eventStoreFile });
-  const viewStore = new SqliteViewStore({ filename: data.viewStoreFile });
+  const viewStore = new SqliteViewStore({ filename: data.viewStoreFile, views: allProjections });
   const appended = new Subject<number>();
   // The service's appends happen on its own connection; it forwards their notifications.
   const eventStore: EventStore = Object.assign(Object.create(store) as SqliteEventStore, {

@@ -1,4 +1,13 @@
-import type { ChangeFeedEntry, CiVersion, CurrentCi } from '../../projections';
+import {
+  changeFeedQueries,
+  ciVersionQueries,
+  currentCiQueries,
+  type ChangeFeedEntry,
+  type ChangeQuery,
+  type CiListQuery,
+  type CiVersion,
+  type CurrentCi,
+} from '../../projections';
 import {
   ciStreamName,
   diffDocuments,
@@ -8,7 +17,7 @@ import {
   type JsonPatch,
 } from '../domain';
 import type { EventStore, StreamHead } from '../ports/event-store';
-import type { ChangeQuery, CiListQuery, ViewProgress, ViewStore } from '../ports/view-store';
+import type { ViewProgress, ViewReader } from '../ports/view-store';
 import { toRecordedCiEvent } from './ci-event-codec';
 import type { CiSnapshot } from './ci-command-handler';
 import { PositionBeyondLogError, ViewsBehindError } from './errors';
@@ -29,7 +38,7 @@ export interface HistoryEntry {
 
 export interface CiQueriesDeps {
   readonly eventStore: EventStore;
-  readonly viewStore: ViewStore;
+  readonly viewStore: ViewReader;
   readonly progress: ViewProgress;
   /** How long a read waits for the views to reach a write (read-your-writes, ?minPosition). */
   readonly readWaitMs: number;
@@ -46,24 +55,22 @@ export class CiQueries {
 
   async current(ciId: string): Promise<CiSnapshot | undefined> {
     if (!(await this.awaitCi(ciId))) return undefined;
-    const current = await this.deps.viewStore.getCurrentCi(ciId);
+    const current = await currentCiQueries.get(this.deps.viewStore, ciId);
     return current && fromCurrent(current);
   }
 
   /** The CI at a revision or instant; undefined if it did not exist then (or at all). */
   async at(ciId: string, point: HistoryPoint): Promise<CiSnapshot | undefined> {
     if (!(await this.awaitCi(ciId))) return undefined;
-    const version =
-      'revision' in point
-        ? await this.deps.viewStore.getCiVersion(ciId, point.revision)
-        : await this.deps.viewStore.getCiVersionAt(ciId, point.asOf);
+    const version = await this.versionAt(ciId, point);
     return version && fromVersion(version);
   }
 
   async list(query: CiListQuery, asOf: number | undefined, minPosition: number | undefined): Promise<CiSnapshot[]> {
     if (minPosition !== undefined) await this.awaitMinPosition(minPosition);
-    if (asOf === undefined) return (await this.deps.viewStore.listCurrentCis(query)).map(fromCurrent);
-    return (await this.deps.viewStore.listCiVersionsAt(asOf, query)).map(fromVersion);
+    const views = this.deps.viewStore;
+    if (asOf === undefined) return (await currentCiQueries.list(views, query)).map(fromCurrent);
+    return (await ciVersionQueries.listAt(views, asOf, query)).map(fromVersion);
   }
 
   /**
@@ -115,7 +122,7 @@ export class CiQueries {
 
   async changes(query: ChangeQuery, minPosition: number | undefined): Promise<ChangeFeedEntry[]> {
     if (minPosition !== undefined) await this.awaitMinPosition(minPosition);
-    return this.deps.viewStore.listChanges(query);
+    return changeFeedQueries.list(this.deps.viewStore, query);
   }
 
   /** Changes after a position, oldest first: the source of live streams and replays. */
@@ -124,7 +131,12 @@ export class CiQueries {
     filter: Pick<ChangeQuery, 'ciId' | 'ciType' | 'since'>,
     limit: number,
   ): Promise<ChangeFeedEntry[]> {
-    return this.deps.viewStore.listChanges({ ...filter, order: 'oldest-first', afterPosition: position, limit });
+    return changeFeedQueries.list(this.deps.viewStore, {
+      ...filter,
+      order: 'oldest-first',
+      afterPosition: position,
+      limit,
+    });
   }
 
   /** The log position the views have applied. */
@@ -137,11 +149,15 @@ export class CiQueries {
     return this.deps.progress.waitForPosition(position, timeoutMs);
   }
 
+  private versionAt(ciId: string, point: HistoryPoint): Promise<CiVersion | undefined> {
+    const views = this.deps.viewStore;
+    return 'revision' in point
+      ? ciVersionQueries.byRevision(views, ciId, point.revision)
+      : ciVersionQueries.at(views, ciId, point.asOf);
+  }
+
   private async requireAt(ciId: string, point: HistoryPoint, field: string): Promise<CiSnapshot> {
-    const version =
-      'revision' in point
-        ? await this.deps.viewStore.getCiVersion(ciId, point.revision)
-        : await this.deps.viewStore.getCiVersionAt(ciId, point.asOf);
+    const version = await this.versionAt(ciId, point);
     if (!version) {
       throw new HistoryPointNotFoundError(ciId, field, `CI "${ciId}" has no state at ${field}=${describePoint(point)}`);
     }

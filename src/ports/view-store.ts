@@ -1,36 +1,154 @@
-import type { ChangeFeedEntry, CiVersion, CurrentCi, ViewDocuments, ViewName } from '../../projections';
-import type { CiEventType, CiStatus } from '../domain';
-
 /**
- * Storage for the read models. The projection runner is its only writer;
- * queries read from it. Views are disposable: any can be reset and rebuilt
- * from the log.
+ * Storage for the read models, generic over views: a view declares how its
+ * documents are stored (its kind, key, partition, indexed fields and indexes;
+ * see StoredView) and every store keeps any view by that declaration alone.
+ * The projection runner is the only writer; each view's queries, written
+ * once against this port, live with the view in projections/. Views are
+ * disposable: any can be reset and rebuilt from the log.
  */
 
+/** Every document records the revision of the CI event that wrote it. */
+export interface ViewDoc {
+  readonly revision: number;
+}
+
+/**
+ * A document valid over [validFrom, validTo) in recorded time (validTo null:
+ * still valid). "As of T" means `validFrom <= T < validTo`, a rule each store
+ * implements once for every temporal view (DocQuery.asOf).
+ */
+export interface TemporalDoc extends ViewDoc {
+  readonly validFrom: string;
+  readonly validTo: string | null;
+}
+
+/**
+ * - `current`: one document per key, the key being the partition (the CI);
+ *   a write replaces the stored document unless that one reflects a newer revision.
+ * - `temporal`: versions of keyed things, each stored once per (key, revision);
+ *   an open version never replaces a stored one (it may have been closed
+ *   since), a closed one always does (closing is deterministic).
+ * - `log`: immutable entries, ordered by key; the first write of a key wins.
+ */
+export type ViewKind = 'current' | 'temporal' | 'log';
+
+/** Field values as stored: times are ms since the epoch (stores may keep them as dates). */
+export type FieldType = 'text' | 'integer' | 'time';
+export type FieldValue = string | number | null;
+
+export interface FieldSpec<Doc> {
+  readonly type: FieldType;
+  /** The field's value in a document; a `time` field is an RFC 3339 string or null. */
+  of(doc: Doc): FieldValue;
+}
+
+export interface IndexSpec {
+  /** Unique across all views of a store. */
+  readonly name: string;
+  /** Fields in index order: declared fields or the built-ins (BUILT_IN_FIELDS). */
+  readonly fields: readonly string[];
+}
+
+/**
+ * Fields every view has: `key` and `partition` (the CI whose events write the
+ * document), `revision`; temporal views add `validFrom` and `validTo`.
+ */
+export const BUILT_IN_FIELDS = ['key', 'partition', 'revision', 'validFrom', 'validTo'] as const;
+export type BuiltInField = (typeof BUILT_IN_FIELDS)[number];
+
+/** How a view's documents are stored: all a store needs to keep a view. */
+export interface StoredView<Doc extends ViewDoc = ViewDoc> {
+  readonly name: string;
+  readonly kind: ViewKind;
+  /** Integer keys (positions) sort as numbers; text keys as strings. */
+  readonly keyType: 'text' | 'integer';
+  key(doc: Doc): string | number;
+  /** The CI whose events write the document; `key` when they are the same (current views always). */
+  readonly partition: 'key' | ((doc: Doc) => string);
+  /** The fields queries filter and sort on, beyond the built-ins. */
+  readonly fields: Readonly<Record<string, FieldSpec<Doc>>>;
+  /** Indexes beyond the ones each kind needs for its own writes and loads. */
+  readonly indexes: readonly IndexSpec[];
+}
+
+export type Condition =
+  | {
+      readonly field: string;
+      readonly op: '=' | '<>' | '<' | '<=' | '>' | '>=';
+      /** Time fields take ms since the epoch. */
+      readonly value: string | number;
+    }
+  | { readonly field: string; readonly op: 'in'; readonly values: readonly (string | number)[] };
+
+export interface DocQuery {
+  /** All must hold. */
+  readonly where?: readonly Condition[];
+  /** Temporal views only: the documents valid at this instant (ms since the epoch). */
+  readonly asOf?: number;
+  readonly orderBy?: readonly { readonly field: string; readonly direction: 'asc' | 'desc' }[];
+  readonly limit: number;
+  /** The index the query is written for, forced where the store allows it (a plan change cannot turn it into a scan). */
+  readonly index?: string;
+}
+
+/**
+ * The indexes every store builds for a view, whatever it declares: a temporal
+ * view's `(key, validFrom)` (one thing as of T, and every thing as of T in
+ * key order), and, when its partition is not its key, `(partition, validTo)`
+ * for loading open versions; a log view's `(partition, key)` for its newest
+ * entry per CI.
+ */
+export function builtInIndexes(view: StoredView<never>): IndexSpec[] {
+  switch (view.kind) {
+    case 'current':
+      return [];
+    case 'temporal':
+      return [
+        { name: asOfIndex(view.name), fields: ['key', 'validFrom'] },
+        ...(view.partition === 'key' ? [] : [{ name: `${view.name}_open`, fields: ['partition', 'validTo'] }]),
+      ];
+    case 'log':
+      return [{ name: `${view.name}_by_partition`, fields: ['partition', 'key'] }];
+  }
+}
+
+/** The name of a temporal view's `(key, validFrom)` index, for queries that force it. */
+export function asOfIndex(viewName: string): string {
+  return `${viewName}_as_of`;
+}
+
+/** What queries need of a store. */
+export interface ViewReader {
+  find<Doc extends ViewDoc>(view: string, query: DocQuery): Promise<Doc[]>;
+}
+
 export interface ProjectionCheckpoint {
-  readonly projection: ViewName;
+  readonly projection: string;
   /** The projection version the view was built with. */
   readonly version: number;
   /** The global log position of the last event applied (0: none). */
   readonly position: number;
 }
 
-export type ViewWrite = { [Name in ViewName]: { readonly view: Name; readonly doc: ViewDocuments[Name] } }[ViewName];
+export interface ViewWrite {
+  readonly view: string;
+  readonly doc: ViewDoc;
+}
 
 export interface ViewBatch {
-  /** Upserts, applied in order (a later write to the same key wins). */
+  /** Upserts under the view kind's rule, applied in order. */
   readonly writes: readonly ViewWrite[];
   readonly checkpoints: readonly ProjectionCheckpoint[];
 }
 
 export interface ViewVersion {
-  readonly projection: ViewName;
+  readonly projection: string;
   readonly version: number;
 }
 
 /** A bulk load of emptied views: faster than batches, for one writer rebuilding from the log. */
 export interface ViewBulkLoad {
-  /** Adds documents in order; a later write of the same key replaces an earlier one. */
+  /** Adds documents in order; a later write of the same stored document replaces an earlier one. */
   write(writes: readonly ViewWrite[]): Promise<void>;
   /** Makes what was written durable and queryable, with the checkpoints, in one step. */
   finish(checkpoints: readonly ProjectionCheckpoint[]): Promise<void>;
@@ -38,49 +156,24 @@ export interface ViewBulkLoad {
   abort(): Promise<void>;
 }
 
-export interface CiListQuery {
-  readonly type?: string | undefined;
-  readonly status?: CiStatus | undefined;
-  /** Retired CIs are left out unless asked for (or asked for by status). */
-  readonly includeRetired: boolean;
-  /** Keyset pagination: only CIs whose id sorts after this one. */
-  readonly afterCiId?: string | undefined;
-  readonly limit: number;
-}
-
-export interface ChangeQuery {
-  /** Newest first (default, the feed) or oldest first (streams and replays). */
-  readonly order?: 'newest-first' | 'oldest-first';
-  /** Only entries before this position (keyset pagination, newest first). */
-  readonly beforePosition?: number | undefined;
-  /** Only entries after this position (keyset pagination, oldest first). */
-  readonly afterPosition?: number | undefined;
-  /** Recorded at or after this instant (ms since the epoch). */
-  readonly since?: number | undefined;
-  /** Recorded at or before this instant (ms since the epoch). */
-  readonly until?: number | undefined;
-  readonly ciId?: string | undefined;
-  readonly ciType?: string | undefined;
-  readonly eventType?: CiEventType | undefined;
-  readonly actor?: string | undefined;
-  readonly changeRef?: string | undefined;
-  readonly limit: number;
-}
-
-export interface ViewStore {
+export interface ViewStore extends ViewReader {
   /** Which store this is, for logs and /readyz (`sqlite`, `mongodb`). */
   readonly adapter: string;
 
   // ── written by the projection runner ──────────────────────────────────
   readCheckpoints(): Promise<ProjectionCheckpoint[]>;
   /** Drops every document of the view and sets its checkpoint to 0 at `version`. */
-  resetView(view: ViewName, version: number): Promise<void>;
-  /** The newest document of `view` for each of the CIs (missing ones are absent). */
-  loadLatest<Name extends ViewName>(view: Name, ciIds: readonly string[]): Promise<Map<string, ViewDocuments[Name]>>;
+  resetView(view: string, version: number): Promise<void>;
+  /**
+   * What a projection needs to go on from, per partition: the document of a
+   * current view, the open versions of a temporal view, the newest entry of
+   * a log view. Partitions with none are absent.
+   */
+  loadState(view: string, partitions: readonly string[]): Promise<Map<string, ViewDoc[]>>;
   /**
    * Applies writes and checkpoints together: in one transaction where the
    * store allows it; otherwise writes first (they are idempotent, guarded by
-   * revision) and checkpoints after, so a crash replays rather than skips.
+   * the kind's rule) and checkpoints after, so a crash replays rather than skips.
    */
   applyBatch(batch: ViewBatch): Promise<void>;
   /**
@@ -89,17 +182,6 @@ export interface ViewStore {
    * applyBatch.
    */
   startBulkLoad?(views: readonly ViewVersion[]): Promise<ViewBulkLoad>;
-
-  // ── queries ───────────────────────────────────────────────────────────
-  getCurrentCi(ciId: string): Promise<CurrentCi | undefined>;
-  listCurrentCis(query: CiListQuery): Promise<CurrentCi[]>;
-  /** The version of the CI valid at `at` (ms since the epoch), if it existed then. */
-  getCiVersionAt(ciId: string, at: number): Promise<CiVersion | undefined>;
-  getCiVersion(ciId: string, revision: number): Promise<CiVersion | undefined>;
-  /** Every CI as it stood at `at`, in id order. */
-  listCiVersionsAt(at: number, query: CiListQuery): Promise<CiVersion[]>;
-  /** In `query.order`, newest first by default. */
-  listChanges(query: ChangeQuery): Promise<ChangeFeedEntry[]>;
 
   /** Throws if the store cannot be reached. */
   ping(): Promise<void>;

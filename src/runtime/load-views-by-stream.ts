@@ -1,9 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { AnyProjection, ViewDocuments, ViewName } from '../../projections';
+import type { AnyProjection } from '../../projections';
 import { toRecordedCiEvent } from '../application/ci-event-codec';
 import type { EventStore, StreamCursor } from '../ports/event-store';
 import type { ViewBulkLoad, ViewWrite } from '../ports/view-store';
-import { projectEvents } from './project-events';
+import { projectEvents, type ViewState } from './project-events';
 
 export interface LoadViewsByStreamOptions {
   readonly readByStream: NonNullable<EventStore['readByStream']>;
@@ -18,14 +18,14 @@ export interface LoadViewsByStreamOptions {
 
 /**
  * Projects the log into a bulk load one CI at a time: events come ordered by
- * stream, so each projection needs only the newest documents of the CI being
+ * stream, so each projection needs only the state of the CI being
  * read, never a read back from the store, and memory stays bounded by one
  * page however many CIs the log holds. Uses the same projectEvents as the
  * live runner, so a rebuild and a catch-up cannot disagree.
  */
 export async function loadViewsByStream(options: LoadViewsByStreamOptions): Promise<number> {
   const { readByStream, load, projections, target, pageSize } = options;
-  const latest = new Map<ViewName, Map<string, ViewDocuments[ViewName]>>(projections.map((p) => [p.name, new Map()]));
+  const states = new Map<string, ViewState>(projections.map((p) => [p.name, new Map()]));
   let after: StreamCursor | undefined;
   let loaded = 0;
   for (;;) {
@@ -34,16 +34,16 @@ export async function loadViewsByStream(options: LoadViewsByStreamOptions): Prom
     const events = page.map(toRecordedCiEvent);
     const writes: ViewWrite[] = [];
     for (const projection of projections)
-      writes.push(...projectEvents(projection, latest.get(projection.name)!, events));
+      writes.push(...projectEvents(projection, states.get(projection.name)!, events));
     await load.write(writes);
     const last = page.at(-1)!;
     after = { streamName: last.streamName, revision: last.revision };
     // Only the CI the page ended in can continue on the next page.
     const continuing = events.at(-1)!.ciId;
-    for (const documents of latest.values()) {
-      const kept = documents.get(continuing);
-      documents.clear();
-      if (kept) documents.set(continuing, kept);
+    for (const state of states.values()) {
+      const kept = state.get(continuing);
+      state.clear();
+      if (kept) state.set(continuing, kept);
     }
     loaded += page.length;
     options.onPage(loaded);

@@ -1,29 +1,45 @@
-import type { ViewDocuments, ViewName } from '../../projections';
+import type { AnyProjection } from '../../projections';
 import type { RecordedCiEvent } from '../domain';
-import type { ViewWrite } from '../ports/view-store';
+import type { TemporalDoc, ViewDoc, ViewWrite } from '../ports/view-store';
+
+/** Each CI's state in one view (see ViewStore.loadState), by CI id. */
+export type ViewState = Map<string, readonly ViewDoc[]>;
 
 /**
- * Projects events in order; `latest` holds each CI's newest document and is
- * updated as the page goes, so several events of one CI in a page chain.
- * An event the view already reflects (revision not newer) is skipped.
+ * Projects events in order; `state` holds each CI's state in the view and is
+ * updated as the page goes, so several events of one CI in a page chain. An
+ * event the state already reflects (a document of that revision or newer)
+ * is skipped.
  */
-export function projectEvents<Name extends ViewName>(
-  projection: {
-    name: Name;
-    handles: readonly string[];
-    project(latest: ViewDocuments[Name] | undefined, event: RecordedCiEvent): readonly ViewDocuments[Name][];
-  },
-  latest: Map<string, ViewDocuments[Name]>,
+export function projectEvents(
+  projection: AnyProjection,
+  state: ViewState,
   events: readonly RecordedCiEvent[],
 ): ViewWrite[] {
   const writes: ViewWrite[] = [];
   for (const event of events) {
     if (!projection.handles.includes(event.event.type)) continue;
-    const previous = latest.get(event.ciId);
-    if (previous && previous.revision >= event.revision) continue;
-    const docs = projection.project(previous, event);
-    for (const doc of docs) writes.push({ view: projection.name, doc } as ViewWrite);
-    if (docs.length > 0) latest.set(event.ciId, docs.at(-1)!);
+    const before = state.get(event.ciId) ?? [];
+    if (before.some((doc) => doc.revision >= event.revision)) continue;
+    const docs = projection.project(before, event);
+    for (const doc of docs) writes.push({ view: projection.name, doc });
+    state.set(event.ciId, nextState(projection, before, docs));
   }
   return writes;
+}
+
+/** The state after writing `docs`, by the view kind's rule (what loadState would now return). */
+function nextState(
+  projection: AnyProjection,
+  before: readonly ViewDoc[],
+  docs: readonly ViewDoc[],
+): readonly ViewDoc[] {
+  if (projection.kind !== 'temporal') return docs.length > 0 ? [docs.at(-1)!] : before;
+  const id = (doc: ViewDoc) => `${projection.key(doc)}\u0000${doc.revision}`;
+  const open = new Map(before.map((doc) => [id(doc), doc]));
+  for (const doc of docs as readonly TemporalDoc[]) {
+    if (doc.validTo === null) open.set(id(doc), doc);
+    else open.delete(id(doc));
+  }
+  return [...open.values()];
 }

@@ -1,12 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import { BehaviorSubject, Subject, map, merge, type Observable, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import type { AnyProjection, ViewDocuments, ViewName } from '../../projections';
+import type { AnyProjection } from '../../projections';
 import { toRecordedCiEvent } from '../application/ci-event-codec';
 import type { EventStore, RecordedEvent } from '../ports/event-store';
-import type { ProjectionCheckpoint, ViewProgress, ViewStore, ViewWrite } from '../ports/view-store';
+import type { ProjectionCheckpoint, ViewDoc, ViewProgress, ViewStore, ViewWrite } from '../ports/view-store';
 import { followLog } from './follow-log';
-import { projectEvents } from './project-events';
+import { projectEvents, type ViewState } from './project-events';
 import { waitForPosition } from './wait-for-position';
 
 export interface ProjectionRunnerOptions {
@@ -18,11 +18,11 @@ export interface ProjectionRunnerOptions {
   readonly retryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
   /**
-   * How many CIs' newest documents each view keeps in memory between pages
-   * (0: load them from the view store for every page). Saves a view-store
-   * read per event for CIs written again soon, as live writes usually are.
+   * How many CIs' states each view keeps in memory between pages (0: load
+   * them from the view store for every page). Saves a view-store read per
+   * event for CIs written again soon, as live writes usually are.
    */
-  readonly latestCacheSize?: number;
+  readonly stateCacheSize?: number;
 }
 
 export type RunnerState = 'stopped' | 'catching-up' | 'live' | 'retrying';
@@ -51,9 +51,9 @@ export class ProjectionRunner implements RunningProjections {
   private readonly pollIntervalMs: number;
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
-  private readonly checkpoints = new Map<ViewName, ProjectionCheckpoint>();
-  /** The newest document of each recently projected CI, per view; it mirrors what the store holds. */
-  private readonly latestCache: Map<ViewName, LRUCache<string, ViewDocuments[ViewName]>> | undefined;
+  private readonly checkpoints = new Map<string, ProjectionCheckpoint>();
+  /** The state of each recently projected CI, per view; it mirrors what the store holds. */
+  private readonly stateCache: Map<string, LRUCache<string, readonly ViewDoc[]>> | undefined;
   private readonly position$ = new BehaviorSubject<number>(0);
   private readonly stop$ = new Subject<void>();
   private readonly stateChanged$ = new Subject<void>();
@@ -75,8 +75,8 @@ export class ProjectionRunner implements RunningProjections {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.retryDelayMs = options.retryDelayMs ?? 100;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
-    const cacheSize = options.latestCacheSize ?? 1000;
-    this.latestCache =
+    const cacheSize = options.stateCacheSize ?? 1000;
+    this.stateCache =
       cacheSize > 0 ? new Map(projections.map((p) => [p.name, new LRUCache({ max: cacheSize })])) : undefined;
   }
 
@@ -186,50 +186,47 @@ export class ProjectionRunner implements RunningProjections {
     const ciIds = events.map((event) => event.ciId);
     const writes: ViewWrite[] = [];
     const checkpoints: ProjectionCheckpoint[] = [];
-    const newest = new Map<ViewName, Map<string, ViewDocuments[ViewName]>>();
+    const states = new Map<string, ViewState>();
     for (const projection of this.projections) {
       const checkpoint = this.checkpoints.get(projection.name)!;
       const pending = events.filter((event) => event.position > checkpoint.position);
       if (pending.length === 0) continue;
-      const latest = await this.loadLatest(projection.name, ciIds);
-      writes.push(...projectEvents(projection, latest, pending));
+      const state = await this.loadState(projection.name, ciIds);
+      writes.push(...projectEvents(projection, state, pending));
       checkpoints.push({ ...checkpoint, position: events.at(-1)!.position });
-      newest.set(projection.name, latest);
+      states.set(projection.name, state);
     }
     try {
       await this.viewStore.applyBatch({ writes, checkpoints });
     } catch (error) {
       // Whether any of the batch landed is unknown: forget, and read the store again on retry.
-      for (const cache of this.latestCache?.values() ?? []) cache.clear();
+      for (const cache of this.stateCache?.values() ?? []) cache.clear();
       throw error;
     }
-    for (const [view, latest] of newest) {
-      const cache = this.latestCache?.get(view);
-      if (cache) for (const [ciId, doc] of latest) cache.set(ciId, doc);
+    for (const [view, state] of states) {
+      const cache = this.stateCache?.get(view);
+      if (cache) for (const [ciId, docs] of state) cache.set(ciId, docs);
     }
     for (const checkpoint of checkpoints) this.checkpoints.set(checkpoint.projection, checkpoint);
     this.eventsApplied += page.length;
     this.position$.next(this.lowestCheckpoint());
   }
 
-  /** The newest document per CI: from the cache, and from the store for CIs it does not hold. */
-  private async loadLatest<Name extends ViewName>(
-    view: Name,
-    ciIds: readonly string[],
-  ): Promise<Map<string, ViewDocuments[Name]>> {
-    const cache = this.latestCache?.get(view);
-    if (!cache) return this.viewStore.loadLatest(view, ciIds);
-    const latest = new Map<string, ViewDocuments[Name]>();
+  /** Each CI's state: from the cache, and from the store for CIs it does not hold. */
+  private async loadState(view: string, ciIds: readonly string[]): Promise<ViewState> {
+    const cache = this.stateCache?.get(view);
+    if (!cache) return this.viewStore.loadState(view, ciIds);
+    const state: ViewState = new Map();
     const missing: string[] = [];
     for (const ciId of new Set(ciIds)) {
-      const doc = cache.get(ciId);
-      if (doc) latest.set(ciId, doc as ViewDocuments[Name]);
+      const docs = cache.get(ciId);
+      if (docs) state.set(ciId, docs);
       else missing.push(ciId);
     }
     if (missing.length > 0) {
-      for (const [ciId, doc] of await this.viewStore.loadLatest(view, missing)) latest.set(ciId, doc);
+      for (const [ciId, docs] of await this.viewStore.loadState(view, missing)) state.set(ciId, docs);
     }
-    return latest;
+    return state;
   }
 
   private lowestCheckpoint(): number {

@@ -1,12 +1,13 @@
 import { Subject, interval, takeUntil, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
+import { ciVersionQueries } from '../../projections';
 import { patchOfEvent } from '../domain';
 import { toRecordedCiEvent } from '../application/ci-event-codec';
 import type { Clock } from '../ports/clock';
 import type { CheckpointStore } from '../ports/checkpoint-store';
 import type { EventStore, RecordedEvent } from '../ports/event-store';
 import type { Publisher, RelayItem } from '../ports/publisher';
-import type { ViewProgress, ViewStore } from '../ports/view-store';
+import type { ViewProgress, ViewReader } from '../ports/view-store';
 import { followLog } from './follow-log';
 
 export interface RelayRunnerOptions {
@@ -58,7 +59,7 @@ export class RelayRunner {
   constructor(
     private readonly deps: {
       readonly eventStore: EventStore;
-      readonly viewStore: ViewStore;
+      readonly viewStore: ViewReader;
       readonly views: ViewProgress;
       readonly checkpoints: CheckpointStore;
       readonly publisher: Publisher;
@@ -183,7 +184,7 @@ export class RelayRunner {
     }
     const items: RelayItem[] = [];
     for (const event of events) {
-      const version = await this.deps.viewStore.getCiVersion(event.ciId, event.revision);
+      const version = await ciVersionQueries.byRevision(this.deps.viewStore, event.ciId, event.revision);
       if (!version) throw new Error(`no ciVersions document for ${event.ciId} revision ${event.revision}`);
       const { metadata } = event;
       items.push({

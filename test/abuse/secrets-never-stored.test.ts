@@ -11,6 +11,7 @@ import { startService } from '../../src/service';
 import { InMemoryPublisher } from '../support/in-memory-publisher';
 import { TestClock } from '../support/test-clock';
 import { testSecrets } from '../support/test-service';
+import { allProjections } from '../../projections';
 
 /**
  * Secrets sent as attributes appear nowhere: not in any file under the data
@@ -30,7 +31,7 @@ describe('secret attributes', () => {
     const logLines: string[] = [];
     const logger = pino({ level: 'trace' }, { write: (line: string) => logLines.push(line) });
     const eventStore = new SqliteEventStore({ filename: path.join(dataDir, 'events.db') });
-    const viewStore = new SqliteViewStore({ filename: path.join(dataDir, 'views.db') });
+    const viewStore = new SqliteViewStore({ filename: path.join(dataDir, 'views.db'), views: allProjections });
     const publisher = new InMemoryPublisher();
     const service = await startService({
       eventStore,

@@ -6,6 +6,7 @@ import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-st
 import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
 import { verifyLog } from '../../src/application/verify-log';
 import { createTestService } from '../support/test-service';
+import { allProjections } from '../../projections';
 
 /**
  * The log edited behind the service's back, by writing to its database file
@@ -21,7 +22,7 @@ describe('a log tampered with on disk', () => {
     file = path.join(dataDir, 'events.db');
     const service = await createTestService({
       eventStore: new SqliteEventStore({ filename: file }),
-      viewStore: new SqliteViewStore({ filename: path.join(dataDir, 'views.db') }),
+      viewStore: new SqliteViewStore({ filename: path.join(dataDir, 'views.db'), views: allProjections }),
     });
     for (const id of ['web-01', 'web-02', 'db-01']) {
       await service

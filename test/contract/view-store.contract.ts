@@ -1,7 +1,18 @@
-import type { ChangeFeedEntry, CiVersion, CurrentCi } from '../../projections';
+import {
+  graphProjection,
+  graphQueries,
+  type ChangeFeedEntry,
+  type CiListQuery,
+  type CiVersion,
+  type CurrentCi,
+  type GraphDoc,
+  type GraphEdge,
+  type GraphNode,
+} from '../../projections';
 import type { CiDocument, CiStatus } from '../../src/domain';
 import type { CheckpointStore } from '../../src/ports/checkpoint-store';
-import type { CiListQuery, ViewStore } from '../../src/ports/view-store';
+import type { ViewStore } from '../../src/ports/view-store';
+import { viewQueries } from '../support/view-queries';
 
 export interface ViewStoreFixture {
   /** An empty store. */
@@ -65,10 +76,12 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
   describe(`ViewStore contract: ${name}`, () => {
     let fixture: ViewStoreFixture;
     let store: ViewStore;
+    let views: ReturnType<typeof viewQueries>;
 
     beforeEach(async () => {
       fixture = await createFixture();
       store = fixture.store;
+      views = viewQueries(store);
     });
     afterEach(async () => {
       await fixture.cleanup();
@@ -82,7 +95,7 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           checkpoints: [{ projection: 'currentCis', version: 3, position: 7 }],
         });
         expect(await store.readCheckpoints()).toEqual([{ projection: 'currentCis', version: 3, position: 7 }]);
-        expect(await store.getCurrentCi('a')).toEqual(current('a', 1, doc('server')));
+        expect(await views.getCurrentCi('a')).toEqual(current('a', 1, doc('server')));
       });
 
       it('resets one view to an empty view at checkpoint 0, leaving the others alone', async () => {
@@ -97,8 +110,8 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           ],
         });
         await store.resetView('currentCis', 2);
-        expect(await store.getCurrentCi('a')).toBeUndefined();
-        expect(await store.listChanges({ limit: 10 })).toHaveLength(1);
+        expect(await views.getCurrentCi('a')).toBeUndefined();
+        expect(await views.listChanges({ limit: 10 })).toHaveLength(1);
         const checkpoints = await store.readCheckpoints();
         expect(checkpoints).toEqual(
           expect.arrayContaining([
@@ -122,7 +135,7 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           writes: [{ view: 'currentCis', doc: current('a', 3, doc('vm', 'maintenance')) }],
           checkpoints: [],
         });
-        expect(await store.getCurrentCi('a')).toEqual(current('a', 3, doc('vm', 'maintenance')));
+        expect(await views.getCurrentCi('a')).toEqual(current('a', 3, doc('vm', 'maintenance')));
       });
 
       it('ignores replayed older writes: a newer current CI, a closed version and a feed entry are kept', async () => {
@@ -142,9 +155,9 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           ],
           checkpoints: [],
         });
-        expect(await store.getCurrentCi('a')).toEqual(current('a', 2, doc('vm')));
-        expect(await store.getCiVersion('a', 1)).toEqual(version('a', 1, T(1), T(2), doc('server')));
-        expect((await store.listChanges({ ciId: 'a', limit: 10 }))[0]?.actor).toBe('first');
+        expect(await views.getCurrentCi('a')).toEqual(current('a', 2, doc('vm')));
+        expect(await views.getCiVersion('a', 1)).toEqual(version('a', 1, T(1), T(2), doc('server')));
+        expect((await views.listChanges({ ciId: 'a', limit: 10 }))[0]?.actor).toBe('first');
       });
 
       it('round-trips attribute keys that document stores treat specially', async () => {
@@ -162,14 +175,14 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           ],
           checkpoints: [],
         });
-        expect(await store.getCurrentCi('odd')).toEqual(current('odd', 1, odd));
-        expect(await store.getCiVersionAt('odd', ms(T(1)))).toEqual(version('odd', 1, T(1), null, odd));
-        expect((await store.listChanges({ ciId: 'odd', limit: 1 }))[0]?.patch).toEqual([
+        expect(await views.getCurrentCi('odd')).toEqual(current('odd', 1, odd));
+        expect(await views.getCiVersionAt('odd', ms(T(1)))).toEqual(version('odd', 1, T(1), null, odd));
+        expect((await views.listChanges({ ciId: 'odd', limit: 1 }))[0]?.patch).toEqual([
           { op: 'add', path: '/attributes/$dollar', value: { $nested: [true] } },
         ]);
       });
 
-      it('loads the newest document per CI for each view', async () => {
+      it('loads each CI state by the view kind: the current document, the open version, the newest entry', async () => {
         await store.applyBatch({
           writes: [
             { view: 'currentCis', doc: current('a', 2, doc('server')) },
@@ -181,14 +194,14 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           ],
           checkpoints: [],
         });
-        expect((await store.loadLatest('currentCis', ['a', 'missing'])).get('a')?.revision).toBe(2);
-        expect([...(await store.loadLatest('currentCis', ['a', 'missing'])).keys()]).toEqual(['a']);
-        expect((await store.loadLatest('ciVersions', ['a'])).get('a')).toEqual(
+        expect((await store.loadState('currentCis', ['a', 'missing'])).get('a')?.map((d) => d.revision)).toEqual([2]);
+        expect([...(await store.loadState('currentCis', ['a', 'missing'])).keys()]).toEqual(['a']);
+        expect((await store.loadState('ciVersions', ['a'])).get('a')).toEqual([
           version('a', 2, T(2), null, doc('server', 'maintenance')),
-        );
-        const feed = await store.loadLatest('changeFeed', ['a', 'b']);
-        expect(feed.get('a')?.position).toBe(2);
-        expect(feed.get('b')?.position).toBe(3);
+        ]);
+        const feed = await store.loadState('changeFeed', ['a', 'b']);
+        expect(feed.get('a')).toEqual([change(2, 'a', { revision: 2 })]);
+        expect(feed.get('b')).toEqual([change(3, 'b')]);
       });
     });
 
@@ -206,27 +219,27 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
       });
 
       it('lists in id order, leaving retired CIs out unless asked', async () => {
-        expect((await store.listCurrentCis(list())).map((c) => c.ciId)).toEqual(['a', 'c', 'd']);
-        expect((await store.listCurrentCis(list({ includeRetired: true }))).map((c) => c.ciId)).toEqual([
+        expect((await views.listCurrentCis(list())).map((c) => c.ciId)).toEqual(['a', 'c', 'd']);
+        expect((await views.listCurrentCis(list({ includeRetired: true }))).map((c) => c.ciId)).toEqual([
           'a',
           'b',
           'c',
           'd',
         ]);
-        expect((await store.listCurrentCis(list({ status: 'retired' }))).map((c) => c.ciId)).toEqual(['b']);
+        expect((await views.listCurrentCis(list({ status: 'retired' }))).map((c) => c.ciId)).toEqual(['b']);
       });
 
       it('filters by type and status', async () => {
-        expect((await store.listCurrentCis(list({ type: 'server' }))).map((c) => c.ciId)).toEqual(['a', 'd']);
+        expect((await views.listCurrentCis(list({ type: 'server' }))).map((c) => c.ciId)).toEqual(['a', 'd']);
         expect(
-          (await store.listCurrentCis(list({ type: 'server', status: 'maintenance' }))).map((c) => c.ciId),
+          (await views.listCurrentCis(list({ type: 'server', status: 'maintenance' }))).map((c) => c.ciId),
         ).toEqual(['d']);
       });
 
       it('pages with a limit and the last id seen', async () => {
-        const first = await store.listCurrentCis(list({ limit: 2, includeRetired: true }));
+        const first = await views.listCurrentCis(list({ limit: 2, includeRetired: true }));
         expect(first.map((c) => c.ciId)).toEqual(['a', 'b']);
-        const next = await store.listCurrentCis(list({ limit: 2, includeRetired: true, afterCiId: 'b' }));
+        const next = await views.listCurrentCis(list({ limit: 2, includeRetired: true, afterCiId: 'b' }));
         expect(next.map((c) => c.ciId)).toEqual(['c', 'd']);
       });
     });
@@ -246,27 +259,27 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
       });
 
       it('finds the version valid at an instant: from inclusive, to exclusive', async () => {
-        expect(await store.getCiVersionAt('a', ms(T(1)) - 1)).toBeUndefined();
-        expect((await store.getCiVersionAt('a', ms(T(1))))?.revision).toBe(1);
-        expect((await store.getCiVersionAt('a', ms(T(3)) - 1))?.revision).toBe(1);
-        expect((await store.getCiVersionAt('a', ms(T(3))))?.revision).toBe(2);
-        expect((await store.getCiVersionAt('a', ms(T(9))))?.revision).toBe(3);
-        expect(await store.getCiVersionAt('nobody', ms(T(9)))).toBeUndefined();
+        expect(await views.getCiVersionAt('a', ms(T(1)) - 1)).toBeUndefined();
+        expect((await views.getCiVersionAt('a', ms(T(1))))?.revision).toBe(1);
+        expect((await views.getCiVersionAt('a', ms(T(3)) - 1))?.revision).toBe(1);
+        expect((await views.getCiVersionAt('a', ms(T(3))))?.revision).toBe(2);
+        expect((await views.getCiVersionAt('a', ms(T(9))))?.revision).toBe(3);
+        expect(await views.getCiVersionAt('nobody', ms(T(9)))).toBeUndefined();
       });
 
       it('returns the whole version document, validity included', async () => {
-        expect(await store.getCiVersionAt('a', ms(T(4)))).toEqual(
+        expect(await views.getCiVersionAt('a', ms(T(4)))).toEqual(
           version('a', 2, T(3), T(5), doc('server', 'live', { v: 2 })),
         );
-        expect(await store.getCiVersion('a', 3)).toEqual(
+        expect(await views.getCiVersion('a', 3)).toEqual(
           version('a', 3, T(5), null, doc('server', 'retired', { v: 3 })),
         );
-        expect(await store.getCiVersion('a', 4)).toBeUndefined();
+        expect(await views.getCiVersion('a', 4)).toBeUndefined();
       });
 
       it('lists the whole inventory as of an instant, with filters and pages', async () => {
         const at = async (instant: string, query: Partial<CiListQuery> = {}) =>
-          (await store.listCiVersionsAt(ms(instant), list(query))).map((v) => `${v.ciId}@${v.revision}`);
+          (await views.listCiVersionsAt(ms(instant), list(query))).map((v) => `${v.ciId}@${v.revision}`);
         expect(await at(T(1))).toEqual(['a@1']);
         expect(await at(T(4))).toEqual(['a@2', 'b@1', 'c@1']);
         expect(await at(T(6))).toEqual(['b@1', 'c@1']);
@@ -293,33 +306,126 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
       const positions = (entries: ChangeFeedEntry[]) => entries.map((e) => e.position);
 
       it('lists newest first, every field kept', async () => {
-        const entries = await store.listChanges({ limit: 10 });
+        const entries = await views.listChanges({ limit: 10 });
         expect(positions(entries)).toEqual([4, 3, 2, 1]);
         expect(entries[2]).toEqual(change(2, 'b', { ciType: 'vm', actor: 'bob' }));
       });
 
       it('filters by time window, CI, CI type, event type, actor and change ref', async () => {
-        expect(positions(await store.listChanges({ limit: 10, since: ms(T(2)), until: ms(T(3)) }))).toEqual([3, 2]);
-        expect(positions(await store.listChanges({ limit: 10, ciId: 'a' }))).toEqual([3, 1]);
-        expect(positions(await store.listChanges({ limit: 10, ciType: 'vm' }))).toEqual([2]);
-        expect(positions(await store.listChanges({ limit: 10, eventType: 'CiRetired' }))).toEqual([4]);
-        expect(positions(await store.listChanges({ limit: 10, actor: 'bob' }))).toEqual([2]);
-        expect(positions(await store.listChanges({ limit: 10, changeRef: 'CHG-2' }))).toEqual([4, 3]);
+        expect(positions(await views.listChanges({ limit: 10, since: ms(T(2)), until: ms(T(3)) }))).toEqual([3, 2]);
+        expect(positions(await views.listChanges({ limit: 10, ciId: 'a' }))).toEqual([3, 1]);
+        expect(positions(await views.listChanges({ limit: 10, ciType: 'vm' }))).toEqual([2]);
+        expect(positions(await views.listChanges({ limit: 10, eventType: 'CiRetired' }))).toEqual([4]);
+        expect(positions(await views.listChanges({ limit: 10, actor: 'bob' }))).toEqual([2]);
+        expect(positions(await views.listChanges({ limit: 10, changeRef: 'CHG-2' }))).toEqual([4, 3]);
       });
 
       it('lists oldest first after a position, for streams and replays', async () => {
-        expect(positions(await store.listChanges({ limit: 10, order: 'oldest-first' }))).toEqual([1, 2, 3, 4]);
+        expect(positions(await views.listChanges({ limit: 10, order: 'oldest-first' }))).toEqual([1, 2, 3, 4]);
         expect(
-          positions(await store.listChanges({ limit: 2, order: 'oldest-first', afterPosition: 1, ciId: 'a' })),
+          positions(await views.listChanges({ limit: 2, order: 'oldest-first', afterPosition: 1, ciId: 'a' })),
         ).toEqual([3]);
-        expect(positions(await store.listChanges({ limit: 2, order: 'oldest-first', afterPosition: 1 }))).toEqual([
+        expect(positions(await views.listChanges({ limit: 2, order: 'oldest-first', afterPosition: 1 }))).toEqual([
           2, 3,
         ]);
       });
 
       it('pages backwards from a position', async () => {
-        expect(positions(await store.listChanges({ limit: 2 }))).toEqual([4, 3]);
-        expect(positions(await store.listChanges({ limit: 2, beforePosition: 3 }))).toEqual([2, 1]);
+        expect(positions(await views.listChanges({ limit: 2 }))).toEqual([4, 3]);
+        expect(positions(await views.listChanges({ limit: 2, beforePosition: 3 }))).toEqual([2, 1]);
+      });
+    });
+
+    describe('relationship graph (a temporal view keyed by CI and by edge endpoints)', () => {
+      const node = (
+        ciId: string,
+        revision: number,
+        from: string,
+        to: string | null,
+        targets: string[][],
+        status: CiStatus = 'live',
+      ): GraphNode => ({
+        kind: 'ci',
+        ciId,
+        ciType: 'app',
+        status,
+        relationships: targets.map(([type, target]) => ({ type: type!, target: target! })),
+        revision,
+        validFrom: from,
+        validTo: to,
+      });
+      const edge = (
+        source: string,
+        type: string,
+        target: string,
+        revision: number,
+        from: string,
+        to: string | null,
+      ): GraphEdge => ({
+        kind: 'edge',
+        source,
+        type,
+        target,
+        revision,
+        validFrom: from,
+        validTo: to,
+      });
+
+      beforeEach(async () => {
+        // a runs_on b from day 1; on day 3 a also uses c; on day 5 a stops running on b.
+        await store.applyBatch({
+          writes: [
+            { view: 'graph', doc: node('a', 1, T(1), T(3), [['runs_on', 'b']]) },
+            {
+              view: 'graph',
+              doc: node('a', 2, T(3), T(5), [
+                ['runs_on', 'b'],
+                ['uses', 'c'],
+              ]),
+            },
+            { view: 'graph', doc: node('a', 3, T(5), null, [['uses', 'c']]) },
+            { view: 'graph', doc: edge('a', 'runs_on', 'b', 1, T(1), T(5)) },
+            { view: 'graph', doc: edge('a', 'uses', 'c', 2, T(3), null) },
+            { view: 'graph', doc: node('b', 1, T(1), null, []) },
+            { view: 'graph', doc: node('c', 1, T(2), null, [], 'retired') },
+          ],
+          checkpoints: [],
+        });
+      });
+
+      it('finds the nodes that existed at an instant, with their outgoing relationships', async () => {
+        const at2 = await graphQueries.nodesAt(store, ['a', 'b', 'c', 'nowhere'], ms(T(2)));
+        expect([...at2.keys()].sort()).toEqual(['a', 'b', 'c']);
+        expect(at2.get('a')?.relationships).toEqual([{ type: 'runs_on', target: 'b' }]);
+        expect((await graphQueries.nodesAt(store, ['a'], ms(T(4)))).get('a')?.revision).toBe(2);
+        expect((await graphQueries.nodesAt(store, ['c'], ms(T(1)))).size).toBe(0);
+      });
+
+      it('finds incoming edges as they stood at an instant, from inclusive, to exclusive', async () => {
+        const sources = async (ids: string[], at: string) =>
+          (await graphQueries.incomingAt(store, ids, ms(at))).map((e) => `${e.source} ${e.type} ${e.target}`).sort();
+        expect(await sources(['b'], T(2))).toEqual(['a runs_on b']);
+        expect(await sources(['b'], T(5))).toEqual([]);
+        expect(await sources(['c'], T(2))).toEqual([]);
+        expect(await sources(['c'], T(3))).toEqual(['a uses c']);
+        expect(await sources(['b', 'c'], T(4))).toEqual(['a runs_on b', 'a uses c']);
+      });
+
+      it('loads every open version of a CI as its state: its node and its edges', async () => {
+        const state = (await store.loadState('graph', ['a', 'b'])).get('a')!;
+        const keys = state.map((d) => graphProjection.key(d as GraphDoc)).sort();
+        expect(keys).toEqual(['a', 'a uses c']);
+        expect((await store.loadState('graph', ['b'])).get('b')).toHaveLength(1);
+      });
+
+      it('answers `in` conditions with more values than one statement takes parameters', async () => {
+        const ids = Array.from({ length: 40_000 }, (_, i) => `id-${i}`).concat(['b']);
+        const found = await store.find<GraphNode>('graph', {
+          where: [{ field: 'key', op: 'in', values: ids }],
+          asOf: ms(T(2)),
+          limit: 10,
+        });
+        expect(found.map((n) => n.ciId)).toEqual(['b']);
       });
     });
 

@@ -165,7 +165,7 @@ describe('internal errors', () => {
     const service = await createTestService();
     try {
       await service.request().put('/api/v1/cis/web-01').send(ok).expect(201);
-      service.viewStore.getCurrentCi = async () => {
+      service.viewStore.find = async () => {
         throw new Error('SQLITE_CORRUPT: secret table layout');
       };
       const res = await service.request().get('/api/v1/cis/web-01').expect(500);

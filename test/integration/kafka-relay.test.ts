@@ -12,6 +12,7 @@ import { systemClock } from '../../src/ports/clock';
 import { startService, type Service } from '../../src/service';
 import { silentLogger } from '../support/test-service';
 import { describeWithServers } from '../support/describe-with-servers';
+import { allProjections } from '../../projections';
 
 /**
  * The relay against a real broker: `KAFKA_BROKERS=localhost:9092 npm run test:integration`
@@ -29,7 +30,7 @@ describeWithServers(['KAFKA_BROKERS'], 'Kafka relay', () => {
 
   async function start(): Promise<Service> {
     const eventStore = new SqliteEventStore({ filename: path.join(dataDir, 'events.db') });
-    const viewStore = new SqliteViewStore({ filename: path.join(dataDir, 'views.db') });
+    const viewStore = new SqliteViewStore({ filename: path.join(dataDir, 'views.db'), views: allProjections });
     const publisher = new KafkaPublisher({
       brokers,
       clientId: 'configledger-test',

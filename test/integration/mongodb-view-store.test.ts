@@ -1,9 +1,10 @@
 import { MongoClient, type Document } from 'mongodb';
 import { MongoViewStore } from '../../src/adapters/view-store/mongodb-view-store';
-import { COLLECTIONS, versionAtSpec, versionsAtSpec } from '../../src/adapters/view-store/mongodb-mapping';
-import type { CiVersion } from '../../projections';
+import { ciVersionQueries, ciVersionsProjection, type CiVersion } from '../../projections';
+import type { DocQuery, ViewDoc, ViewReader } from '../../src/ports/view-store';
 import { viewStoreContract } from '../contract/view-store.contract';
 import { describeWithServers } from '../support/describe-with-servers';
+import { allProjections } from '../../projections';
 
 /**
  * The MongoDB adapter against a real server:
@@ -17,7 +18,7 @@ let sequence = 0;
 async function freshStore(): Promise<{ store: MongoViewStore; cleanup: () => Promise<void> }> {
   sequence += 1;
   const database = `cltest_${process.pid}_${Date.now()}_${sequence}`;
-  const store = await MongoViewStore.connect({ url: url!, database });
+  const store = await MongoViewStore.connect({ url: url!, database, views: allProjections });
   return {
     store,
     cleanup: async () => {
@@ -77,18 +78,25 @@ describeWithServers(['MONGODB_URL'], 'MongoDB view store', () => {
       }
       await fixture.store.applyBatch({ writes, checkpoints: [] });
 
-      for (const spec of [
-        versionAtSpec('ci-007', 2500),
-        versionsAtSpec(2500, { includeRetired: false, limit: 20, type: 'server' }),
-      ]) {
-        const explained = await fixture.store.explain(COLLECTIONS.ciVersions, spec);
+      // The queries the view runs, recorded, then explained by the server.
+      const queries: DocQuery[] = [];
+      const recorder: ViewReader = {
+        async find<Doc extends ViewDoc>(_view: string, query: DocQuery): Promise<Doc[]> {
+          queries.push(query);
+          return [];
+        },
+      };
+      await ciVersionQueries.at(recorder, 'ci-007', 2500);
+      await ciVersionQueries.listAt(recorder, 2500, { includeRetired: false, limit: 20, type: 'server' });
+      for (const query of queries) {
+        const explained = await fixture.store.explain(ciVersionsProjection.name, query);
         const { stages, indexes } = planParts(explained['queryPlanner']);
-        expect(indexes).toContain('as_of');
+        expect(indexes).toContain('ciVersions_as_of');
         expect(stages).not.toContain('COLLSCAN');
         expect(stages).not.toContain('SORT');
       }
-      expect((await fixture.store.getCiVersionAt('ci-007', 2500))?.revision).toBe(2);
-      const page = await fixture.store.listCiVersionsAt(2500, { includeRetired: false, limit: 20 });
+      expect((await ciVersionQueries.at(fixture.store, 'ci-007', 2500))?.revision).toBe(2);
+      const page = await ciVersionQueries.listAt(fixture.store, 2500, { includeRetired: false, limit: 20 });
       expect(page).toHaveLength(20);
       expect(page.every((v) => v.revision === 2)).toBe(true);
     });

@@ -28,7 +28,7 @@ describeWithServers(['EVENTSTORE_URL', 'MONGODB_URL'], 'production stack (EventS
 
   beforeAll(async () => {
     eventStore = new EventStoreDbEventStore({ connectionString: esdbUrl!, logger: silentLogger });
-    viewStore = await MongoViewStore.connect({ url: mongoUrl!, database });
+    viewStore = await MongoViewStore.connect({ url: mongoUrl!, database, views: allProjections });
     service = await startService({
       eventStore,
       viewStore,

@@ -9,6 +9,7 @@ import type { EventStore } from '../../src/ports/event-store';
 import type { ViewStore } from '../../src/ports/view-store';
 import { startService, type Service, type ServiceDeps } from '../../src/service';
 import { TestClock } from './test-clock';
+import { allProjections } from '../../projections';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -41,7 +42,7 @@ export async function createTestService(
   } = {},
 ): Promise<TestService> {
   const eventStore = options.eventStore ?? new SqliteEventStore({ filename: ':memory:' });
-  const viewStore = options.viewStore ?? new SqliteViewStore({ filename: ':memory:' });
+  const viewStore = options.viewStore ?? new SqliteViewStore({ filename: ':memory:', views: allProjections });
   const clock = options.clock ?? new TestClock();
   const service = await startService({
     eventStore,

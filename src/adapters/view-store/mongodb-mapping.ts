@@ -1,159 +1,40 @@
-import type { ChangeFeedEntry, CiVersion, CurrentCi, ViewName } from '../../../projections';
-import type { ChangeQuery, CiListQuery, ViewWrite } from '../../ports/view-store';
+import {
+  builtInIndexes,
+  type DocQuery,
+  type FieldType,
+  type StoredView,
+  type TemporalDoc,
+  type ViewDoc,
+} from '../../ports/view-store';
 
 /**
- * Pure translation between the views' documents and MongoDB documents, and
- * the filters, sorts and indexes of every query, kept apart from the driver
- * so that they are unit-tested without a server and so that the integration
- * test explains exactly the queries the adapter runs.
+ * Pure translation between any view's documents and MongoDB documents, and
+ * of its queries into filters, sorts and hints, from the view's declaration
+ * alone (StoredView). Kept apart from the driver so that it is unit-tested
+ * without a server and so that the integration test explains exactly the
+ * queries the adapter runs.
  *
- * Times that queries filter on are BSON dates (ms precision, like ours); the
- * CI document is stored as it is, so the views can be queried natively.
+ * A stored document is `{_id, _k, _p, _r, _from, _to, f: {fields}, doc}`:
+ * the built-ins and declared fields queries use (times as BSON dates, ms
+ * precision like ours) beside the view's document kept as it is.
  */
 
-export const COLLECTIONS: Record<ViewName, string> = {
-  currentCis: 'current_cis',
-  ciVersions: 'ci_versions',
-  changeFeed: 'change_feed',
-};
 export const PROJECTION_CHECKPOINTS = 'projection_checkpoints';
 export const CONSUMER_CHECKPOINTS = 'consumer_checkpoints';
+/** The layout each view's collection was created with (MongoViewCollection.signature). */
+export const VIEW_LAYOUTS = 'view_layouts';
 
 type Doc = Record<string, unknown>;
 
-export interface IndexSpec {
+export interface MongoIndexSpec {
   readonly name: string;
   readonly key: Record<string, 1 | -1>;
-  readonly unique?: boolean;
 }
-
-/** The indexes each query needs; `as_of` serves the point-in-time lookups of one CI and of the inventory. */
-export const INDEXES: Record<ViewName, readonly IndexSpec[]> = {
-  currentCis: [{ name: 'by_type', key: { 'document.type': 1, _id: 1 } }],
-  ciVersions: [
-    { name: 'by_revision', key: { ciId: 1, revision: 1 }, unique: true },
-    { name: 'as_of', key: { ciId: 1, validFrom: 1 } },
-  ],
-  changeFeed: [
-    { name: 'by_ci', key: { ciId: 1, _id: 1 } },
-    { name: 'by_time', key: { recordedAt: 1 } },
-    { name: 'by_change_ref', key: { changeRef: 1, _id: 1 } },
-  ],
-};
-
-export function versionId(ciId: string, revision: number): string {
-  return `${ciId}#${revision}`;
-}
-
-// ── documents ───────────────────────────────────────────────────────────
-
-export function toMongoCurrent(doc: CurrentCi): Doc {
-  return { _id: doc.ciId, ...doc, recordedAt: new Date(doc.recordedAt) };
-}
-
-export function fromMongoCurrent(stored: Doc): CurrentCi {
-  const { _id, recordedAt, ...rest } = stored;
-  return { ...(rest as Omit<CurrentCi, 'recordedAt'>), recordedAt: (recordedAt as Date).toISOString() };
-}
-
-export function toMongoVersion(doc: CiVersion): Doc {
-  return {
-    _id: versionId(doc.ciId, doc.revision),
-    ...doc,
-    validFrom: new Date(doc.validFrom),
-    validTo: doc.validTo === null ? null : new Date(doc.validTo),
-  };
-}
-
-export function fromMongoVersion(stored: Doc): CiVersion {
-  const { _id, validFrom, validTo, ...rest } = stored;
-  return {
-    ...(rest as Omit<CiVersion, 'validFrom' | 'validTo'>),
-    validFrom: (validFrom as Date).toISOString(),
-    validTo: validTo instanceof Date ? validTo.toISOString() : null,
-  };
-}
-
-export function toMongoChange(doc: ChangeFeedEntry): Doc {
-  return { _id: doc.position, ...doc, recordedAt: new Date(doc.recordedAt) };
-}
-
-export function fromMongoChange(stored: Doc): ChangeFeedEntry {
-  const { _id, recordedAt, ...rest } = stored;
-  return { ...(rest as Omit<ChangeFeedEntry, 'recordedAt'>), recordedAt: (recordedAt as Date).toISOString() };
-}
-
-// ── writes ──────────────────────────────────────────────────────────────
 
 export interface GuardedWrite {
-  readonly collection: string;
   /** An upserting pipeline update: replaces the document unless the stored one must be kept. */
   readonly updateOne: { filter: Doc; update: Doc[]; upsert: true };
 }
-
-/**
- * A write that is safe to replay: the stored document is replaced only when
- * the incoming one is not older, decided by the server in one atomic update.
- * `$literal` keeps the document's own keys (attributes may hold `$` or `.`)
- * from being read as expressions.
- *
- * - current CI: kept when the stored revision is newer;
- * - CI version: an open version never replaces a stored one (it may have been
- *   closed since); a closed one always does (closing is deterministic);
- * - change feed entry: immutable once written.
- */
-export function toGuardedWrite(write: ViewWrite): GuardedWrite {
-  switch (write.view) {
-    case 'currentCis':
-      return guarded(COLLECTIONS.currentCis, write.doc.ciId, toMongoCurrent(write.doc), {
-        $gt: [{ $ifNull: ['$revision', 0] }, write.doc.revision],
-      });
-    case 'ciVersions': {
-      const keep = write.doc.validTo === null ? exists('$revision') : { $literal: false };
-      return guarded(
-        COLLECTIONS.ciVersions,
-        versionId(write.doc.ciId, write.doc.revision),
-        toMongoVersion(write.doc),
-        keep,
-      );
-    }
-    case 'changeFeed':
-      return guarded(COLLECTIONS.changeFeed, write.doc.position, toMongoChange(write.doc), exists('$revision'));
-  }
-}
-
-function guarded(collection: string, id: unknown, doc: Doc, keepStored: Doc): GuardedWrite {
-  return {
-    collection,
-    updateOne: {
-      filter: { _id: id },
-      update: [{ $replaceWith: { $cond: { if: keepStored, then: '$$ROOT', else: { $literal: doc } } } }],
-      upsert: true,
-    },
-  };
-}
-
-function exists(field: string): Doc {
-  return { $ne: [{ $type: field }, 'missing'] };
-}
-
-/** Keeps the last write to each document: a later write to the same key wins, as the port says. */
-export function lastWritePerKey(writes: readonly ViewWrite[]): ViewWrite[] {
-  const byKey = new Map<string, ViewWrite>();
-  for (const write of writes) {
-    const key =
-      write.view === 'currentCis'
-        ? `c:${write.doc.ciId}`
-        : write.view === 'ciVersions'
-          ? `v:${versionId(write.doc.ciId, write.doc.revision)}`
-          : `f:${write.doc.position}`;
-    byKey.delete(key); // re-inserted at the end, so the surviving writes keep their order
-    byKey.set(key, write);
-  }
-  return [...byKey.values()];
-}
-
-// ── queries ─────────────────────────────────────────────────────────────
 
 export interface FindSpec {
   readonly filter: Doc;
@@ -163,56 +44,196 @@ export interface FindSpec {
   readonly hint?: string;
 }
 
-function ciFilter(query: CiListQuery, idField: '_id' | 'ciId'): Doc {
-  const filter: Doc = {};
-  if (query.afterCiId !== undefined) filter[idField] = { $gt: query.afterCiId };
-  if (query.type !== undefined) filter['document.type'] = query.type;
-  if (query.status !== undefined) filter['document.status'] = query.status;
-  else if (!query.includeRetired) filter['document.status'] = { $ne: 'retired' };
-  return filter;
+export class MongoViewCollection {
+  readonly collection: string;
+  private readonly partitionIsKey: boolean;
+
+  constructor(readonly view: StoredView) {
+    this.collection = `view_${view.name}`;
+    this.partitionIsKey = view.partition === 'key';
+  }
+
+  get name(): string {
+    return this.view.name;
+  }
+
+  signature(): string {
+    const { kind, keyType, partition, fields, indexes } = this.view;
+    return JSON.stringify({
+      layout: 1,
+      kind,
+      keyType,
+      partitionIsKey: partition === 'key',
+      fields: Object.entries(fields).map(([name, spec]) => [name, spec.type]),
+      indexes,
+    });
+  }
+
+  /** The kind's indexes, the declared ones, and a temporal view's (key, revision) for its state and revision reads. */
+  indexes(): MongoIndexSpec[] {
+    const specs = [...builtInIndexes(this.view), ...this.view.indexes].map((index) => ({
+      name: index.name,
+      key: Object.fromEntries(index.fields.map((field) => [this.path(field), 1])) as Record<string, 1 | -1>,
+    }));
+    if (this.view.kind === 'temporal') specs.push({ name: `${this.view.name}_by_revision`, key: { _k: 1, _r: -1 } });
+    return specs;
+  }
+
+  storedId(doc: ViewDoc): string | number {
+    const key = this.view.key(doc);
+    return this.view.kind === 'temporal' ? `${key}#${doc.revision}` : key;
+  }
+
+  toStored(doc: ViewDoc): Doc {
+    const view = this.view;
+    const stored: Doc = { _id: this.storedId(doc), _k: view.key(doc) };
+    if (typeof view.partition === 'function') stored['_p'] = view.partition(doc);
+    stored['_r'] = doc.revision;
+    if (view.kind === 'temporal') {
+      const { validFrom, validTo } = doc as TemporalDoc;
+      stored['_from'] = new Date(validFrom);
+      stored['_to'] = validTo === null ? null : new Date(validTo);
+    }
+    stored['f'] = Object.fromEntries(
+      Object.entries(view.fields).map(([name, spec]) => [name, storedValue(spec.type, spec.of(doc))]),
+    );
+    stored['doc'] = doc;
+    return stored;
+  }
+
+  fromStored(stored: Doc): ViewDoc {
+    return stored['doc'] as ViewDoc;
+  }
+
+  /**
+   * A write that is safe to replay, decided by the server in one atomic
+   * update by the kind's rule (see ViewKind). `$literal` keeps the document's
+   * own keys (attributes may hold `$` or `.`) from being read as expressions.
+   */
+  guardedWrite(doc: ViewDoc): GuardedWrite {
+    let keepStored: Doc;
+    switch (this.view.kind) {
+      case 'current':
+        keepStored = { $gt: [{ $ifNull: ['$_r', 0] }, doc.revision] };
+        break;
+      case 'temporal':
+        keepStored = (doc as TemporalDoc).validTo === null ? exists('$_r') : { $literal: false };
+        break;
+      case 'log':
+        keepStored = exists('$_r');
+        break;
+    }
+    return {
+      updateOne: {
+        filter: { _id: this.storedId(doc) },
+        update: [
+          { $replaceWith: { $cond: { if: keepStored, then: '$$ROOT', else: { $literal: this.toStored(doc) } } } },
+        ],
+        upsert: true,
+      },
+    };
+  }
+
+  /**
+   * The state of the partitions (see ViewStore.loadState): a filter for
+   * current and temporal views (open versions, filtered by the caller when
+   * the partition is the key), an aggregation for a log's newest entries.
+   */
+  statePipeline(partitions: readonly string[]): Doc[] {
+    const ids = [...new Set(partitions)];
+    switch (this.view.kind) {
+      case 'current':
+        return [{ $match: { _id: { $in: ids } } }];
+      case 'temporal':
+        return this.partitionIsKey
+          ? [
+              { $match: { _k: { $in: ids } } },
+              { $sort: { _k: 1, _r: -1 } },
+              { $group: { _id: '$_k', stored: { $first: '$$ROOT' } } },
+              { $replaceWith: '$stored' },
+              { $match: { _to: null } },
+            ]
+          : [{ $match: { _p: { $in: ids }, _to: null } }];
+      case 'log':
+        return [
+          { $match: { _p: { $in: ids } } },
+          { $sort: { _p: 1, _id: -1 } },
+          { $group: { _id: '$_p', stored: { $first: '$$ROOT' } } },
+          { $replaceWith: '$stored' },
+        ];
+    }
+  }
+
+  /** The partition a stored document belongs to. */
+  partitionOf(stored: Doc): string {
+    return String(this.partitionIsKey ? stored['_k'] : stored['_p']);
+  }
+
+  findSpec(query: DocQuery): FindSpec {
+    const filter: Doc = {};
+    const at = (path: string): Doc => {
+      const existing = filter[path] as Doc | undefined;
+      if (existing) return existing;
+      const created: Doc = {};
+      filter[path] = created;
+      return created;
+    };
+    for (const condition of query.where ?? []) {
+      const path = this.path(condition.field);
+      const type = this.typeOf(condition.field);
+      if (condition.op === 'in') at(path)['$in'] = condition.values.map((value) => queryValue(type, value));
+      else at(path)[OPERATORS[condition.op]] = queryValue(type, condition.value);
+    }
+    if (query.asOf !== undefined) {
+      if (this.view.kind !== 'temporal') throw new Error(`view ${this.view.name} is not temporal: no asOf`);
+      // The as-of rule: validFrom <= T < validTo.
+      const when = new Date(query.asOf);
+      at('_from')['$lte'] = when;
+      filter['$or'] = [{ _to: null }, { _to: { $gt: when } }];
+    }
+    const sort = Object.fromEntries(
+      (query.orderBy ?? []).map(({ field, direction }) => [this.path(field), direction === 'desc' ? -1 : 1]),
+    ) as Record<string, 1 | -1>;
+    return { filter, sort, limit: query.limit, ...(query.index ? { hint: query.index } : {}) };
+  }
+
+  /** Where a built-in or declared field is stored. */
+  path(field: string): string {
+    switch (field) {
+      case 'key':
+        return this.view.kind === 'temporal' ? '_k' : '_id';
+      case 'partition':
+        return this.partitionIsKey ? this.path('key') : '_p';
+      case 'revision':
+        return '_r';
+      case 'validFrom':
+        return '_from';
+      case 'validTo':
+        return '_to';
+    }
+    if (!(field in this.view.fields)) throw new Error(`view ${this.view.name} has no field "${field}"`);
+    return `f.${field}`;
+  }
+
+  private typeOf(field: string): FieldType {
+    if (field === 'validFrom' || field === 'validTo') return 'time';
+    if (field === 'revision') return 'integer';
+    if (field === 'key' || field === 'partition')
+      return this.view.keyType === 'integer' && field === 'key' ? 'integer' : 'text';
+    return this.view.fields[field]!.type;
+  }
 }
 
-export function listCurrentCisSpec(query: CiListQuery): FindSpec {
-  return { filter: ciFilter(query, '_id'), sort: { _id: 1 }, limit: query.limit };
+const OPERATORS = { '=': '$eq', '<>': '$ne', '<': '$lt', '<=': '$lte', '>': '$gt', '>=': '$gte' } as const;
+
+function storedValue(type: FieldType, value: string | number | null): unknown {
+  return type === 'time' && typeof value === 'string' ? new Date(value) : value;
 }
 
-/** The newest version of the CI that began at or before `at`; the caller checks it had not ended by then. */
-export function versionAtSpec(ciId: string, at: number): FindSpec {
-  return { filter: { ciId, validFrom: { $lte: new Date(at) } }, sort: { validFrom: -1 }, limit: 1, hint: 'as_of' };
+function queryValue(type: FieldType, value: string | number): unknown {
+  return type === 'time' ? new Date(value) : value;
 }
 
-/**
- * Every CI as it stood at `at`: walks the `as_of` index in CI order, keeping
- * the one version per CI whose validity window contains `at`.
- */
-export function versionsAtSpec(at: number, query: CiListQuery): FindSpec {
-  const when = new Date(at);
-  return {
-    filter: {
-      ...ciFilter(query, 'ciId'),
-      validFrom: { $lte: when },
-      $or: [{ validTo: null }, { validTo: { $gt: when } }],
-    },
-    sort: { ciId: 1 },
-    limit: query.limit,
-    hint: 'as_of',
-  };
-}
-
-export function listChangesSpec(query: ChangeQuery): FindSpec {
-  const filter: Doc = {};
-  const position: Doc = {};
-  if (query.beforePosition !== undefined) position['$lt'] = query.beforePosition;
-  if (query.afterPosition !== undefined) position['$gt'] = query.afterPosition;
-  if (Object.keys(position).length > 0) filter['_id'] = position;
-  const recorded: Doc = {};
-  if (query.since !== undefined) recorded['$gte'] = new Date(query.since);
-  if (query.until !== undefined) recorded['$lte'] = new Date(query.until);
-  if (Object.keys(recorded).length > 0) filter['recordedAt'] = recorded;
-  if (query.ciId !== undefined) filter['ciId'] = query.ciId;
-  if (query.ciType !== undefined) filter['ciType'] = query.ciType;
-  if (query.eventType !== undefined) filter['eventType'] = query.eventType;
-  if (query.actor !== undefined) filter['actor'] = query.actor;
-  if (query.changeRef !== undefined) filter['changeRef'] = query.changeRef;
-  return { filter, sort: { _id: query.order === 'oldest-first' ? 1 : -1 }, limit: query.limit };
+function exists(field: string): Doc {
+  return { $ne: [{ $type: field }, 'missing'] };
 }

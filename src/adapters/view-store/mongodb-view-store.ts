@@ -1,21 +1,18 @@
-import { MongoClient, type AnyBulkWriteOperation, type ClientSession, type Db, type Document } from 'mongodb';
-import type { ChangeFeedEntry, CiVersion, CurrentCi, ViewDocuments, ViewName } from '../../../projections';
-import type { CheckpointStore } from '../../ports/checkpoint-store';
-import type { ChangeQuery, CiListQuery, ProjectionCheckpoint, ViewBatch, ViewStore } from '../../ports/view-store';
 import {
-  COLLECTIONS,
+  MongoClient,
+  MongoServerError,
+  type AnyBulkWriteOperation,
+  type ClientSession,
+  type Db,
+  type Document,
+} from 'mongodb';
+import type { CheckpointStore } from '../../ports/checkpoint-store';
+import type { DocQuery, ProjectionCheckpoint, StoredView, ViewBatch, ViewDoc, ViewStore } from '../../ports/view-store';
+import {
   CONSUMER_CHECKPOINTS,
-  INDEXES,
+  MongoViewCollection,
   PROJECTION_CHECKPOINTS,
-  fromMongoChange,
-  fromMongoCurrent,
-  fromMongoVersion,
-  lastWritePerKey,
-  listChangesSpec,
-  listCurrentCisSpec,
-  toGuardedWrite,
-  versionAtSpec,
-  versionsAtSpec,
+  VIEW_LAYOUTS,
   type FindSpec,
 } from './mongodb-mapping';
 
@@ -24,6 +21,8 @@ export interface MongoViewStoreOptions {
   readonly url: string;
   /** The database; by default the one named in the URL, else `configledger`. */
   readonly database?: string | undefined;
+  /** The views to keep (their storage declarations). */
+  readonly views: readonly StoredView[];
 }
 
 /** Our documents are keyed by CI id, version key, position or name, never by ObjectId. */
@@ -31,29 +30,36 @@ interface KeyedDoc extends Document {
   _id: string | number;
 }
 
-const VIEW_NAMES = Object.keys(COLLECTIONS) as ViewName[];
+/** Server errors that mean "the index named in the hint does not exist" (a view being reset). */
+const BAD_HINT = new Set([2, 17007]);
+/** An index of that name exists with other keys or options (IndexOptionsConflict, IndexKeySpecsConflict). */
+const INDEX_CONFLICT = new Set([85, 86]);
 
 /**
- * The production view store on MongoDB: one collection per view, with the
- * indexes each query needs (mongodb-mapping.ts). Writes and reads use
- * majority write and read concerns, so a view read after the runner reported
- * a position sees that position even after a failover.
+ * The production view store on MongoDB: one collection per view, laid out
+ * from the view's declaration (mongodb-mapping.ts), with its indexes. Writes
+ * and reads use majority write and read concerns, so a view read after the
+ * runner reported a position sees that position even after a failover.
  *
  * On a replica set (or sharded cluster) a batch's writes and checkpoints
  * commit in one transaction. On a standalone server they cannot: writes go
- * first, checkpoints after, and every write is guarded by revision
- * (toGuardedWrite), so a crash in between replays the batch harmlessly.
+ * first, checkpoints after, and every write is guarded by the kind's rule,
+ * so a crash in between replays the batch harmlessly.
  */
 export class MongoViewStore implements ViewStore, CheckpointStore {
   readonly adapter = 'mongodb';
+  private readonly collections: Map<string, MongoViewCollection>;
 
   private constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
     readonly transactions: boolean,
-  ) {}
+    views: readonly StoredView[],
+  ) {
+    this.collections = new Map(views.map((view) => [view.name, new MongoViewCollection(view)]));
+  }
 
-  /** Connects, creates the collections' indexes and finds out whether transactions are available. */
+  /** Connects, lays out each view's collection and finds out whether transactions are available. */
   static async connect(options: MongoViewStoreOptions): Promise<MongoViewStore> {
     const client = new MongoClient(options.url, {
       readConcern: { level: 'majority' },
@@ -66,8 +72,8 @@ export class MongoViewStore implements ViewStore, CheckpointStore {
     const db = client.db(options.database ?? (named && named !== 'test' ? named : 'configledger'));
     const hello = await db.admin().command({ hello: 1 });
     const transactions = typeof hello['setName'] === 'string' || hello['msg'] === 'isdbgrid';
-    const store = new MongoViewStore(client, db, transactions);
-    for (const view of VIEW_NAMES) await store.ensureIndexes(view);
+    const store = new MongoViewStore(client, db, transactions, options.views);
+    for (const collection of store.collections.values()) await store.prepareCollection(collection);
     return store;
   }
 
@@ -75,70 +81,59 @@ export class MongoViewStore implements ViewStore, CheckpointStore {
     return this.db.databaseName;
   }
 
+  /** The mapping of a view, for tests that explain its queries. */
+  mapping(view: string): MongoViewCollection {
+    const collection = this.collections.get(view);
+    if (!collection) throw new Error(`the view store keeps no view named "${view}"`);
+    return collection;
+  }
+
   async readCheckpoints(): Promise<ProjectionCheckpoint[]> {
     const rows = await this.db.collection<KeyedDoc>(PROJECTION_CHECKPOINTS).find({}).toArray();
     return rows.map((row) => ({
-      projection: row._id as ViewName,
+      projection: String(row._id),
       version: row['version'] as number,
       position: row['position'] as number,
     }));
   }
 
-  async resetView(view: ViewName, version: number): Promise<void> {
+  async resetView(view: string, version: number): Promise<void> {
     // Dropping is O(1) where deleting every document is not; the checkpoint goes to 0 only after.
-    await this.db
-      .collection(COLLECTIONS[view])
-      .drop()
-      .catch((error: unknown) => {
-        if ((error as { codeName?: string }).codeName !== 'NamespaceNotFound') throw error;
-      });
-    await this.ensureIndexes(view);
+    await this.drop(this.mapping(view));
+    await this.ensureIndexes(this.mapping(view));
     await this.saveProjectionCheckpoint({ projection: view, version, position: 0 });
   }
 
-  async loadLatest<Name extends ViewName>(
-    view: Name,
-    ciIds: readonly string[],
-  ): Promise<Map<string, ViewDocuments[Name]>> {
-    const ids = [...new Set(ciIds)];
-    const latest = new Map<string, ViewDocuments[Name]>();
-    if (ids.length === 0) return latest;
-    if (view === 'currentCis') {
-      const rows = await this.db
-        .collection<KeyedDoc>(COLLECTIONS.currentCis)
-        .find({ _id: { $in: ids } })
-        .toArray();
-      for (const row of rows) latest.set(row._id as string, fromMongoCurrent(row) as ViewDocuments[Name]);
-      return latest;
-    }
-    // The newest document per CI, read from the (ciId, …) index in one pass.
-    const order = view === 'ciVersions' ? 'revision' : '_id';
-    const rows = await this.db
-      .collection(COLLECTIONS[view])
-      .aggregate<{ _id: string; doc: Document }>([
-        { $match: { ciId: { $in: ids } } },
-        { $sort: { ciId: 1, [order]: -1 } },
-        { $group: { _id: '$ciId', doc: { $first: '$$ROOT' } } },
-      ])
-      .toArray();
+  async loadState(view: string, partitions: readonly string[]): Promise<Map<string, ViewDoc[]>> {
+    const mapping = this.mapping(view);
+    const state = new Map<string, ViewDoc[]>();
+    if (partitions.length === 0) return state;
+    const rows = await this.db.collection(mapping.collection).aggregate(mapping.statePipeline(partitions)).toArray();
     for (const row of rows) {
-      const doc = view === 'ciVersions' ? fromMongoVersion(row.doc) : fromMongoChange(row.doc);
-      latest.set(row._id, doc as ViewDocuments[Name]);
+      const partition = mapping.partitionOf(row);
+      const docs = state.get(partition) ?? [];
+      docs.push(mapping.fromStored(row));
+      state.set(partition, docs);
     }
-    return latest;
+    return state;
   }
 
   async applyBatch(batch: ViewBatch): Promise<void> {
-    const byCollection = new Map<string, AnyBulkWriteOperation[]>();
-    for (const write of lastWritePerKey(batch.writes)) {
-      const { collection, updateOne } = toGuardedWrite(write);
-      const ops = byCollection.get(collection) ?? [];
-      ops.push({ updateOne });
-      byCollection.set(collection, ops);
+    // The last write to each stored document is the one that counts: one operation per document.
+    const byCollection = new Map<string, Map<string | number, AnyBulkWriteOperation>>();
+    for (const write of batch.writes) {
+      const mapping = this.mapping(write.view);
+      const ops = byCollection.get(mapping.collection) ?? new Map<string | number, AnyBulkWriteOperation>();
+      const id = mapping.storedId(write.doc);
+      ops.delete(id); // re-inserted at the end, so the surviving writes keep their order
+      ops.set(id, mapping.guardedWrite(write.doc));
+      byCollection.set(mapping.collection, ops);
     }
     const apply = async (session?: ClientSession) => {
       for (const [collection, ops] of byCollection) {
-        await this.db.collection(collection).bulkWrite(ops, { ordered: true, ...(session ? { session } : {}) });
+        await this.db
+          .collection(collection)
+          .bulkWrite([...ops.values()], { ordered: true, ...(session ? { session } : {}) });
       }
       for (const checkpoint of batch.checkpoints) await this.saveProjectionCheckpoint(checkpoint, session);
     };
@@ -151,34 +146,17 @@ export class MongoViewStore implements ViewStore, CheckpointStore {
     );
   }
 
-  async getCurrentCi(ciId: string): Promise<CurrentCi | undefined> {
-    const row = await this.db.collection<KeyedDoc>(COLLECTIONS.currentCis).findOne({ _id: ciId });
-    return row ? fromMongoCurrent(row) : undefined;
-  }
-
-  async listCurrentCis(query: CiListQuery): Promise<CurrentCi[]> {
-    return (await this.find(COLLECTIONS.currentCis, listCurrentCisSpec(query))).map(fromMongoCurrent);
-  }
-
-  async getCiVersionAt(ciId: string, at: number): Promise<CiVersion | undefined> {
-    const [row] = await this.find(COLLECTIONS.ciVersions, versionAtSpec(ciId, at));
-    if (!row) return undefined;
-    const validTo = row['validTo'];
-    if (validTo instanceof Date && validTo.getTime() <= at) return undefined;
-    return fromMongoVersion(row);
-  }
-
-  async getCiVersion(ciId: string, revision: number): Promise<CiVersion | undefined> {
-    const row = await this.db.collection(COLLECTIONS.ciVersions).findOne({ ciId, revision });
-    return row ? fromMongoVersion(row) : undefined;
-  }
-
-  async listCiVersionsAt(at: number, query: CiListQuery): Promise<CiVersion[]> {
-    return (await this.find(COLLECTIONS.ciVersions, versionsAtSpec(at, query))).map(fromMongoVersion);
-  }
-
-  async listChanges(query: ChangeQuery): Promise<ChangeFeedEntry[]> {
-    return (await this.find(COLLECTIONS.changeFeed, listChangesSpec(query))).map(fromMongoChange);
+  async find<Doc extends ViewDoc>(view: string, query: DocQuery): Promise<Doc[]> {
+    const mapping = this.mapping(view);
+    const spec = mapping.findSpec(query);
+    try {
+      return (await this.cursor(mapping.collection, spec).toArray()).map((row) => mapping.fromStored(row) as Doc);
+    } catch (error) {
+      // While a view is reset its collection is dropped with its indexes: the hint names none. Read without it.
+      if (!(error instanceof MongoServerError && BAD_HINT.has(Number(error.code)) && spec.hint)) throw error;
+      const { hint: _hint, ...unhinted } = spec;
+      return (await this.cursor(mapping.collection, unhinted).toArray()).map((row) => mapping.fromStored(row) as Doc);
+    }
   }
 
   async loadCheckpoint(name: string): Promise<number> {
@@ -200,14 +178,10 @@ export class MongoViewStore implements ViewStore, CheckpointStore {
     await this.client.close();
   }
 
-  /** Runs a query as the mapping describes it; `explain` in the integration test runs the same spec. */
-  find(collection: string, spec: FindSpec): Promise<Document[]> {
-    return this.cursor(collection, spec).toArray();
-  }
-
-  /** The query plan of a query, for tests that check index use. */
-  explain(collection: string, spec: FindSpec): Promise<Document> {
-    return this.cursor(collection, spec).explain('queryPlanner');
+  /** The query plan of a view query, for tests that check index use. */
+  explain(view: string, query: DocQuery): Promise<Document> {
+    const mapping = this.mapping(view);
+    return this.cursor(mapping.collection, mapping.findSpec(query)).explain('queryPlanner');
   }
 
   private cursor(collection: string, spec: FindSpec) {
@@ -225,13 +199,39 @@ export class MongoViewStore implements ViewStore, CheckpointStore {
       );
   }
 
-  private async ensureIndexes(view: ViewName): Promise<void> {
-    const specs = INDEXES[view];
-    if (specs.length === 0) return;
+  /** A collection whose layout changed is dropped and its checkpoint removed, so the runner rebuilds it. */
+  private async prepareCollection(mapping: MongoViewCollection): Promise<void> {
+    const signature = mapping.signature();
+    const layouts = this.db.collection<KeyedDoc>(VIEW_LAYOUTS);
+    const stored = await layouts.findOne({ _id: mapping.name });
+    if (stored?.['signature'] !== signature) {
+      await this.drop(mapping);
+      await this.db.collection<KeyedDoc>(PROJECTION_CHECKPOINTS).deleteOne({ _id: mapping.name });
+      await layouts.updateOne({ _id: mapping.name }, { $set: { signature } }, { upsert: true });
+    }
+    await this.ensureIndexes(mapping);
+  }
+
+  private async drop(mapping: MongoViewCollection): Promise<void> {
     await this.db
-      .collection(COLLECTIONS[view])
-      .createIndexes(
-        specs.map((spec) => ({ name: spec.name, key: spec.key, ...(spec.unique ? { unique: true } : {}) })),
-      );
+      .collection(mapping.collection)
+      .drop()
+      .catch((error: unknown) => {
+        if ((error as { codeName?: string }).codeName !== 'NamespaceNotFound') throw error;
+      });
+  }
+
+  /** Creates the indexes; one of the same name with other keys (an older layout) is dropped and made again. */
+  private async ensureIndexes(mapping: MongoViewCollection): Promise<void> {
+    const collection = this.db.collection(mapping.collection);
+    for (const spec of mapping.indexes()) {
+      try {
+        await collection.createIndex(spec.key, { name: spec.name });
+      } catch (error) {
+        if (!(error instanceof MongoServerError && INDEX_CONFLICT.has(Number(error.code)))) throw error;
+        await collection.dropIndex(spec.name);
+        await collection.createIndex(spec.key, { name: spec.name });
+      }
+    }
   }
 }

@@ -1,12 +1,15 @@
 import type Database from 'better-sqlite3';
-import type { ViewName } from '../../../projections';
 import type { ProjectionCheckpoint, ViewBulkLoad, ViewVersion, ViewWrite } from '../../ports/view-store';
-import { COLUMNS, SECONDARY_INDEXES, TABLES, createSecondaryIndexes, keyOf, rowOf } from './sqlite-view-rows';
+import type { SqliteViewTable } from './sqlite-view-tables';
 
 /** Documents held before they are inserted in one transaction (bounds the load's memory). */
 export const DEFAULT_BULK_FLUSH_SIZE = 5_000;
 /** The page cache while loading, in KiB (negative: SQLite's unit for a size rather than pages). */
 const BULK_CACHE_SIZE = -16_384;
+
+export interface BulkLoadedView extends ViewVersion {
+  readonly table: SqliteViewTable;
+}
 
 /**
  * Loads emptied views with plain inserts, the way SQLite loads fastest:
@@ -20,34 +23,27 @@ const BULK_CACHE_SIZE = -16_384;
  * is one the upserts of that catch-up reproduce or replace.
  */
 export class SqliteViewBulkLoad implements ViewBulkLoad {
-  private readonly pending = new Map<ViewName, Map<string | number, ViewWrite>>();
+  private readonly pending = new Map<string, Map<string | number, ViewWrite>>();
   private pendingCount = 0;
   /** The connection's own page cache size, restored when the load ends. */
   private readonly cacheSize: number;
-  private readonly inserts: Record<ViewName, Database.Statement>;
+  private readonly inserts: Map<string, Database.Statement>;
   private readonly flushInTransaction: () => void;
 
   private constructor(
     private readonly db: Database.Database,
-    private readonly views: readonly ViewVersion[],
+    private readonly views: readonly BulkLoadedView[],
     private readonly saveCheckpoint: (checkpoint: ProjectionCheckpoint) => void,
     private readonly flushSize: number,
   ) {
     this.cacheSize = db.pragma('cache_size', { simple: true }) as number;
-    this.inserts = Object.fromEntries(
-      (Object.keys(TABLES) as ViewName[]).map((view) => [
-        view,
-        db.prepare(
-          // OR REPLACE: a row written in an earlier flush (a CI spanning two) is replaced, as an upsert would.
-          `INSERT OR REPLACE INTO ${TABLES[view]} (${COLUMNS[view].join(', ')})
-           VALUES (${COLUMNS[view].map(() => '?').join(', ')})`,
-        ),
-      ]),
-    ) as Record<ViewName, Database.Statement>;
+    // OR REPLACE: a row written in an earlier flush (a CI spanning two) is replaced, as an upsert would.
+    this.inserts = new Map(views.map((view) => [view.projection, db.prepare(view.table.insertOrReplace())]));
     this.flushInTransaction = db.transaction(() => {
       for (const [view, writes] of this.pending) {
-        const insert = this.inserts[view];
-        for (const write of writes.values()) insert.run(rowOf(write));
+        const insert = this.inserts.get(view)!;
+        const table = this.tableOf(view);
+        for (const write of writes.values()) insert.run(table.rowOf(write.doc));
       }
     });
   }
@@ -55,7 +51,7 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
   /** Empties the views, sets their checkpoints to 0 and drops their secondary indexes. */
   static start(
     db: Database.Database,
-    views: readonly ViewVersion[],
+    views: readonly BulkLoadedView[],
     saveCheckpoint: (checkpoint: ProjectionCheckpoint) => void,
     flushSize = DEFAULT_BULK_FLUSH_SIZE,
   ): SqliteViewBulkLoad {
@@ -65,21 +61,21 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
     db.pragma(`cache_size = ${BULK_CACHE_SIZE}`);
     db.transaction(() => {
       load.empty();
-      for (const index of load.indexNames()) db.exec(`DROP INDEX IF EXISTS ${index}`);
+      for (const { table } of views) for (const sql of table.dropIndexes()) db.exec(sql);
     })();
     return load;
   }
 
   async write(writes: readonly ViewWrite[]): Promise<void> {
     for (const write of writes) {
-      let byKey = this.pending.get(write.view);
-      if (!byKey) {
-        byKey = new Map();
-        this.pending.set(write.view, byKey);
+      let byRow = this.pending.get(write.view);
+      if (!byRow) {
+        byRow = new Map();
+        this.pending.set(write.view, byRow);
       }
-      const before = byKey.size;
-      byKey.set(keyOf(write), write);
-      this.pendingCount += byKey.size - before;
+      const before = byRow.size;
+      byRow.set(this.tableOf(write.view).rowKey(write.doc), write);
+      this.pendingCount += byRow.size - before;
     }
     if (this.pendingCount >= this.flushSize) this.flush();
   }
@@ -87,7 +83,7 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
   async finish(checkpoints: readonly ProjectionCheckpoint[]): Promise<void> {
     this.flush();
     this.db.transaction(() => {
-      this.db.exec(createSecondaryIndexes());
+      this.createIndexes();
       for (const checkpoint of checkpoints) this.saveCheckpoint(checkpoint);
     })();
     this.db.pragma(`cache_size = ${this.cacheSize}`);
@@ -98,7 +94,7 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
     this.pendingCount = 0;
     this.db.transaction(() => {
       this.empty();
-      this.db.exec(createSecondaryIndexes());
+      this.createIndexes();
     })();
     this.db.pragma(`cache_size = ${this.cacheSize}`);
   }
@@ -111,15 +107,19 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
   }
 
   private empty(): void {
-    for (const { projection, version } of this.views) {
-      this.db.exec(`DELETE FROM ${TABLES[projection]}`);
+    for (const { projection, version, table } of this.views) {
+      this.db.exec(`DELETE FROM ${table.table}`);
       this.saveCheckpoint({ projection, version, position: 0 });
     }
   }
 
-  /** The secondary indexes on the loaded views' tables (a view not loaded keeps its own). */
-  private indexNames(): string[] {
-    const tables = new Set(this.views.map((view) => TABLES[view.projection]));
-    return SECONDARY_INDEXES.filter((index) => tables.has(index.table)).map((index) => index.name);
+  private createIndexes(): void {
+    for (const { table } of this.views) for (const sql of table.createIndexes()) this.db.exec(sql);
+  }
+
+  private tableOf(view: string): SqliteViewTable {
+    const loaded = this.views.find((candidate) => candidate.projection === view);
+    if (!loaded) throw new Error(`the bulk load does not load view "${view}"`);
+    return loaded.table;
   }
 }

@@ -12,6 +12,7 @@ import { ciDocumentArb } from '../../support/arbitraries';
 import { dumpViews } from '../../support/dump-views';
 import { TestClock } from '../../support/test-clock';
 import { silentLogger } from '../../support/test-service';
+import { viewQueries } from '../../support/view-queries';
 
 const DECLARED = { type: 'server', name: 'first', status: 'live' as const, attributes: {}, relationships: [] };
 const metadata: ChangeMetadata = { actor: 'prop', reason: null, changeRef: null, source: 'api', correlationId: null };
@@ -59,7 +60,7 @@ async function play(steps: Step[]) {
 }
 
 async function project(eventStore: SqliteEventStore, batchSize: number) {
-  const viewStore = new SqliteViewStore({ filename: ':memory:' });
+  const viewStore = new SqliteViewStore({ filename: ':memory:', views: allProjections });
   const runner = new ProjectionRunner(eventStore, viewStore, allProjections, silentLogger, {
     batchSize,
     pollIntervalMs: 5,
@@ -89,10 +90,13 @@ describe('point in time, for random histories', () => {
             const instants = [...offsets.map((o) => start + o), ...times, ...times.map((t) => t - 1)];
             for (const at of instants) {
               const folded = foldCi(history.filter((e) => Date.parse(e.recordedAt) <= at));
-              const version = await viewStore.getCiVersionAt(ciId, at);
+              const version = await viewQueries(viewStore).getCiVersionAt(ciId, at);
               expect(version?.document).toEqual(folded.document);
               expect(version?.revision).toEqual(folded.document ? folded.revision : undefined);
-              const inventory = await viewStore.listCiVersionsAt(at, { includeRetired: true, limit: 1000 });
+              const inventory = await viewQueries(viewStore).listCiVersionsAt(at, {
+                includeRetired: true,
+                limit: 1000,
+              });
               expect(inventory.find((v) => v.ciId === ciId)?.document).toEqual(folded.document);
             }
           }
@@ -127,7 +131,11 @@ describe('point in time, for random histories', () => {
           const eventStore = await play(steps);
           const live = await project(eventStore, 7);
           // Small flushes: a CI's rows are inserted, then replaced by a later flush.
-          const rebuilt = new SqliteViewStore({ filename: ':memory:', bulkLoadFlushSize: flushSize });
+          const rebuilt = new SqliteViewStore({
+            filename: ':memory:',
+            bulkLoadFlushSize: flushSize,
+            views: allProjections,
+          });
           await rebuildViews({
             eventStore,
             viewStore: rebuilt,
@@ -140,7 +148,9 @@ describe('point in time, for random histories', () => {
           for (const event of await eventStore.readAll(0, 1000)) {
             const at = Date.parse(event.recordedAt);
             const query = { includeRetired: true, limit: 1000 };
-            expect(await rebuilt.listCiVersionsAt(at, query)).toEqual(await live.listCiVersionsAt(at, query));
+            expect(await viewQueries(rebuilt).listCiVersionsAt(at, query)).toEqual(
+              await viewQueries(live).listCiVersionsAt(at, query),
+            );
           }
           await Promise.all([eventStore.close(), live.close(), rebuilt.close()]);
         },

@@ -10,6 +10,8 @@ import type { ChangeMetadata } from '../../../src/domain';
 import { ProjectionWorker } from '../../../src/runtime/projection-worker';
 import { TestClock } from '../../support/test-clock';
 import { silentLogger } from '../../support/test-service';
+import { allProjections } from '../../../projections';
+import { viewQueries } from '../../support/view-queries';
 
 /** Worker threads run compiled JavaScript: the build's worker script (npm test builds first). */
 const scriptPath = path.resolve(__dirname, '../../../dist/src/projection-worker-thread.js');
@@ -45,7 +47,7 @@ describeBuilt('ProjectionWorker', () => {
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'cl-worker-'));
     eventStore = new SqliteEventStore({ filename: files().eventStoreFile });
-    views = new SqliteViewStore({ filename: files().viewStoreFile });
+    views = new SqliteViewStore({ filename: files().viewStoreFile, views: allProjections });
     commands = new CiCommandHandler({ eventStore, clock: new TestClock(), newEventId: randomUUID });
   });
   afterEach(async () => {
@@ -78,8 +80,8 @@ describeBuilt('ProjectionWorker', () => {
     expect(worker.currentPosition()).toBe(position);
     await untilLive(worker);
     expect(worker.status()).toMatchObject({ state: 'live', position, eventsApplied: 2 });
-    expect((await views.getCurrentCi('srv-2'))?.document.attributes).toEqual({ cpu: 8 });
-    expect((await views.getCurrentCi('srv-1'))?.document.attributes).toEqual({ cpu: 4 });
+    expect((await viewQueries(views).getCurrentCi('srv-2'))?.document.attributes).toEqual({ cpu: 8 });
+    expect((await viewQueries(views).getCurrentCi('srv-1'))?.document.attributes).toEqual({ cpu: 4 });
 
     await worker.stop();
     expect(worker.status().state).toBe('stopped');
@@ -97,7 +99,7 @@ describeBuilt('ProjectionWorker', () => {
     expect(await worker.waitForPosition(second.position, 5000)).toBe(true);
     await untilLive(worker);
     expect(worker.status()).toMatchObject({ state: 'live', lastError: undefined });
-    expect((await views.getCurrentCi('srv-1'))?.revision).toBe(2);
+    expect((await viewQueries(views).getCurrentCi('srv-1'))?.revision).toBe(2);
   });
 
   it('fails to start with the worker’s own error when a store cannot be opened', async () => {

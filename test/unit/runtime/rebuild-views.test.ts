@@ -12,6 +12,7 @@ import { rebuildViews, type RebuildProgress } from '../../../src/runtime/rebuild
 import { dumpViews } from '../../support/dump-views';
 import { seedLog } from '../../support/seed-log';
 import { silentLogger } from '../../support/test-service';
+import { viewQueries } from '../../support/view-queries';
 
 const metadata: ChangeMetadata = { actor: 'tester', reason: null, changeRef: null, source: 'api', correlationId: null };
 
@@ -40,7 +41,7 @@ describe('rebuildViews', () => {
     });
 
   it('bulk-loads on SQLite and replays elsewhere, to the same views, reporting progress up to 100 %', async () => {
-    const bulk = new SqliteViewStore({ filename: path.join(dir, 'bulk.db') });
+    const bulk = new SqliteViewStore({ filename: path.join(dir, 'bulk.db'), views: allProjections });
     const seen: RebuildProgress[] = [];
     const done = await rebuild(bulk, (progress) => seen.push(progress));
     expect(done).toMatchObject({ eventsApplied: 20, fraction: 1, target: await eventStore.headPosition() });
@@ -50,7 +51,7 @@ describe('rebuildViews', () => {
     expect(fractions.some((fraction) => fraction > 0 && fraction < 1)).toBe(true);
 
     // The same store without the bulk capability goes through the projection runner.
-    const replayed = new SqliteViewStore({ filename: path.join(dir, 'replayed.db') });
+    const replayed = new SqliteViewStore({ filename: path.join(dir, 'replayed.db'), views: allProjections });
     const withoutBulk = Object.assign(Object.create(replayed) as SqliteViewStore, { startBulkLoad: undefined });
     await rebuild(withoutBulk);
     expect(await dumpViews(bulk)).toEqual(await dumpViews(replayed));
@@ -61,7 +62,7 @@ describe('rebuildViews', () => {
   it('on a corrupt event, fails naming its position and leaves empty views at checkpoint 0 with their indexes', async () => {
     const viewsFile = path.join(dir, 'views.db');
     // Flushing every document: the CIs before the corrupt one are already inserted when it fails.
-    const views = new SqliteViewStore({ filename: viewsFile, bulkLoadFlushSize: 1 });
+    const views = new SqliteViewStore({ filename: viewsFile, bulkLoadFlushSize: 1, views: allProjections });
     await rebuild(views);
     const raw = new Database(path.join(dir, 'events.db'));
     raw
@@ -73,9 +74,11 @@ describe('rebuildViews', () => {
     raw.close();
 
     await expect(rebuild(views)).rejects.toThrow(/event at position 21 in ci-ci-4 is not a valid CI event/);
-    expect(await views.listCurrentCis({ includeRetired: true, limit: 100 })).toEqual([]);
-    expect(await views.listChanges({ limit: 100 })).toEqual([]);
-    expect((await views.readCheckpoints()).map((checkpoint) => checkpoint.position)).toEqual([0, 0, 0]);
+    expect(await viewQueries(views).listCurrentCis({ includeRetired: true, limit: 100 })).toEqual([]);
+    expect(await viewQueries(views).listChanges({ limit: 100 })).toEqual([]);
+    expect((await views.readCheckpoints()).map((checkpoint) => checkpoint.position)).toEqual(
+      allProjections.map(() => 0),
+    );
     await views.close();
     const schema = new Database(viewsFile, { readonly: true });
     const indexes = schema
@@ -84,11 +87,14 @@ describe('rebuildViews', () => {
       .all();
     schema.close();
     expect(indexes).toEqual([
-      'change_feed_by_change_ref',
-      'change_feed_by_ci',
-      'change_feed_by_time',
-      'ci_versions_as_of',
-      'current_cis_by_type',
+      'ix_changeFeed_by_partition',
+      'ix_change_feed_by_change_ref',
+      'ix_change_feed_by_time',
+      'ix_ciVersions_as_of',
+      'ix_current_cis_by_type',
+      'ix_graph_as_of',
+      'ix_graph_incoming',
+      'ix_graph_open',
     ]);
   });
 });

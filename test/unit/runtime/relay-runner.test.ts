@@ -30,7 +30,7 @@ describe('RelayRunner', () => {
 
   beforeEach(async () => {
     eventStore = new SqliteEventStore({ filename: ':memory:' });
-    viewStore = new SqliteViewStore({ filename: ':memory:' });
+    viewStore = new SqliteViewStore({ filename: ':memory:', views: allProjections });
     projections = new ProjectionRunner(eventStore, viewStore, allProjections, silentLogger, { pollIntervalMs: 10 });
     await projections.start();
     commands = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID });

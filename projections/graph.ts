@@ -1,0 +1,127 @@
+import type { CiStatus, JsonPatch, RecordedCiEvent, Relationship } from '../src/domain';
+import { applyDocumentPatch, canonicalRelationships, type CiDocument } from '../src/domain';
+import { asOfIndex, type TemporalDoc, type ViewReader } from '../src/ports/view-store';
+import type { ProjectionDefinition } from './projection';
+import { versionWrites, type VersionBody } from './versions';
+
+/**
+ * The relationship graph in recorded time, in two kinds of version:
+ *
+ * - a node per CI, keyed by the CI: its type, status and outgoing
+ *   relationships, versioned whenever any of them changes. "What does X
+ *   depend on, as of T" is one lookup of X's node; the node also says
+ *   whether the CI existed at T and whether it was retired.
+ * - an edge per relationship, keyed by its endpoints (source, type, target),
+ *   open while the source holds it. "Who depends on X, as of T" is one range
+ *   read of the `graph_incoming` index, where a scan of every CI was needed.
+ *
+ * Both are written by the source CI's events (the partition), so the
+ * relationships are never read from another CI.
+ */
+export interface GraphNode extends TemporalDoc {
+  readonly kind: 'ci';
+  readonly ciId: string;
+  readonly ciType: string;
+  readonly status: CiStatus;
+  /** Outgoing, in canonical order (type, then target). */
+  readonly relationships: readonly Relationship[];
+}
+
+export interface GraphEdge extends TemporalDoc {
+  readonly kind: 'edge';
+  readonly source: string;
+  readonly type: string;
+  readonly target: string;
+}
+
+export type GraphDoc = GraphNode | GraphEdge;
+
+/** CI ids and relationship types hold no spaces, so an edge key never equals a CI id. */
+function keyOf(doc: VersionBody<GraphDoc>): string {
+  return doc.kind === 'ci' ? doc.ciId : `${doc.source} ${doc.type} ${doc.target}`;
+}
+
+/** The part of a CI document the graph keeps, after an event. */
+type GraphPart = Pick<CiDocument, 'type' | 'status' | 'relationships'>;
+
+function graphPartAfter(node: GraphNode | undefined, recorded: RecordedCiEvent): GraphPart {
+  const { event } = recorded;
+  if (event.type === 'CiRegistered') return event.data.document;
+  if (!node) throw new Error(`graph: ${event.type} of ${recorded.ciId} before its registration`);
+  const ops: JsonPatch = event.data.patch.filter(
+    (op) =>
+      op.path === '/type' ||
+      op.path === '/status' ||
+      op.path === '/relationships' ||
+      op.path.startsWith('/relationships/'),
+  );
+  const before: GraphPart = { type: node.ciType, status: node.status, relationships: [...node.relationships] };
+  return ops.length === 0 ? before : (applyDocumentPatch(before as CiDocument, ops) as GraphPart);
+}
+
+export const graphProjection: ProjectionDefinition<GraphDoc> = {
+  name: 'graph',
+  version: 1,
+  kind: 'temporal',
+  keyType: 'text',
+  key: keyOf,
+  partition: (doc) => (doc.kind === 'ci' ? doc.ciId : doc.source),
+  fields: {
+    target: { type: 'text', of: (doc) => (doc.kind === 'edge' ? doc.target : null) },
+  },
+  indexes: [{ name: 'graph_incoming', fields: ['target', 'validFrom'] }],
+  handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
+  project(open, recorded) {
+    const node = open.find((doc): doc is GraphNode => doc.kind === 'ci');
+    const part = graphPartAfter(node, recorded);
+    const relationships = canonicalRelationships(part.relationships);
+    const next: VersionBody<GraphDoc>[] = [
+      { kind: 'ci', ciId: recorded.ciId, ciType: part.type, status: part.status, relationships },
+      ...relationships.map((r) => ({ kind: 'edge' as const, source: recorded.ciId, type: r.type, target: r.target })),
+    ];
+    return versionWrites<GraphDoc>(keyOf, open, next, recorded);
+  },
+};
+
+const VIEW = graphProjection.name;
+/** Values per query: one statement or request per chunk of a large frontier. */
+const CHUNK = 1000;
+/** The most edges one lookup returns (a CI with more incoming edges is reported as truncated). */
+export const MAX_EDGES_PER_LOOKUP = 100_000;
+
+export const graphQueries = {
+  /** The nodes of the CIs that existed at `at` (ms since the epoch), by CI id. */
+  async nodesAt(views: ViewReader, ciIds: readonly string[], at: number): Promise<Map<string, GraphNode>> {
+    const nodes = new Map<string, GraphNode>();
+    for (const chunk of chunks([...new Set(ciIds)])) {
+      const found = await views.find<GraphNode>(VIEW, {
+        where: [{ field: 'key', op: 'in', values: chunk }],
+        asOf: at,
+        limit: chunk.length,
+        index: asOfIndex(VIEW),
+      });
+      for (const node of found) nodes.set(node.ciId, node);
+    }
+    return nodes;
+  },
+
+  /** The edges into any of the CIs, as they stood at `at`. */
+  async incomingAt(views: ViewReader, ciIds: readonly string[], at: number): Promise<GraphEdge[]> {
+    const edges: GraphEdge[] = [];
+    for (const chunk of chunks([...new Set(ciIds)])) {
+      edges.push(
+        ...(await views.find<GraphEdge>(VIEW, {
+          where: [{ field: 'target', op: 'in', values: chunk }],
+          asOf: at,
+          limit: MAX_EDGES_PER_LOOKUP,
+          index: 'graph_incoming',
+        })),
+      );
+    }
+    return edges;
+  },
+};
+
+function* chunks<T>(values: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < values.length; i += CHUNK) yield values.slice(i, i + CHUNK);
+}

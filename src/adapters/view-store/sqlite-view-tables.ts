@@ -1,0 +1,242 @@
+import {
+  builtInIndexes,
+  type DocQuery,
+  type FieldValue,
+  type IndexSpec,
+  type StoredView,
+  type ViewDoc,
+  type TemporalDoc,
+} from '../../ports/view-store';
+
+/**
+ * How the SQLite view store lays out any view as a table, from its
+ * declaration alone (StoredView): the built-in columns of its kind, one
+ * column per declared field, and the document as JSON. Shared by the live
+ * writer (guarded upserts), the bulk loader (plain inserts) and the queries,
+ * so none can store or read a document differently.
+ *
+ * Times are integers (ms since the epoch) so range queries use integer
+ * indexes. A temporal view's document is stored without its validity window,
+ * which lives in its columns: closing a version then updates one column.
+ */
+export class SqliteViewTable {
+  readonly table: string;
+  /** Insert column order. */
+  readonly columns: readonly string[];
+  private readonly fieldNames: readonly string[];
+  private readonly partitionIsKey: boolean;
+
+  constructor(readonly view: StoredView) {
+    this.table = quote(`view_${view.name}`);
+    this.partitionIsKey = view.partition === 'key';
+    this.fieldNames = Object.keys(view.fields);
+    this.columns = [
+      '_key',
+      ...(this.partitionIsKey ? [] : ['_partition']),
+      '_revision',
+      ...(view.kind === 'temporal' ? ['_valid_from', '_valid_to'] : []),
+      ...this.fieldNames.map(fieldColumn),
+      '_doc',
+    ];
+  }
+
+  get name(): string {
+    return this.view.name;
+  }
+
+  /** Tells a stored layout from another: a table whose signature changed is dropped and rebuilt. */
+  signature(): string {
+    const { kind, keyType, partition, fields, indexes } = this.view;
+    return JSON.stringify({
+      layout: 1,
+      kind,
+      keyType,
+      partitionIsKey: partition === 'key',
+      fields: Object.entries(fields).map(([name, spec]) => [name, spec.type]),
+      indexes,
+    });
+  }
+
+  createTable(): string {
+    const key = this.view.keyType === 'integer' ? '_key INTEGER NOT NULL' : '_key TEXT NOT NULL';
+    const definitions = [
+      key,
+      ...(this.partitionIsKey ? [] : ['_partition TEXT NOT NULL']),
+      '_revision INTEGER NOT NULL',
+      ...(this.view.kind === 'temporal' ? ['_valid_from INTEGER NOT NULL', '_valid_to INTEGER'] : []),
+      ...this.fieldNames.map((name) => `${fieldColumn(name)} ${SQL_TYPES[this.view.fields[name]!.type]}`),
+      '_doc TEXT NOT NULL',
+      this.view.kind === 'temporal' ? 'PRIMARY KEY (_key, _revision)' : 'PRIMARY KEY (_key)',
+    ];
+    // An integer key is the rowid itself; text keys make a clustered table.
+    const rowid = this.view.kind !== 'temporal' && this.view.keyType === 'integer';
+    return `CREATE TABLE IF NOT EXISTS ${this.table} (${definitions.join(', ')})${rowid ? '' : ' WITHOUT ROWID'}`;
+  }
+
+  /** Every index beyond the primary key: the kind's own and the declared ones. */
+  indexes(): IndexSpec[] {
+    return [...builtInIndexes(this.view), ...this.view.indexes];
+  }
+
+  createIndexes(): string[] {
+    return this.indexes().map(
+      (index) =>
+        `CREATE INDEX IF NOT EXISTS ${indexName(index.name)} ON ${this.table} (${index.fields.map((f) => this.column(f)).join(', ')})`,
+    );
+  }
+
+  dropIndexes(): string[] {
+    return this.indexes().map((index) => `DROP INDEX IF EXISTS ${indexName(index.name)}`);
+  }
+
+  /** The row's values in `columns` order. */
+  rowOf(doc: ViewDoc): unknown[] {
+    const view = this.view;
+    const row: unknown[] = [view.key(doc)];
+    if (typeof view.partition === 'function') row.push(view.partition(doc));
+    row.push(doc.revision);
+    let stored: object = doc;
+    if (view.kind === 'temporal') {
+      const { validFrom, validTo, ...rest } = doc as TemporalDoc;
+      row.push(Date.parse(validFrom), validTo === null ? null : Date.parse(validTo));
+      stored = rest;
+    }
+    for (const name of this.fieldNames) {
+      const spec = view.fields[name]!;
+      row.push(storedValue(spec.type, spec.of(doc)));
+    }
+    row.push(JSON.stringify(stored));
+    return row;
+  }
+
+  /** The stored row a document lands on, as one value (to coalesce writes in memory). */
+  rowKey(doc: ViewDoc): string | number {
+    const key = this.view.key(doc);
+    return this.view.kind === 'temporal' ? `${key}\u0000${doc.revision}` : key;
+  }
+
+  /** The columns a read selects, for docOf. */
+  readColumns(): string {
+    return this.view.kind === 'temporal' ? '_valid_from, _valid_to, _doc' : '_doc';
+  }
+
+  docOf(row: { _doc: string; _valid_from?: number; _valid_to?: number | null }): ViewDoc {
+    const doc = JSON.parse(row._doc) as ViewDoc;
+    if (this.view.kind !== 'temporal') return doc;
+    return {
+      ...doc,
+      validFrom: new Date(row._valid_from!).toISOString(),
+      validTo: row._valid_to === null || row._valid_to === undefined ? null : new Date(row._valid_to).toISOString(),
+    } as TemporalDoc;
+  }
+
+  /** An upsert that keeps the stored row where the kind's rule says so (see ViewKind). */
+  upsert(): string {
+    const insert = `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES (${this.columns.map(() => '?').join(', ')})`;
+    const conflict = this.view.kind === 'temporal' ? '(_key, _revision)' : '(_key)';
+    if (this.view.kind === 'log') return `${insert} ON CONFLICT ${conflict} DO NOTHING`;
+    const set = this.columns
+      .filter((c) => c !== '_key' && (this.view.kind !== 'temporal' || c !== '_revision'))
+      .map((c) => `${c} = excluded.${c}`)
+      .join(', ');
+    const keep =
+      this.view.kind === 'current'
+        ? `excluded._revision >= ${this.table}._revision`
+        : `excluded._valid_to IS NOT NULL OR ${this.table}._valid_to IS NULL`;
+    return `${insert} ON CONFLICT ${conflict} DO UPDATE SET ${set} WHERE ${keep}`;
+  }
+
+  /** For a temporal view: closing a stored version sets its validTo and nothing else. */
+  closeVersion(): string {
+    return `UPDATE ${this.table} SET _valid_to = ? WHERE _key = ? AND _revision = ?`;
+  }
+
+  insertOrReplace(): string {
+    return `INSERT OR REPLACE INTO ${this.table} (${this.columns.join(', ')}) VALUES (${this.columns.map(() => '?').join(', ')})`;
+  }
+
+  /** The state query for one partition (see ViewStore.loadState); temporal-by-key rows are filtered by the caller. */
+  stateQuery(): string {
+    const read = `SELECT ${this.readColumns()} FROM ${this.table}`;
+    switch (this.view.kind) {
+      case 'current':
+        return `${read} WHERE _key = ?`;
+      case 'temporal':
+        return this.partitionIsKey
+          ? `${read} WHERE _key = ? ORDER BY _revision DESC LIMIT 1`
+          : `${read} WHERE _partition = ? AND _valid_to IS NULL`;
+      case 'log':
+        return `${read} WHERE ${this.column('partition')} = ? ORDER BY _key DESC LIMIT 1`;
+    }
+  }
+
+  /** A query's SQL and parameters. */
+  select(query: DocQuery): { sql: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    for (const condition of query.where ?? []) {
+      const column = this.column(condition.field);
+      if (condition.op === 'in') {
+        // One parameter for any number of values; SQLite still reads the index once per value.
+        clauses.push(`${column} IN (SELECT value FROM json_each(?))`);
+        params.push(JSON.stringify(condition.values));
+      } else {
+        clauses.push(`${column} ${condition.op} ?`);
+        params.push(condition.value);
+      }
+    }
+    if (query.asOf !== undefined) {
+      if (this.view.kind !== 'temporal') throw new Error(`view ${this.view.name} is not temporal: no asOf`);
+      // The as-of rule: validFrom <= T < validTo.
+      clauses.push('_valid_from <= ? AND (_valid_to IS NULL OR _valid_to > ?)');
+      params.push(query.asOf, query.asOf);
+    }
+    const order = (query.orderBy ?? [])
+      .map(({ field, direction }) => `${this.column(field)} ${direction === 'desc' ? 'DESC' : 'ASC'}`)
+      .join(', ');
+    const sql =
+      `SELECT ${this.readColumns()} FROM ${this.table}` +
+      (query.index ? ` INDEXED BY ${indexName(query.index)}` : '') +
+      (clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '') +
+      (order ? ` ORDER BY ${order}` : '') +
+      ' LIMIT ?';
+    params.push(query.limit);
+    return { sql, params };
+  }
+
+  /** The column of a built-in or declared field. */
+  column(field: string): string {
+    switch (field) {
+      case 'key':
+        return '_key';
+      case 'partition':
+        return this.partitionIsKey ? '_key' : '_partition';
+      case 'revision':
+        return '_revision';
+      case 'validFrom':
+        return '_valid_from';
+      case 'validTo':
+        return '_valid_to';
+    }
+    if (!(field in this.view.fields)) throw new Error(`view ${this.view.name} has no field "${field}"`);
+    return fieldColumn(field);
+  }
+}
+
+const SQL_TYPES = { text: 'TEXT', integer: 'INTEGER', time: 'INTEGER' } as const;
+
+function storedValue(type: keyof typeof SQL_TYPES, value: FieldValue): FieldValue {
+  return type === 'time' && typeof value === 'string' ? Date.parse(value) : value;
+}
+
+function fieldColumn(name: string): string {
+  return quote(`f_${name}`);
+}
+
+export function indexName(name: string): string {
+  return quote(`ix_${name}`);
+}
+
+function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
