@@ -4,6 +4,7 @@ import { allProjections } from '../projections';
 import { SqliteEventStore } from '../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../src/adapters/view-store/sqlite-view-store';
 import { CiQueries } from '../src/application/ci-queries';
+import { GraphQueries } from '../src/application/graph-queries';
 import { ProjectionRunner } from '../src/runtime/projection-runner';
 import { BASE_TIME, recordedAtOf } from './log-generator';
 import { nowMs, percentile } from './stats';
@@ -20,7 +21,9 @@ export async function asOfLatencies(dir: string, cis: number, rounds: number, sa
   const runner = new ProjectionRunner(eventStore, viewStore, allProjections, pino({ level: 'silent' }));
   await runner.start();
   await runner.waitForPosition(await eventStore.headPosition(), 60_000);
-  const queries = new CiQueries({ eventStore, viewStore, progress: runner, readWaitMs: 5000 });
+  const reads = { eventStore, viewStore, progress: runner, readWaitMs: 5000 };
+  const queries = new CiQueries(reads);
+  const graph = new GraphQueries(reads);
   // A fixed-seed generator, so every run asks the same questions.
   let seed = 42;
   const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
@@ -55,8 +58,40 @@ export async function asOfLatencies(dir: string, cis: number, rounds: number, sa
   const [inventoryPage] = (await measure(() =>
     queries.list({ includeRetired: false, limit: 100, afterCiId: randomCi() }, randomInstant(), undefined),
   )) as [LatencyFigures];
+  // The graph: who depends on a CI (incoming edges, now) against a single-CI read, interleaved; then
+  // impact at depth 5 as of a past instant, both ways.
+  const [currentAgain, incoming] = (await measure(
+    () => queries.current(randomCi()),
+    () => graph.relationships(randomCi(), undefined, 'in'),
+  )) as [LatencyFigures, LatencyFigures];
+  let reachedTotal = 0;
+  const impactOf = (direction: 'dependents' | 'dependencies') => async () => {
+    const impact = await graph.impact(randomCi(), {
+      asOf: randomInstant(),
+      direction,
+      depth: 5,
+      types: undefined,
+      includeRetired: false,
+      limit: 10_000,
+    });
+    reachedTotal += impact?.items.length ?? 0;
+  };
+  const [impactDependents, impactDependencies] = (await measure(impactOf('dependents'), impactOf('dependencies'))) as [
+    LatencyFigures,
+    LatencyFigures,
+  ];
+  const impactReachedMean = reachedTotal / (2 * (samples + Math.min(200, samples)));
   await runner.stop();
   await eventStore.close();
   await viewStore.close();
-  return { current, asOfSingle, inventoryPage };
+  return {
+    current,
+    asOfSingle,
+    inventoryPage,
+    currentAgain,
+    incoming,
+    impactDependents,
+    impactDependencies,
+    impactReachedMean,
+  };
 }

@@ -30,15 +30,32 @@ export function serverAttributes(index: number, change: number): Attributes {
   };
 }
 
-export function serverDocument(index: number, change: number) {
+/**
+ * A server and its three relationships to other servers of the estate (of
+ * `estate` CIs, ci-0 … ci-{estate-1}): `runs_on` never changes, `uses` is
+ * re-pointed every fifth change and `depends_on` every third, so the graph
+ * changes over the log as an estate's does. Targets are spread uniformly, so
+ * each CI has about three incoming edges.
+ */
+export function serverDocument(index: number, change: number, estate = 100_000) {
+  const target = (salt: number, epoch: number) => `ci-${mix(index * 31 + salt * 1_000_003 + epoch * 7919) % estate}`;
   return {
     type: 'server',
     name: `srv-${index}`,
     status: 'live' as const,
     attributes: serverAttributes(index, change),
     relationships: [
-      { type: 'depends_on', target: `db-${index % 50}` },
-      { type: 'runs_on', target: `rack-${index % 40}` },
+      { type: 'depends_on', target: target(1, Math.floor(change / 3)) },
+      { type: 'runs_on', target: target(2, 0) },
+      { type: 'uses', target: target(3, Math.floor(change / 5)) },
     ],
   };
+}
+
+/** A 32-bit integer hash (Murmur3's finaliser): deterministic, well spread. */
+export function mix(value: number): number {
+  let h = value | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }

@@ -39,7 +39,7 @@ export async function generateLog(
     for (let from = 0; from < cis; from += chunk) {
       const appends: Promise<unknown>[] = [];
       for (let index = from; index < Math.min(cis, from + chunk); index++) {
-        const document = ciDocument(serverDocument(index, round));
+        const document = ciDocument(serverDocument(index, round, cis));
         const event =
           round === 0
             ? { type: 'CiRegistered' as const, data: { ciId: `ci-${index}`, document } }

@@ -8,10 +8,20 @@ export interface ChildResult {
 }
 
 /** Runs rebuild-child in a fresh process and returns what it measured. */
-export async function runChild(dir: string, mode: 'raw' | 'rebuild', viewsFile = 'views.db'): Promise<ChildResult> {
-  const child = fork(path.join(__dirname, 'rebuild-child.js'), [dir, mode, viewsFile], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+export async function runChild(
+  dir: string,
+  mode: 'raw' | 'rebuild',
+  viewsFile = 'views.db',
+  /** The views to rebuild; every view when absent. */
+  views?: readonly string[],
+): Promise<ChildResult> {
+  const child = fork(
+    path.join(__dirname, 'rebuild-child.js'),
+    [dir, mode, viewsFile, ...(views ? [views.join(',')] : [])],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   const [[result]] = await Promise.all([once(child, 'message') as Promise<[ChildResult]>, once(child, 'exit')]);
   return result;
 }

@@ -10,10 +10,12 @@ import { nowMs } from './stats';
 /**
  * Child process, so its peak RSS is the rebuild's alone:
  *   rebuild-child <dir> raw      → events/s of a raw read of the log
- *   rebuild-child <dir> rebuild  → events/s of rebuilding every view from the log into a fresh views file
+ *   rebuild-child <dir> rebuild <views file> [view,view…]
+ *       → events/s of rebuilding every view (or those named) from the log into a fresh views file
  */
 async function main() {
-  const [dir, mode, viewsFile] = process.argv.slice(2) as [string, 'raw' | 'rebuild', string];
+  const [dir, mode, viewsFile, only] = process.argv.slice(2) as [string, 'raw' | 'rebuild', string, string?];
+  const projections = only ? allProjections.filter((p) => only.split(',').includes(p.name)) : allProjections;
   if (mode === 'raw') {
     const db = new Database(path.join(dir, 'events.db'), { readonly: true });
     const start = nowMs();
@@ -25,13 +27,13 @@ async function main() {
     return;
   }
   const eventStore = new SqliteEventStore({ filename: path.join(dir, 'events.db') });
-  const viewStore = new SqliteViewStore({ filename: path.join(dir, viewsFile), views: allProjections });
+  const viewStore = new SqliteViewStore({ filename: path.join(dir, viewsFile), views: projections });
   const start = nowMs();
   // What `npm run rebuild-views` runs, with its default page size.
   const done = await rebuildViews({
     eventStore,
     viewStore,
-    projections: allProjections,
+    projections,
     logger: pino({ level: 'silent' }),
   });
   const elapsed = nowMs() - start;

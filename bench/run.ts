@@ -16,6 +16,12 @@ import { figure, paired, type Figure } from './stats';
  * (min and max kept), compared with a baseline measured in the same run.
  */
 const quick = process.argv.includes('--quick');
+/** `--only=append,peer,http,rebuild`: run those sections only. */
+const only = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const runs = (section: string) => !only || only.includes(section);
 const settings = quick
   ? {
       runs: 3,
@@ -156,8 +162,12 @@ async function rebuildAndQueries() {
   log(`rebuilding every view from the log, ${rebuildRuns} runs, against a raw read of the log`);
   const rebuilds: ChildResult[] = [];
   const raws: ChildResult[] = [];
+  const withoutGraph: ChildResult[] = [];
   for (let run = 0; run < rebuildRuns; run++) {
     raws.push(await runChild(dir, 'raw'));
+    // The views there were before the graph, for comparison with earlier results.
+    withoutGraph.push(await runChild(dir, 'rebuild', 'views-nograph.db', ['currentCis', 'ciVersions', 'changeFeed']));
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(dir, 'views-nograph.db' + suffix), { force: true });
     const viewsFile = run === rebuildRuns - 1 ? 'views.db' : `views-${run}.db`;
     rebuilds.push(await runChild(dir, 'rebuild', viewsFile));
     if (viewsFile !== 'views.db')
@@ -171,6 +181,11 @@ async function rebuildAndQueries() {
       text: '≥ 100,000',
       check: (v) => v >= 100_000,
     },
+  );
+  add(
+    'rebuild without the graph view (currentCis, ciVersions, changeFeed)',
+    figure(withoutGraph.map((r) => r.eventsPerSecond)),
+    'events/s',
   );
   add('raw read of the same log', figure(raws.map((r) => r.eventsPerSecond)), 'events/s');
   add('rebuild / raw read', figure(rebuilds.map((r, i) => r.eventsPerSecond / raws[i]!.eventsPerSecond)), 'ratio');
@@ -219,6 +234,40 @@ async function rebuildAndQueries() {
     { text: '≤ 20 ms', check: (v) => v <= 20 },
   );
 
+  add(
+    'incoming edges of one CI (now), p99',
+    pick((l) => l.incoming.p99Ms),
+    'ms',
+  );
+  add(
+    'incoming edges p99 / current state p99 (interleaved)',
+    pick((l) => l.incoming.p99Ms / l.currentAgain.p99Ms),
+    'ratio',
+    { text: '≤ 2', check: (r) => r <= 2 },
+  );
+  add(
+    'impact, dependents, depth 5, as of a past instant, p50',
+    pick((l) => l.impactDependents.p50Ms),
+    'ms',
+  );
+  add(
+    'impact, dependents, depth 5, as of a past instant, p99',
+    pick((l) => l.impactDependents.p99Ms),
+    'ms',
+    { text: '≤ 50 ms', check: (v) => v <= 50 },
+  );
+  add(
+    'impact, dependencies, depth 5, as of a past instant, p99',
+    pick((l) => l.impactDependencies.p99Ms),
+    'ms',
+    { text: '≤ 50 ms', check: (v) => v <= 50 },
+  );
+  add(
+    'impact: CIs reached per walk (mean)',
+    pick((l) => l.impactReachedMean),
+    'CIs',
+  );
+
   for (const name of ['events.db', 'views.db']) {
     const db = new Database(path.join(dir, name));
     db.pragma('wal_checkpoint(TRUNCATE)');
@@ -256,10 +305,10 @@ async function main() {
   const started = new Date();
   log(`ConfigLedger benchmark, ${quick ? 'quick' : 'full'} mode, in ${workDir}`);
   try {
-    await appendPath();
-    await peer();
-    await http();
-    await rebuildAndQueries();
+    if (runs('append')) await appendPath();
+    if (runs('peer')) await peer();
+    if (runs('http')) await http();
+    if (runs('rebuild')) await rebuildAndQueries();
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

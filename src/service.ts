@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { allProjections } from '../projections';
 import { CiCommandHandler } from './application/ci-command-handler';
 import { CiQueries } from './application/ci-queries';
+import { GraphQueries } from './application/graph-queries';
 import { buildApp } from './http/app';
 import { verifyLog } from './application/verify-log';
 import { makeEvidence, type EvidenceRequest, type EvidenceSigner } from './application/make-evidence';
@@ -57,6 +58,7 @@ export interface Service {
   readonly app: Express;
   readonly commands: CiCommandHandler;
   readonly queries: CiQueries;
+  readonly graph: GraphQueries;
   readonly runner: RunningProjections;
   readonly relay: RelayRunner | undefined;
   /** The change streams' replay slots: how many replay history now, wait for a slot, and the peak. */
@@ -85,7 +87,9 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     ...(deps.secrets && { secrets: deps.secrets }),
     ...(deps.policy && { policy: deps.policy }),
   });
-  const queries = new CiQueries({ eventStore, viewStore, progress: runner, readWaitMs: deps.readWaitMs ?? 5000 });
+  const reads = { eventStore, viewStore, progress: runner, readWaitMs: deps.readWaitMs ?? 5000 };
+  const queries = new CiQueries(reads);
+  const graph = new GraphQueries(reads);
   const relay =
     deps.relay &&
     new RelayRunner(
@@ -119,6 +123,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   const app = buildApp({
     commands,
     queries,
+    graph,
     readiness,
     clock,
     logger,
@@ -131,6 +136,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     app,
     commands,
     queries,
+    graph,
     runner,
     relay,
     replaySlots,

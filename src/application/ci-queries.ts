@@ -16,11 +16,10 @@ import {
   type CiEventType,
   type JsonPatch,
 } from '../domain';
-import type { EventStore, StreamHead } from '../ports/event-store';
-import type { ViewProgress, ViewReader } from '../ports/view-store';
+import type { ViewReader } from '../ports/view-store';
 import { toRecordedCiEvent } from './ci-event-codec';
 import type { CiSnapshot } from './ci-command-handler';
-import { PositionBeyondLogError, ViewsBehindError } from './errors';
+import { ViewsWait, type ViewsWaitDeps } from './views-wait';
 import { describePoint, type HistoryPoint } from './history-point';
 
 export interface HistoryEntry {
@@ -36,12 +35,8 @@ export interface HistoryEntry {
   readonly patch: JsonPatch;
 }
 
-export interface CiQueriesDeps {
-  readonly eventStore: EventStore;
+export interface CiQueriesDeps extends ViewsWaitDeps {
   readonly viewStore: ViewReader;
-  readonly progress: ViewProgress;
-  /** How long a read waits for the views to reach a write (read-your-writes, ?minPosition). */
-  readonly readWaitMs: number;
 }
 
 /**
@@ -51,23 +46,27 @@ export interface CiQueriesDeps {
  * lookups in the ciVersions view; history is read from the log itself.
  */
 export class CiQueries {
-  constructor(private readonly deps: CiQueriesDeps) {}
+  private readonly wait: ViewsWait;
+
+  constructor(private readonly deps: CiQueriesDeps) {
+    this.wait = new ViewsWait(deps);
+  }
 
   async current(ciId: string): Promise<CiSnapshot | undefined> {
-    if (!(await this.awaitCi(ciId))) return undefined;
+    if (!(await this.wait.forCi(ciId))) return undefined;
     const current = await currentCiQueries.get(this.deps.viewStore, ciId);
     return current && fromCurrent(current);
   }
 
   /** The CI at a revision or instant; undefined if it did not exist then (or at all). */
   async at(ciId: string, point: HistoryPoint): Promise<CiSnapshot | undefined> {
-    if (!(await this.awaitCi(ciId))) return undefined;
+    if (!(await this.wait.forCi(ciId))) return undefined;
     const version = await this.versionAt(ciId, point);
     return version && fromVersion(version);
   }
 
   async list(query: CiListQuery, asOf: number | undefined, minPosition: number | undefined): Promise<CiSnapshot[]> {
-    if (minPosition !== undefined) await this.awaitMinPosition(minPosition);
+    await this.wait.forMinPosition(minPosition);
     const views = this.deps.viewStore;
     if (asOf === undefined) return (await currentCiQueries.list(views, query)).map(fromCurrent);
     return (await ciVersionQueries.listAt(views, asOf, query)).map(fromVersion);
@@ -111,7 +110,7 @@ export class CiQueries {
     from: HistoryPoint,
     to: HistoryPoint | undefined,
   ): Promise<{ from: CiSnapshot; to: CiSnapshot; patch: JsonPatch } | undefined> {
-    const head = await this.awaitCi(ciId);
+    const head = await this.wait.forCi(ciId);
     if (!head) return undefined;
     const [fromCi, toCi] = await Promise.all([
       this.requireAt(ciId, from, 'from'),
@@ -121,7 +120,7 @@ export class CiQueries {
   }
 
   async changes(query: ChangeQuery, minPosition: number | undefined): Promise<ChangeFeedEntry[]> {
-    if (minPosition !== undefined) await this.awaitMinPosition(minPosition);
+    await this.wait.forMinPosition(minPosition);
     return changeFeedQueries.list(this.deps.viewStore, query);
   }
 
@@ -162,30 +161,6 @@ export class CiQueries {
       throw new HistoryPointNotFoundError(ciId, field, `CI "${ciId}" has no state at ${field}=${describePoint(point)}`);
     }
     return fromVersion(version);
-  }
-
-  /** Undefined for an unknown CI; otherwise waits until the views hold its latest event and returns its head. */
-  private async awaitCi(ciId: string): Promise<StreamHead | undefined> {
-    const head = await this.deps.eventStore.streamHead(ciStreamName(ciId));
-    if (!head) return undefined;
-    await this.awaitPosition(head.position);
-    return head;
-  }
-
-  /** A client's `?minPosition=`: refused at once when the log has not reached it (no write returned it). */
-  private async awaitMinPosition(position: number): Promise<void> {
-    if (this.deps.progress.currentPosition() >= position) return;
-    const head = await this.deps.eventStore.headPosition();
-    if (position > head) throw new PositionBeyondLogError(position, head);
-    await this.awaitPosition(position);
-  }
-
-  private async awaitPosition(position: number): Promise<void> {
-    const { progress, readWaitMs } = this.deps;
-    if (progress.currentPosition() >= position) return;
-    if (!(await progress.waitForPosition(position, readWaitMs))) {
-      throw new ViewsBehindError(position, progress.currentPosition());
-    }
   }
 }
 

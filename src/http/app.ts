@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { CiCommandHandler } from '../application/ci-command-handler';
 import type { CiQueries } from '../application/ci-queries';
+import type { GraphQueries } from '../application/graph-queries';
 import type { Clock } from '../ports/clock';
 import { methodRoutes } from './allowed-methods';
 import { authorization, redactTicket, type AuthOptions } from './authorization';
@@ -14,12 +15,14 @@ import { auditRoutes, type AuditDeps } from './routes/audit-routes';
 import { changeRoutes } from './routes/change-routes';
 import { changeStreamRoutes, type ChangeStreamOptions } from './routes/change-stream-routes';
 import { ciReadRoutes } from './routes/ci-read-routes';
+import { graphRoutes } from './routes/graph-routes';
 import { ciWriteRoutes } from './routes/ci-write-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 
 export interface AppDeps {
   readonly commands: CiCommandHandler;
   readonly queries: CiQueries;
+  readonly graph: GraphQueries;
   readonly readiness: ReadinessProbe;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -81,8 +84,9 @@ export function buildApp(deps: AppDeps): Express {
   const routers = [
     ciWriteRoutes(deps.commands),
     ciReadRoutes(deps.queries),
+    graphRoutes(deps.graph, deps.clock),
     changeStreamRoutes(deps.queries, deps.changeStream, deps.logger, deps.replaySlots),
-    changeRoutes(deps.queries, deps.clock),
+    changeRoutes(deps.queries, deps.graph, deps.clock),
     auditRoutes(deps.audit),
   ];
   const api = express.Router();

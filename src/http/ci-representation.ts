@@ -1,5 +1,7 @@
 import type { Response } from 'express';
 import type { CiSnapshot } from '../application/ci-command-handler';
+import type { HistoryPoint } from '../application/history-point';
+import { problem } from './problem';
 
 /** The API's CI representation: `{id, type, name, status, attributes, relationships, revision, recordedAt}`. */
 export function ciRepresentation(ci: CiSnapshot) {
@@ -23,4 +25,16 @@ export function etagFor(revision: number): string {
 
 export function sendCi(res: Response, ci: CiSnapshot, status = 200): void {
   res.status(status).setHeader('ETag', etagFor(ci.revision)).json(ciRepresentation(ci));
+}
+
+/** 404 for a CI that does not exist, or did not at the point asked for. */
+export function ciNotFound(ciId: string, point: HistoryPoint | undefined) {
+  if (point === undefined) {
+    return problem(404, 'ci-not-found', 'CI not found', `CI "${ciId}" does not exist; list CIs with GET /api/v1/cis`);
+  }
+  const detail =
+    'revision' in point
+      ? `CI "${ciId}" has no revision ${point.revision} (or does not exist)`
+      : `CI "${ciId}" did not exist at ${new Date(point.asOf).toISOString()}`;
+  return problem(404, 'ci-not-found', 'CI not found at that point', detail);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
 import { viewStoreContract } from './view-store.contract';
-import { allProjections, currentCisProjection } from '../../projections';
+import { allProjections, currentCisProjection, type AnyProjection, type CurrentCi } from '../../projections';
 import { viewQueries } from '../support/view-queries';
 
 viewStoreContract('SQLite (in memory)', async () => {
@@ -26,7 +26,7 @@ describe('SQLite view layouts', () => {
       writes: [
         {
           view: 'currentCis',
-          doc: { ciId: 'a', revision: 1, position: 1, recordedAt: '2026-01-01T00:00:00.000Z', document },
+          doc: { ciId: 'a', revision: 1, position: 1, recordedAt: '2026-01-01T00:00:00.000Z', document } as CurrentCi,
         },
       ],
       checkpoints: [
@@ -40,9 +40,9 @@ describe('SQLite view layouts', () => {
     expect(await viewQueries(reopenedSame).getCurrentCi('a')).toBeDefined();
     await reopenedSame.close();
 
-    const changed = {
+    const changed: AnyProjection = {
       ...currentCisProjection,
-      fields: { ...currentCisProjection.fields, name: { type: 'text' as const, of: () => 'x' } },
+      fields: { ...currentCisProjection.fields, name: { type: 'text', of: (doc: CurrentCi) => doc.document.name } },
     };
     const after = new SqliteViewStore({
       filename,

@@ -113,6 +113,7 @@ describe('what a new user hit', () => {
     const app = buildApp({
       commands: service.commands,
       queries: service.queries,
+      graph: service.graph,
       readiness: { check: async () => ({ ready: true, checks: {} }) },
       clock: service.clock,
       logger,

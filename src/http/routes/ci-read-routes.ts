@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { CiStatusSchema, TokenSchema } from '../../domain';
 import type { CiQueries } from '../../application/ci-queries';
 import type { HistoryPoint } from '../../application/history-point';
-import { ciRepresentation, etagFor, sendCi } from '../ci-representation';
-import { problem } from '../problem';
+import { ciNotFound as notFound, ciRepresentation, etagFor, sendCi } from '../ci-representation';
 import {
   BooleanTextSchema,
   HistoryPointTextSchema,
@@ -121,15 +120,4 @@ export function ciReadRoutes(queries: CiQueries): Router {
 
 function pointOf(ci: { revision: number; recordedAt: string }) {
   return { revision: ci.revision, recordedAt: ci.recordedAt };
-}
-
-function notFound(ciId: string, point: HistoryPoint | undefined) {
-  if (point === undefined) {
-    return problem(404, 'ci-not-found', 'CI not found', `CI "${ciId}" does not exist; list CIs with GET /api/v1/cis`);
-  }
-  const detail =
-    'revision' in point
-      ? `CI "${ciId}" has no revision ${point.revision} (or does not exist)`
-      : `CI "${ciId}" did not exist at ${new Date(point.asOf).toISOString()}`;
-  return problem(404, 'ci-not-found', 'CI not found at that point', detail);
 }
