@@ -117,6 +117,42 @@ describeTour('README tour (end to end)', () => {
   });
 });
 
+describeTour('README graph tour (end to end)', () => {
+  const service = tourService();
+
+  it('answers impact before and after the retirement, as the README says', () => {
+    const script = tourScript('graph-tour').replaceAll('localhost:8080', `localhost:${service.port}`);
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', timeout: 60_000 });
+    if (run.status !== 0)
+      throw new Error(`graph tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${service.output}`);
+    const [before, dependenciesThen, dependenciesNow, relationships, changes] = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const ids = (body: { items: { ciId: string }[] }) => body.items.map((item) => item.ciId);
+    expect(ids(before)).toEqual(['db-9', 'app-9', 'svc-9']);
+    expect(before.items[2]).toEqual({
+      ciId: 'svc-9',
+      depth: 3,
+      path: ['host-9', 'db-9', 'app-9', 'svc-9'],
+      via: ['runs_on', 'uses', 'runs_on'],
+    });
+    expect(ids(dependenciesThen)).toEqual(['app-9', 'db-9', 'host-9']);
+    expect(ids(dependenciesNow)).toEqual(['app-9', 'db-9']);
+    expect(relationships.items).toEqual([
+      { source: 'db-9', type: 'runs_on', target: 'host-9' },
+      { source: 'app-9', type: 'uses', target: 'db-9' },
+    ]);
+    expect(changes.items.map((item: { ciId: string; eventType: string }) => `${item.ciId} ${item.eventType}`)).toEqual([
+      'host-9 CiRetired',
+      'svc-9 CiRegistered',
+      'app-9 CiRegistered',
+      'db-9 CiRegistered',
+      'host-9 CiRegistered',
+    ]);
+  });
+});
+
 describeTour('README trust tour (end to end, authentication on)', () => {
   const service = tourService((dataDir) => ({ AUTH_TOKENS_FILE: path.join(dataDir, 'tokens.json') }));
 
