@@ -95,8 +95,6 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     new RelayRunner(
       {
         eventStore,
-        viewStore,
-        views: runner,
         checkpoints: deps.relay.checkpoints,
         publisher: deps.relay.publisher,
         clock,

@@ -9,11 +9,11 @@ import {
   type CurrentCi,
 } from '../../projections';
 import {
+  changeRecord,
   ciStreamName,
   diffDocuments,
-  patchOfEvent,
   HistoryPointNotFoundError,
-  type CiEventType,
+  type ChangeRecord,
   type JsonPatch,
 } from '../domain';
 import type { ViewReader } from '../ports/view-store';
@@ -22,18 +22,7 @@ import type { CiSnapshot } from './ci-command-handler';
 import { ViewsWait, type ViewsWaitDeps } from './views-wait';
 import { describePoint, type HistoryPoint } from './history-point';
 
-export interface HistoryEntry {
-  readonly revision: number;
-  readonly eventType: CiEventType;
-  readonly recordedAt: string;
-  readonly actor: string;
-  readonly onBehalfOf: string | null;
-  readonly reason: string | null;
-  readonly changeRef: string | null;
-  readonly source: string;
-  readonly correlationId: string | null;
-  readonly patch: JsonPatch;
-}
+export type HistoryEntry = Omit<ChangeRecord, 'position' | 'ciId' | 'ciType'>;
 
 export interface CiQueriesDeps extends ViewsWaitDeps {
   readonly viewStore: ViewReader;
@@ -89,18 +78,11 @@ export class CiQueries {
       fromRevision,
       toRevision: Math.min(head.revision, page.afterRevision + page.limit),
     });
-    const items = raw.map(toRecordedCiEvent).map(({ revision, event, recordedAt, metadata }) => ({
-      revision,
-      eventType: event.type,
-      recordedAt,
-      actor: metadata.actor,
-      onBehalfOf: metadata.onBehalfOf ?? null,
-      reason: metadata.reason,
-      changeRef: metadata.changeRef,
-      source: metadata.source,
-      correlationId: metadata.correlationId,
-      patch: patchOfEvent(event),
-    }));
+    const items = raw.map(toRecordedCiEvent).map((event): HistoryEntry => {
+      // History is one CI's: its id, type and log position are the page's context, not the entry's.
+      const { position: _position, ciId: _ciId, ciType: _ciType, ...entry } = changeRecord(event, '');
+      return entry;
+    });
     return { items, revision: head.revision };
   }
 

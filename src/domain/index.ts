@@ -1,5 +1,6 @@
 export * from './ci';
 export * from './ci-state';
+export * from './change-record';
 export * from './commands';
 export * from './decide';
 export * from './errors';

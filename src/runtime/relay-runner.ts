@@ -1,13 +1,12 @@
 import { Subject, interval, takeUntil, type Subscription } from 'rxjs';
 import type { Logger } from 'pino';
-import { ciVersionQueries } from '../../projections';
-import { patchOfEvent } from '../domain';
+import { changeRecord } from '../domain';
 import { toRecordedCiEvent } from '../application/ci-event-codec';
+import { FoldedDocuments } from '../application/folded-documents';
 import type { Clock } from '../ports/clock';
 import type { CheckpointStore } from '../ports/checkpoint-store';
 import type { EventStore, RecordedEvent } from '../ports/event-store';
 import type { Publisher, RelayItem } from '../ports/publisher';
-import type { ViewProgress, ViewReader } from '../ports/view-store';
 import { followLog } from './follow-log';
 
 export interface RelayRunnerOptions {
@@ -15,8 +14,8 @@ export interface RelayRunnerOptions {
   readonly pollIntervalMs?: number;
   readonly retryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
-  /** How long to wait for the views to reach a page before retrying it. */
-  readonly viewWaitMs?: number;
+  /** How many CIs' documents are kept folded between pages (a CI not kept is folded from its stream). */
+  readonly foldedCacheSize?: number;
   /** How often the lag is logged while the relay is behind. */
   readonly lagLogIntervalMs?: number;
 }
@@ -36,9 +35,9 @@ export interface RelayStatus {
 
 /**
  * Relays the log to a Publisher from its own checkpoint: read a page → build
- * one message per event (with the CI's state right after it, from the
- * ciVersions view) → publish → save the checkpoint only once the publisher
- * confirmed. A crash between publish and checkpoint re-publishes that page
+ * one message per event (with the CI's state right after it, folded from the
+ * log itself: the relay reads no view and waits for no projection) → publish
+ * → save the checkpoint only once the publisher confirmed. A crash between publish and checkpoint re-publishes that page
  * (at-least-once; consumers de-duplicate on the event id); nothing is ever
  * skipped, and items keep log order, so per-CI order holds. Never runs inside
  * an HTTP request.
@@ -55,12 +54,11 @@ export class RelayRunner {
   private state: RelayStatus['state'] = 'stopped';
   private lastError: Error | undefined;
   private readonly options: Required<RelayRunnerOptions>;
+  private readonly documents: FoldedDocuments;
 
   constructor(
     private readonly deps: {
       readonly eventStore: EventStore;
-      readonly viewStore: ViewReader;
-      readonly views: ViewProgress;
       readonly checkpoints: CheckpointStore;
       readonly publisher: Publisher;
       readonly clock: Clock;
@@ -73,9 +71,10 @@ export class RelayRunner {
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       retryDelayMs: options.retryDelayMs ?? 200,
       maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
-      viewWaitMs: options.viewWaitMs ?? 10_000,
+      foldedCacheSize: options.foldedCacheSize ?? 10_000,
       lagLogIntervalMs: options.lagLogIntervalMs ?? 60_000,
     };
+    this.documents = new FoldedDocuments(deps.eventStore, this.options.foldedCacheSize);
   }
 
   private get checkpointName(): string {
@@ -178,41 +177,20 @@ export class RelayRunner {
     const events = page.map(toRecordedCiEvent);
     this.oldestPendingAt = Date.parse(events[0]!.recordedAt);
     const last = events.at(-1)!;
-    // The state messages come from the ciVersions view: wait until it holds this page.
-    if (!(await this.deps.views.waitForPosition(last.position, this.options.viewWaitMs))) {
-      throw new Error(`the views have not reached position ${last.position} yet`);
-    }
-    const items: RelayItem[] = [];
-    for (const event of events) {
-      const version = await ciVersionQueries.byRevision(this.deps.viewStore, event.ciId, event.revision);
-      if (!version) throw new Error(`no ciVersions document for ${event.ciId} revision ${event.revision}`);
-      const { metadata } = event;
-      items.push({
-        change: {
-          eventId: event.eventId,
-          ciId: event.ciId,
-          ciType: version.document.type,
-          revision: event.revision,
-          position: event.position,
-          eventType: event.event.type,
-          recordedAt: event.recordedAt,
-          actor: metadata.actor,
-          onBehalfOf: metadata.onBehalfOf ?? null,
-          reason: metadata.reason,
-          changeRef: metadata.changeRef,
-          source: metadata.source,
-          correlationId: metadata.correlationId,
-          patch: patchOfEvent(event.event),
-        },
+    const documents = await this.documents.after(events);
+    const items: RelayItem[] = events.map((event, index) => {
+      const document = documents[index]!;
+      return {
+        change: { eventId: event.eventId, ...changeRecord(event, document.type) },
         state: {
           id: event.ciId,
-          ...version.document,
+          ...document,
           revision: event.revision,
           position: event.position,
           recordedAt: event.recordedAt,
         },
-      });
-    }
+      };
+    });
     await this.deps.publisher.publish(items);
     await this.deps.checkpoints.saveCheckpoint(this.checkpointName, last.position);
     this.checkpoint = last.position;

@@ -157,7 +157,7 @@ export class MongoViewCollection {
       case 'log':
         return [
           { $match: { _p: { $in: ids } } },
-          { $sort: { _p: 1, _id: -1 } },
+          { $sort: { _p: -1, _id: -1 } }, // the (_p, _id) index walked backwards
           { $group: { _id: '$_p', stored: { $first: '$$ROOT' } } },
           { $replaceWith: '$stored' },
         ];

@@ -166,7 +166,7 @@ describe('MongoDB state loads', () => {
   it('reads open versions of a partition, the newest version per CI, or the newest log entry', () => {
     expect(mapping('graph').statePipeline(['a', 'a'])).toEqual([{ $match: { _p: { $in: ['a'] }, _to: null } }]);
     expect(mapping('ciVersions').statePipeline(['a'])[1]).toEqual({ $sort: { _k: 1, _r: -1 } });
-    expect(mapping('changeFeed').statePipeline(['a'])[1]).toEqual({ $sort: { _p: 1, _id: -1 } });
+    expect(mapping('changeFeed').statePipeline(['a'])[1]).toEqual({ $sort: { _p: -1, _id: -1 } });
     expect(mapping('currentCis').statePipeline(['a'])).toEqual([{ $match: { _id: { $in: ['a'] } } }]);
   });
 });

@@ -11,6 +11,7 @@ import { ProjectionRunner } from '../../../src/runtime/projection-runner';
 import { RelayRunner } from '../../../src/runtime/relay-runner';
 import { InMemoryPublisher } from '../../support/in-memory-publisher';
 import { TestClock } from '../../support/test-clock';
+import { viewQueries } from '../../support/view-queries';
 import { silentLogger } from '../../support/test-service';
 
 const metadata: ChangeMetadata = {
@@ -59,10 +60,15 @@ describe('RelayRunner', () => {
     return eventStore.headPosition();
   }
 
-  function relay(publisher: InMemoryPublisher, checkpoints: CheckpointStore = viewStore, logger = silentLogger) {
+  function relay(
+    publisher: InMemoryPublisher,
+    checkpoints: CheckpointStore = viewStore,
+    logger = silentLogger,
+    foldedCacheSize = 100,
+  ) {
     return new RelayRunner(
-      { eventStore, viewStore, views: projections, checkpoints, publisher, clock, logger },
-      { batchSize: 4, pollIntervalMs: 10, retryDelayMs: 1, maxRetryDelayMs: 5 },
+      { eventStore, checkpoints, publisher, clock, logger },
+      { batchSize: 4, pollIntervalMs: 10, retryDelayMs: 1, maxRetryDelayMs: 5, foldedCacheSize },
     );
   }
 
@@ -126,6 +132,31 @@ describe('RelayRunner', () => {
     await until(async () => (await viewStore.loadCheckpoint('relay:memory')) === head, 'the checkpoint');
     await runner.stop();
     expect(publisher.closed).toBe(true);
+  });
+
+  it('reads only the log: publishes with the projections stopped, each state folded from the log, each change as the feed has it', async () => {
+    await projections.stop();
+    const head = await write(5, 4);
+    const publisher = new InMemoryPublisher();
+    // A cache of one CI: nearly every page folds its CIs from their streams.
+    const runner = relay(publisher, viewStore, silentLogger, 1);
+    await runner.start();
+    await until(() => publisher.published.length === head, 'every event, with no projection running');
+    await runner.stop();
+    await projections.start();
+    await projections.waitForPosition(head, 5000);
+    const feed = await viewQueries(viewStore).listChanges({ order: 'oldest-first', limit: 1000 });
+    expect(publisher.published.map(({ change: { eventId: _id, ...change } }) => change)).toEqual(feed);
+    for (const { state } of publisher.published) {
+      const version = await viewQueries(viewStore).getCiVersion(state.id, state.revision);
+      expect(state).toEqual({
+        id: state.id,
+        ...version!.document,
+        revision: version!.revision,
+        position: version!.position,
+        recordedAt: version!.validFrom,
+      });
+    }
   });
 
   it('follows new changes live and reports its lag', async () => {
