@@ -108,6 +108,12 @@ export const ConfigSchema = z.object({
   ),
   /** How long a read waits for the views to catch up with a write or ?minPosition. */
   READ_WAIT_TIMEOUT_MS: integerSetting(0, 60_000, 5000, 'milliseconds'),
+  /**
+   * Several instances on the same stores run the projections and the relay
+   * on one of them at a time, under a lease of this length: when that
+   * instance dies, another takes over within it.
+   */
+  LEASE_TTL_MS: integerSetting(1000, 300_000, 5000, 'milliseconds'),
   /** /readyz fails when the views are further behind the log than this. */
   READY_MAX_LAG_EVENTS: integerSetting(0, Number.MAX_SAFE_INTEGER, 10_000),
   /**

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigError, isLoopback, loadConfig, type Config } from './config';
@@ -19,22 +21,27 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
   const { eventStore, viewStore, description, sqliteFiles, releaseDataDir } = await openStores(config, logger);
-  const publisher =
+  // A fresh publisher each time this instance takes the relay lease (a stopped relay closes its own).
+  const kafka =
     config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0
-      ? new KafkaPublisher({
-          brokers: config.KAFKA_BROKERS,
-          clientId: config.KAFKA_CLIENT_ID,
-          topicPrefix: config.KAFKA_TOPIC_PREFIX,
-          partitions: config.KAFKA_PARTITIONS,
-          replicationFactor: config.KAFKA_REPLICATION_FACTOR,
-          changesRetentionMs: config.KAFKA_CHANGES_RETENTION_MS,
-          logger,
-        })
+      ? {
+          name: 'kafka',
+          create: () =>
+            new KafkaPublisher({
+              brokers: config.KAFKA_BROKERS!,
+              clientId: config.KAFKA_CLIENT_ID,
+              topicPrefix: config.KAFKA_TOPIC_PREFIX,
+              partitions: config.KAFKA_PARTITIONS,
+              replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+              changesRetentionMs: config.KAFKA_CHANGES_RETENTION_MS,
+              logger,
+            }),
+        }
       : undefined;
   logger.info(
     {
       ...description,
-      relay: publisher ? `kafka (${config.KAFKA_BROKERS!.join(',')})` : 'off',
+      relay: kafka ? `kafka (${config.KAFKA_BROKERS!.join(',')})` : 'off',
       projections: sqliteFiles ? 'worker thread' : 'in process',
     },
     'adapters selected',
@@ -73,7 +80,14 @@ async function main(): Promise<void> {
       maxReplays: config.SSE_MAX_REPLAYS,
       heartbeatMs: config.SSE_HEARTBEAT_MS,
     },
-    ...(publisher ? { relay: { publisher, checkpoints: viewStore } } : {}),
+    ...(kafka ? { relay: { publisher: kafka, checkpoints: viewStore } } : {}),
+    // Any number of instances may share the stores: the projections and the relay run on the lease holder.
+    lease: {
+      store: viewStore,
+      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      ttlMs: config.LEASE_TTL_MS,
+      renewMs: Math.max(200, Math.floor(config.LEASE_TTL_MS / 5)),
+    },
     ...(sqliteFiles && { projectionWorker: sqliteFiles }),
     ...(authenticators.length > 0 && { auth: { authenticators } }),
   });

@@ -4,26 +4,26 @@ import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config';
 import { EventStoreDbEventStore } from './adapters/event-store/eventstoredb-event-store';
 import { SqliteEventStore } from './adapters/event-store/sqlite-event-store';
-import { DataDirLock, DataDirLockedError } from './adapters/data-dir-lock';
 import { DiskReserve } from './adapters/disk-reserve';
 import { MongoViewStore } from './adapters/view-store/mongodb-view-store';
 import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
 import type { CheckpointStore } from './ports/checkpoint-store';
 import type { EventStore } from './ports/event-store';
 import type { ViewStore } from './ports/view-store';
+import type { LeaseStore } from './ports/lease-store';
 import { allProjections } from '../projections';
 
 export interface Stores {
   readonly eventStore: EventStore;
   /** The views; also keeps the relay's checkpoint, which outlives view rebuilds. */
-  readonly viewStore: ViewStore & CheckpointStore;
+  readonly viewStore: ViewStore & CheckpointStore & LeaseStore;
   /** What is in use, for the startup log: never a password. */
   readonly description: Record<string, string>;
   /** Set when both stores are the embedded SQLite files: the projections then run in a worker thread on them. */
   readonly sqliteFiles?: { readonly eventStoreFile: string; readonly viewStoreFile: string };
   /**
-   * Stops the disk-space watch and releases the views lock of the data
-   * directory (no-ops for the server stores); call it after closing the stores.
+   * Stops the disk-space watch of the data directory (a no-op for the server
+   * stores); call it after closing the stores.
    */
   readonly releaseDataDir: () => void;
 }
@@ -64,7 +64,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     description['eventStore'] = `sqlite (${eventStoreFile})`;
   }
 
-  let viewStore: ViewStore & CheckpointStore;
+  let viewStore: ViewStore & CheckpointStore & LeaseStore;
   if (config.MONGODB_URL) {
     try {
       const mongo = await MongoViewStore.connect({
@@ -85,22 +85,8 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
       );
     }
   } else {
-    let lock: DataDirLock;
-    try {
-      lock = DataDirLock.acquire(config.DATA_DIR);
-    } catch (error) {
-      releaseDataDir();
-      await eventStore.close();
-      if (error instanceof DataDirLockedError) throw new ConfigError(`DATA_DIR: ${error.message}`, { cause: error });
-      throw error;
-    }
     viewStore = new SqliteViewStore({ filename: viewStoreFile, views: allProjections });
     description['viewStore'] = `sqlite (${viewStoreFile})`;
-    const stopWatchingDisk = releaseDataDir;
-    releaseDataDir = () => {
-      stopWatchingDisk();
-      lock.release();
-    };
   }
   const bothSqlite = !config.EVENTSTORE_URL && !config.MONGODB_URL;
   return {

@@ -22,6 +22,9 @@ import { ProjectionRunner, type ProjectionRunnerOptions, type RunningProjections
 import { ProjectionWorker } from './runtime/projection-worker';
 import { ServiceReadiness } from './runtime/readiness';
 import { RelayRunner, type RelayRunnerOptions } from './runtime/relay-runner';
+import { LeasedProjections } from './runtime/leased-projections';
+import { LeasedRelay, type RunningRelay } from './runtime/leased-relay';
+import type { LeaseSettings } from './runtime/leased-role';
 import type { CheckpointStore } from './ports/checkpoint-store';
 import type { Publisher } from './ports/publisher';
 
@@ -50,8 +53,22 @@ export interface ServiceDeps {
   readonly policy?: ChangePolicy;
   /** Authentication and roles; absent, authentication is off. */
   readonly auth?: AuthOptions;
-  /** Relays every change to a publisher (Kafka), from a checkpoint kept in `checkpoints`. */
-  readonly relay?: { publisher: Publisher; checkpoints: CheckpointStore; options?: RelayRunnerOptions };
+  /**
+   * Relays every change to a publisher (Kafka), from a checkpoint kept in
+   * `checkpoints`. Under a lease, give the publisher's name and a way to
+   * make one: the relay gets a fresh one each time this instance takes it.
+   */
+  readonly relay?: {
+    publisher: Publisher | { readonly name: string; create(): Publisher };
+    checkpoints: CheckpointStore;
+    options?: RelayRunnerOptions;
+  };
+  /**
+   * Several instances on the same stores: the projections and the relay run
+   * on one instance at a time, the holder of their lease in this store.
+   * Absent, this instance runs both.
+   */
+  readonly lease?: LeaseSettings;
 }
 
 export interface Service {
@@ -60,7 +77,7 @@ export interface Service {
   readonly queries: CiQueries;
   readonly graph: GraphQueries;
   readonly runner: RunningProjections;
-  readonly relay: RelayRunner | undefined;
+  readonly relay: RunningRelay | undefined;
   /** The change streams' replay slots: how many replay history now, wait for a slot, and the peak. */
   readonly replaySlots: ReplaySlots;
   /** Stops the relay (flushing it), the projections (letting the batch in flight finish) and closes the stores. */
@@ -71,15 +88,25 @@ export interface Service {
 export async function startService(deps: ServiceDeps): Promise<Service> {
   const { eventStore, viewStore, clock, logger } = deps;
   const projectionLogger = logger.child({ component: 'projections' });
-  const runner: RunningProjections = deps.projectionWorker
-    ? new ProjectionWorker({
-        scriptPath: path.join(__dirname, 'projection-worker-thread.js'),
-        ...deps.projectionWorker,
-        appended$: eventStore.appended$,
+  const makeRunner = (): RunningProjections =>
+    deps.projectionWorker
+      ? new ProjectionWorker({
+          scriptPath: path.join(__dirname, 'projection-worker-thread.js'),
+          ...deps.projectionWorker,
+          appended$: eventStore.appended$,
+          logger: projectionLogger,
+          ...(deps.runner && { runner: deps.runner }),
+        })
+      : new ProjectionRunner(eventStore, viewStore, allProjections, projectionLogger, deps.runner);
+  const runner: RunningProjections = deps.lease
+    ? new LeasedProjections(makeRunner, {
+        lease: deps.lease,
+        readCheckpoints: () => viewStore.readCheckpoints(),
+        names: allProjections.map((p) => p.name),
+        followMs: 200,
         logger: projectionLogger,
-        ...(deps.runner && { runner: deps.runner }),
       })
-    : new ProjectionRunner(eventStore, viewStore, allProjections, projectionLogger, deps.runner);
+    : makeRunner();
   const commands = new CiCommandHandler({
     eventStore,
     clock,
@@ -90,18 +117,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   const reads = { eventStore, viewStore, progress: runner, readWaitMs: deps.readWaitMs ?? 5000 };
   const queries = new CiQueries(reads);
   const graph = new GraphQueries(reads);
-  const relay =
-    deps.relay &&
-    new RelayRunner(
-      {
-        eventStore,
-        checkpoints: deps.relay.checkpoints,
-        publisher: deps.relay.publisher,
-        clock,
-        logger: logger.child({ component: 'relay' }),
-      },
-      deps.relay.options,
-    );
+  const relay = deps.relay && makeRelay(deps, deps.relay);
   const readiness = new ServiceReadiness(eventStore, viewStore, runner, deps.maxLagEvents ?? 10_000, relay);
   await runner.start();
   await relay?.start();
@@ -175,4 +191,25 @@ function startChainCheckpoints(deps: ServiceDeps, signer: EvidenceSigner): { sto
   timer.unref();
   tick();
   return { stop: () => clearInterval(timer) };
+}
+
+/** The relay, run here, or under its lease on whichever instance holds it. */
+function makeRelay(deps: ServiceDeps, relay: NonNullable<ServiceDeps['relay']>): RunningRelay {
+  const { eventStore, clock } = deps;
+  const logger = deps.logger.child({ component: 'relay' });
+  const { publisher } = relay;
+  const newPublisher = 'create' in publisher ? () => publisher.create() : () => publisher;
+  const makeRunner = () =>
+    new RelayRunner(
+      { eventStore, checkpoints: relay.checkpoints, publisher: newPublisher(), clock, logger },
+      relay.options,
+    );
+  if (!deps.lease) return makeRunner();
+  return new LeasedRelay(makeRunner, {
+    lease: deps.lease,
+    publisherName: publisher.name,
+    eventStore,
+    checkpoints: relay.checkpoints,
+    logger,
+  });
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { allProjections } from '../../projections';
@@ -5,13 +6,18 @@ import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { openStores } from '../open-stores';
 import { rebuildViews, type RebuildProgress } from '../runtime/rebuild-views';
+import { PROJECTIONS_LEASE } from '../runtime/leased-projections';
+
+/** Held for the rebuild, renewed four times per period; a rebuild killed mid-way frees it after this. */
+const REBUILD_LEASE_MS = 60_000;
 
 /**
  * `npm run rebuild-views`: drops every view and rebuilds it from the log, on
  * whichever stores the environment selects (the same variables as the
- * service). Two writers to the views would interleave, so on the embedded
- * store it takes the data directory's views lock, and refuses to run while a
- * service (or another rebuild) holds it.
+ * service). Two writers to the views would interleave, so it takes the
+ * projections lease the services share (in the view store, whichever it is)
+ * and keeps it for the whole rebuild: it refuses to run while a service (or
+ * another rebuild) holds it, and services started meanwhile wait on standby.
  */
 const program = new Command()
   .name('rebuild-views')
@@ -33,6 +39,18 @@ const program = new Command()
     // Progress goes to stderr as a bar or lines; the log only says what matters.
     const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
     const stores = await openStores(config, logger);
+    const holder = `rebuild-views:${hostname()}:${process.pid}`;
+    const hold = () => stores.viewStore.acquireLease(PROJECTIONS_LEASE, holder, REBUILD_LEASE_MS);
+    if (!(await hold())) {
+      await stores.eventStore.close();
+      await stores.viewStore.close();
+      stores.releaseDataDir();
+      throw new ConfigError(
+        'the views are in use: a ConfigLedger service on these stores runs the projections (it holds their lease). ' +
+          'Stop every service first, then run this again.',
+      );
+    }
+    const renewal = setInterval(() => void hold().catch(() => undefined), REBUILD_LEASE_MS / 4);
     console.error(`rebuilding every view from the log: ${describe(stores.description)}`);
     const report = options.progressBar && process.stderr.isTTY ? progressBar() : progressLines();
     try {
@@ -51,6 +69,8 @@ const program = new Command()
       );
     } finally {
       report.stop();
+      clearInterval(renewal);
+      await stores.viewStore.releaseLease(PROJECTIONS_LEASE, holder).catch(() => undefined);
       await stores.eventStore.close();
       await stores.viewStore.close();
       stores.releaseDataDir();

@@ -35,6 +35,7 @@ function nextState(
   docs: readonly ViewDoc[],
 ): readonly ViewDoc[] {
   if (projection.kind !== 'temporal') return docs.length > 0 ? [docs.at(-1)!] : before;
+  if (docs.length === 0) return before;
   const id = (doc: ViewDoc) => `${projection.key(doc)}\u0000${doc.revision}`;
   const open = new Map(before.map((doc) => [id(doc), doc]));
   for (const doc of docs as readonly TemporalDoc[]) {

@@ -25,7 +25,8 @@ export interface ProjectionRunnerOptions {
   readonly stateCacheSize?: number;
 }
 
-export type RunnerState = 'stopped' | 'catching-up' | 'live' | 'retrying';
+/** `standby`: another instance runs the projections (it holds their lease); this one follows its checkpoints. */
+export type RunnerState = 'stopped' | 'catching-up' | 'live' | 'retrying' | 'standby';
 
 export interface ProjectionStatus {
   readonly state: RunnerState;

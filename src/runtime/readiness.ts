@@ -2,7 +2,7 @@ import type { EventStore } from '../ports/event-store';
 import type { ViewStore } from '../ports/view-store';
 import type { ReadinessProbe, ReadinessReport } from '../http/routes/health-routes';
 import type { RunningProjections } from './projection-runner';
-import type { RelayRunner } from './relay-runner';
+import type { RunningRelay } from './leased-relay';
 
 /**
  * Ready when both stores answer and the views are live and at most
@@ -14,7 +14,7 @@ export class ServiceReadiness implements ReadinessProbe {
     private readonly viewStore: ViewStore,
     private readonly runner: RunningProjections,
     private readonly maxLagEvents: number,
-    private readonly relay?: RelayRunner,
+    private readonly relay?: RunningRelay,
   ) {}
 
   async check(): Promise<ReadinessReport> {
@@ -26,7 +26,9 @@ export class ServiceReadiness implements ReadinessProbe {
       attempt(() => this.viewStore.ping()),
     ]);
     const lagEvents = lag.ok ? lag.value : undefined;
-    const projectionsOk = runner.state === 'live' && lagEvents !== undefined && lagEvents <= this.maxLagEvents;
+    // On standby another instance runs the projections: ready if the views it keeps are close to the log.
+    const running = runner.state === 'live' || runner.state === 'standby';
+    const projectionsOk = running && lagEvents !== undefined && lagEvents <= this.maxLagEvents;
     // A log that serves reads but refuses writes is not ready: say so, with the reason, until a write succeeds.
     const writes = this.eventStore.writeStatus();
     const checks = {

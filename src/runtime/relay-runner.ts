@@ -21,11 +21,17 @@ export interface RelayRunnerOptions {
 }
 
 /** Lag beyond this many events is reported as this many. */
-const LAG_COUNT_CAP = 100_000;
+export const LAG_COUNT_CAP = 100_000;
+
+/** Where a publisher's relay keeps its position (shared by every instance). */
+export function relayCheckpointName(publisher: string): string {
+  return `relay:${publisher}`;
+}
 
 export interface RelayStatus {
   readonly publisher: string;
-  readonly state: 'stopped' | 'catching-up' | 'live' | 'retrying';
+  /** `standby`: another instance runs the relay (it holds the relay lease). */
+  readonly state: 'stopped' | 'catching-up' | 'live' | 'retrying' | 'standby';
   readonly position: number;
   readonly lagEvents: number;
   /** Age of the oldest event not yet published, 0 when caught up. */
@@ -78,7 +84,7 @@ export class RelayRunner {
   }
 
   private get checkpointName(): string {
-    return `relay:${this.deps.publisher.name}`;
+    return relayCheckpointName(this.deps.publisher.name);
   }
 
   async start(): Promise<void> {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
+import { verifyLog } from '../../src/application/verify-log';
 import { eventStoreContract, newEvent, uniqueStream } from './event-store.contract';
 
 eventStoreContract('SQLite (in memory)', async () => {
@@ -22,6 +23,29 @@ eventStoreContract('SQLite (file, fsync on commit)', async () => {
 });
 
 describe('SqliteEventStore specifics', () => {
+  it('keeps one hash chain when two processes append to one file, turn by turn', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
+    const filename = path.join(dir, 'events.db');
+    // Two connections, as two service processes on one data directory have.
+    const first = new SqliteEventStore({ filename });
+    const second = new SqliteEventStore({ filename });
+    try {
+      for (let i = 0; i < 6; i++) {
+        const writer = i % 2 === 0 ? first : second;
+        await Promise.all([
+          writer.append(uniqueStream('a'), [newEvent()], 'no_stream'),
+          writer.append(uniqueStream('b'), [newEvent()], 'no_stream'),
+        ]);
+      }
+      const report = await verifyLog(first);
+      expect(report).toMatchObject({ ok: true, events: 12 });
+    } finally {
+      await first.close();
+      await second.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps acknowledged appends across a close and reopen of the file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
     const filename = path.join(dir, 'events.db');

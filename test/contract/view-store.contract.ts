@@ -11,6 +11,7 @@ import {
 } from '../../projections';
 import type { CiDocument, CiStatus } from '../../src/domain';
 import type { CheckpointStore } from '../../src/ports/checkpoint-store';
+import type { LeaseStore } from '../../src/ports/lease-store';
 import type { ViewStore } from '../../src/ports/view-store';
 import { viewQueries } from '../support/view-queries';
 
@@ -427,6 +428,21 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         });
         expect(found.map((n) => n.ciId)).toEqual(['b']);
       });
+    });
+
+    it('keeps leases: one holder at a time, renewed by it, given up, or taken once expired', async () => {
+      const leases = store as unknown as LeaseStore;
+      expect(await leases.acquireLease('projections', 'one', 60_000)).toBe(true);
+      expect(await leases.acquireLease('projections', 'two', 60_000)).toBe(false);
+      expect(await leases.acquireLease('relay', 'two', 60_000)).toBe(true); // another lease, another holder
+      expect(await leases.acquireLease('projections', 'one', 60_000)).toBe(true);
+      await leases.releaseLease('projections', 'two'); // not the holder: nothing happens
+      expect(await leases.acquireLease('projections', 'two', 60_000)).toBe(false);
+      await leases.releaseLease('projections', 'one');
+      expect(await leases.acquireLease('projections', 'two', 200)).toBe(true);
+      expect(await leases.acquireLease('projections', 'one', 60_000)).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await leases.acquireLease('projections', 'one', 60_000)).toBe(true); // two's expired
     });
 
     it('keeps named consumer checkpoints, untouched by view resets', async () => {

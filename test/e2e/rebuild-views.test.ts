@@ -75,10 +75,14 @@ describeCli('rebuild-views CLI', () => {
     expect(run.stderr).toMatch(/--batch-size.*must be a whole number/);
   });
 
-  it('refuses to run while a service holds the data directory, naming the lock, and changes nothing', async () => {
-    // A service as main.ts starts it: stores opened by openStores (which takes the views lock).
+  it('refuses to run while a service runs the projections (it holds their lease), and changes nothing', async () => {
+    // A service as main.ts starts it: stores opened by openStores, the projections under the shared lease.
     const stores = await openStores(loadConfig({ DATA_DIR: dataDir }), silentLogger);
-    const service = await createTestService({ eventStore: stores.eventStore, viewStore: stores.viewStore });
+    const service = await createTestService({
+      eventStore: stores.eventStore,
+      viewStore: stores.viewStore,
+      lease: { store: stores.viewStore, holder: 'service-1', ttlMs: 5000, renewMs: 1000 },
+    });
     try {
       for (let i = 0; i < 20; i++) {
         await service
@@ -95,7 +99,7 @@ describeCli('rebuild-views CLI', () => {
         encoding: 'utf8',
       });
       expect(run.status).toBe(1);
-      expect(run.stderr).toContain(`holds the lock ${path.join(dataDir, 'views.lock')}; stop it first`);
+      expect(run.stderr).toMatch(/the views are in use: .*holds their lease.*Stop every service first/);
       expect(run.stderr).not.toMatch(/rebuilding views/);
       expect(await dumpViews(service.viewStore)).toEqual(before);
       // ...and the service goes on writing and projecting.

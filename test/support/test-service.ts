@@ -39,6 +39,7 @@ export async function createTestService(
     changeStream?: ServiceDeps['changeStream'];
     auth?: ServiceDeps['auth'];
     policy?: ServiceDeps['policy'];
+    lease?: ServiceDeps['lease'];
   } = {},
 ): Promise<TestService> {
   const eventStore = options.eventStore ?? new SqliteEventStore({ filename: ':memory:' });
@@ -56,6 +57,7 @@ export async function createTestService(
     evidenceSigner: testSigner,
     ...(options.auth && { auth: options.auth }),
     ...(options.policy && { policy: options.policy }),
+    ...(options.lease && { lease: options.lease }),
   });
   return { ...service, eventStore, viewStore, clock, request: () => supertest.agent(service.app) };
 }

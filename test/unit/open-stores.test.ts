@@ -25,18 +25,19 @@ describe('openStores', () => {
     stores.releaseDataDir();
   });
 
-  it('lets one process at a time hold the embedded views, naming the lock to whoever comes second', async () => {
+  it('lets several processes open one data directory; its lease lets one at a time run the projections', async () => {
     const first = await openStores(loadConfig({ DATA_DIR: dataDir }), silentLogger);
-    await expect(openStores(loadConfig({ DATA_DIR: dataDir }), silentLogger)).rejects.toThrow(
-      new RegExp(`DATA_DIR: .*holds the lock ${path.join(dataDir, 'views.lock')}; stop it first`),
-    );
-    await first.eventStore.close();
-    await first.viewStore.close();
-    first.releaseDataDir();
     const second = await openStores(loadConfig({ DATA_DIR: dataDir }), silentLogger);
-    await second.eventStore.close();
-    await second.viewStore.close();
-    second.releaseDataDir();
+    expect(await first.viewStore.acquireLease('projections', 'first', 60_000)).toBe(true);
+    expect(await second.viewStore.acquireLease('projections', 'second', 60_000)).toBe(false);
+    expect(await first.viewStore.acquireLease('projections', 'first', 60_000)).toBe(true); // renewed
+    await first.viewStore.releaseLease('projections', 'first');
+    expect(await second.viewStore.acquireLease('projections', 'second', 60_000)).toBe(true);
+    for (const stores of [first, second]) {
+      await stores.eventStore.close();
+      await stores.viewStore.close();
+      stores.releaseDataDir();
+    }
   });
 
   it('names DATA_DIR when it is a file', async () => {

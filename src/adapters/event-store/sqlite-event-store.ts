@@ -65,7 +65,7 @@ const SCHEMA = `
  */
 export class SqliteEventStore implements EventStore {
   readonly adapter = 'sqlite';
-  /** One writer appends in one order, so every event follows the previous one of the whole log. */
+  /** Appends are serialised by the file's write lock, so every event follows the previous one of the whole log. */
   readonly chainScope = 'global';
   /** The hash of the newest event committed (or being committed in the open group). */
   private lastHash: string = GENESIS_HASH;
@@ -140,6 +140,9 @@ export class SqliteEventStore implements EventStore {
     const chainBefore = this.lastHash;
     try {
       const commitGroup = this.db.transaction(() => {
+        // Another process may have appended since (several services on one data directory): the
+        // chain goes on from the head committed in the file, read under this write lock.
+        this.lastHash = this.statements.chainHead.get()?.hash ?? GENESIS_HASH;
         for (const append of group) {
           const hashBefore = this.lastHash;
           try {
@@ -341,6 +344,7 @@ function prepareStatements(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     saveChainHead: db.prepare('INSERT OR REPLACE INTO chain_head (id, position, hash) VALUES (1, ?, ?)'),
+    chainHead: db.prepare<[], { hash: string }>('SELECT hash FROM chain_head WHERE id = 1'),
     readStream: db.prepare<[string, number, number, number], EventRow>(
       'SELECT * FROM events WHERE stream = ? AND revision BETWEEN ? AND ? AND recorded_ms <= ? ORDER BY revision',
     ),

@@ -23,6 +23,20 @@ export const PROJECTION_CHECKPOINTS = 'projection_checkpoints';
 export const CONSUMER_CHECKPOINTS = 'consumer_checkpoints';
 /** The layout each view's collection was created with (MongoViewCollection.signature). */
 export const VIEW_LAYOUTS = 'view_layouts';
+export const LEASES = 'leases';
+
+/**
+ * Takes or renews a lease in one atomic upsert, timed by the server's clock
+ * (`$$NOW`), so instances whose clocks disagree still agree. When another
+ * holds it unexpired the filter matches nothing and the upsert collides with
+ * the existing `_id` (duplicate key): not acquired.
+ */
+export function leaseUpdate(name: string, holder: string, ttlMs: number): { filter: Doc; update: Doc[] } {
+  return {
+    filter: { _id: name, $expr: { $or: [{ $eq: ['$holder', holder] }, { $lte: ['$expiresAt', '$$NOW'] }] } },
+    update: [{ $set: { holder, expiresAt: { $add: ['$$NOW', ttlMs] } } }],
+  };
+}
 
 type Doc = Record<string, unknown>;
 

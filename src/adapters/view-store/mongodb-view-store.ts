@@ -7,10 +7,13 @@ import {
   type Document,
 } from 'mongodb';
 import type { CheckpointStore } from '../../ports/checkpoint-store';
+import type { LeaseStore } from '../../ports/lease-store';
 import type { DocQuery, ProjectionCheckpoint, StoredView, ViewBatch, ViewDoc, ViewStore } from '../../ports/view-store';
 import {
   CONSUMER_CHECKPOINTS,
+  LEASES,
   MongoViewCollection,
+  leaseUpdate,
   PROJECTION_CHECKPOINTS,
   VIEW_LAYOUTS,
   type FindSpec,
@@ -46,7 +49,7 @@ const INDEX_CONFLICT = new Set([85, 86]);
  * first, checkpoints after, and every write is guarded by the kind's rule,
  * so a crash in between replays the batch harmlessly.
  */
-export class MongoViewStore implements ViewStore, CheckpointStore {
+export class MongoViewStore implements ViewStore, CheckpointStore, LeaseStore {
   readonly adapter = 'mongodb';
   private readonly collections: Map<string, MongoViewCollection>;
 
@@ -168,6 +171,22 @@ export class MongoViewStore implements ViewStore, CheckpointStore {
     await this.db
       .collection<KeyedDoc>(CONSUMER_CHECKPOINTS)
       .updateOne({ _id: name }, { $set: { position } }, { upsert: true });
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const { filter, update } = leaseUpdate(name, holder, ttlMs);
+    try {
+      await this.db.collection<KeyedDoc>(LEASES).updateOne(filter, update, { upsert: true });
+      return true;
+    } catch (error) {
+      // Held by another and not expired: the filter missed, and the upsert met the existing _id.
+      if (error instanceof MongoServerError && error.code === 11000) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.db.collection<KeyedDoc>(LEASES).deleteOne({ _id: name, holder });
   }
 
   async ping(): Promise<void> {

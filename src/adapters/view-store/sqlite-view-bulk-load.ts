@@ -28,6 +28,7 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
   /** The connection's own page cache size, restored when the load ends. */
   private readonly cacheSize: number;
   private readonly inserts: Map<string, Database.Statement>;
+  private readonly tables: Map<string, SqliteViewTable>;
   private readonly flushInTransaction: () => void;
 
   private constructor(
@@ -39,6 +40,7 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
     this.cacheSize = db.pragma('cache_size', { simple: true }) as number;
     // OR REPLACE: a row written in an earlier flush (a CI spanning two) is replaced, as an upsert would.
     this.inserts = new Map(views.map((view) => [view.projection, db.prepare(view.table.insertOrReplace())]));
+    this.tables = new Map(views.map((view) => [view.projection, view.table]));
     this.flushInTransaction = db.transaction(() => {
       for (const [view, writes] of this.pending) {
         const insert = this.inserts.get(view)!;
@@ -118,8 +120,8 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
   }
 
   private tableOf(view: string): SqliteViewTable {
-    const loaded = this.views.find((candidate) => candidate.projection === view);
-    if (!loaded) throw new Error(`the bulk load does not load view "${view}"`);
-    return loaded.table;
+    const table = this.tables.get(view);
+    if (!table) throw new Error(`the bulk load does not load view "${view}"`);
+    return table;
   }
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { CheckpointStore } from '../../ports/checkpoint-store';
+import type { LeaseStore } from '../../ports/lease-store';
 import type {
   DocQuery,
   ProjectionCheckpoint,
@@ -45,6 +46,13 @@ const SCHEMA = `
     position   INTEGER NOT NULL
   );
 
+  -- Singleton roles (projections, relay) of the services sharing this data directory (LeaseStore).
+  CREATE TABLE IF NOT EXISTS leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+  );
+
   -- The layout each view's table was created with (SqliteViewTable.signature).
   CREATE TABLE IF NOT EXISTS view_layouts (
     view      TEXT PRIMARY KEY,
@@ -69,7 +77,7 @@ interface TableStatements {
   readonly state: Database.Statement<[string], Row>;
 }
 
-export class SqliteViewStore implements ViewStore, CheckpointStore {
+export class SqliteViewStore implements ViewStore, CheckpointStore, LeaseStore {
   readonly adapter = 'sqlite';
   private readonly db: Database.Database;
   private readonly tables = new Map<string, SqliteViewTable>();
@@ -174,6 +182,16 @@ export class SqliteViewStore implements ViewStore, CheckpointStore {
     this.statements.saveConsumerCheckpoint.run(name, position);
   }
 
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    // One statement, so taking and renewing are atomic under the file's write lock.
+    const now = Date.now();
+    return this.statements.acquireLease.run(name, holder, now + ttlMs, now).changes > 0;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.statements.releaseLease.run(name, holder);
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }
@@ -259,5 +277,11 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO consumer_checkpoints (name, position) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
     ),
+    acquireLease: db.prepare<[string, string, number, number]>(
+      `INSERT INTO leases (name, holder, expires_ms) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms
+       WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?`,
+    ),
+    releaseLease: db.prepare<[string, string]>('DELETE FROM leases WHERE name = ? AND holder = ?'),
   };
 }

@@ -157,7 +157,7 @@ describe('RelayRunner', () => {
         recordedAt: version!.validFrom,
       });
     }
-  });
+  }, 20_000);
 
   it('follows new changes live and reports its lag', async () => {
     const publisher = new InMemoryPublisher();

@@ -1,0 +1,103 @@
+import type { Logger } from 'pino';
+import type { LeaseStore } from '../ports/lease-store';
+
+/** Something only one instance may run at a time: the projections, the relay. */
+export interface Role {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LeaseSettings {
+  readonly store: LeaseStore;
+  /** This instance, unique among those sharing the store. */
+  readonly holder: string;
+  /** How long a lease holds without renewal: the longest another instance waits after this one dies. */
+  readonly ttlMs: number;
+  /** How often the holder renews it, and the others try to take it. */
+  readonly renewMs: number;
+}
+
+/**
+ * Runs a role only while this instance holds its lease: tries to take it at
+ * start and every `renewMs`; starts a fresh role when it gets it, stops the
+ * role when another instance holds it. When the store cannot be reached the
+ * role goes on only while the lease it last renewed is surely still valid.
+ *
+ * Two holders can overlap briefly (a holder paused longer than the lease);
+ * the roles are safe to overlap: view writes are guarded and idempotent, and
+ * the relay delivers at least once.
+ */
+export class LeasedRole<R extends Role> {
+  private role: R | undefined;
+  private heldUntil = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private ticking: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly name: string,
+    private readonly lease: LeaseSettings,
+    private readonly make: () => R,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The running role, when this instance holds the lease. */
+  get current(): R | undefined {
+    return this.role;
+  }
+
+  async start(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => {
+      this.ticking = this.ticking.then(() => this.tick());
+    }, this.lease.renewMs);
+    this.timer.unref();
+  }
+
+  /** Stops the role if it runs and gives the lease up, so another instance takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    const role = this.role;
+    this.role = undefined;
+    if (role) {
+      await role.stop();
+      await this.lease.store.releaseLease(this.name, this.lease.holder).catch((error: unknown) => {
+        this.logger.warn({ err: error, lease: this.name }, 'could not give the lease up; it expires by itself');
+      });
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const asked = Date.now();
+    let held: boolean;
+    try {
+      held = await this.lease.store.acquireLease(this.name, this.lease.holder, this.lease.ttlMs);
+      if (held) this.heldUntil = asked + this.lease.ttlMs;
+    } catch (error) {
+      // Keep the role only while the last renewal surely holds, with a renewal period to spare.
+      held = Date.now() < this.heldUntil - this.lease.renewMs;
+      this.logger.warn(
+        { err: error, lease: this.name, keeping: held && this.role !== undefined },
+        'cannot renew the lease',
+      );
+    }
+    if (this.stopped) return;
+    if (held && !this.role) {
+      const role = this.make();
+      this.role = role;
+      this.logger.info(
+        { lease: this.name, holder: this.lease.holder },
+        `this instance holds the ${this.name} lease: running it`,
+      );
+      await role.start();
+    } else if (!held && this.role) {
+      const role = this.role;
+      this.role = undefined;
+      this.logger.warn({ lease: this.name }, `the ${this.name} lease is held elsewhere now: stopping here`);
+      await role.stop();
+    }
+  }
+}
