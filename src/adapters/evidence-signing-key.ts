@@ -1,6 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { keyFile } from './key-file';
 import type { Signer } from '../ports/signer';
 
 /**
@@ -13,13 +13,10 @@ export function loadSigningKey(configuredPem: string | undefined, dataDir: strin
   if (configuredPem) {
     privateKey = createPrivateKey(configuredPem);
   } else {
-    const file = path.join(dataDir, 'evidence-signing.key');
-    if (existsSync(file)) {
-      privateKey = createPrivateKey(readFileSync(file, 'utf8'));
-    } else {
-      privateKey = generateKeyPairSync('ed25519').privateKey;
-      writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-    }
+    const pem = keyFile(path.join(dataDir, 'evidence-signing.key'), () =>
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    );
+    privateKey = createPrivateKey(pem);
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('the evidence signing key must be an Ed25519 key');
   const publicKey = createPublicKey(privateKey);

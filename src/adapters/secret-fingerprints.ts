@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { canonicalJson } from '../ports/canonical-json';
 import type { SecretPolicy } from '../domain';
+import { keyFile } from './key-file';
 
 /**
  * Keys whose values are secret, tested against the key in lower case with
@@ -19,11 +19,8 @@ export function normalizeKey(key: string): string {
 /** The HMAC key: SECRET_HMAC_KEY when given, else a file in the data directory made on first start (mode 0600). */
 export function loadSecretKey(configured: string | undefined, dataDir: string): Buffer {
   if (configured) return Buffer.from(configured, 'utf8');
-  const file = path.join(dataDir, 'secret-hmac.key');
-  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-  const key = randomBytes(32);
-  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  return key;
+  const text = keyFile(path.join(dataDir, 'secret-hmac.key'), () => `${randomBytes(32).toString('base64')}\n`);
+  return Buffer.from(text.trim(), 'base64');
 }
 
 /** Fingerprints values with HMAC-SHA256 over their canonical JSON (RFC 8785), under the server's key. */

@@ -52,15 +52,4 @@ describeBuilt('start-up and configuration errors', () => {
       await first.stop();
     }
   });
-
-  it('a second service on the same data directory', async () => {
-    const first = await startServiceProcess({ DATA_DIR: dataDir });
-    try {
-      const run = await runServiceToFailure({ DATA_DIR: dataDir, PORT: '0' });
-      expect(run.code).toBe(1);
-      expectOneLine(run.output, /DATA_DIR: the views in .* are in use by another process/);
-    } finally {
-      await first.stop();
-    }
-  });
 });

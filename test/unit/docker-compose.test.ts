@@ -71,7 +71,8 @@ describe('docker-compose.yml', () => {
 
   it('publishes the service port, which its healthcheck and the Dockerfile use', () => {
     const port = loadConfig(env).PORT;
-    expect(service.ports).toContain(`${port}:${port}`);
+    // A range of host ports starting at the port, one per instance when scaled.
+    expect(service.ports).toEqual([expect.stringMatching(new RegExp(`^${port}(-\\d+)?:${port}$`))]);
     expect(service.healthcheck!.test.join(' ')).toContain(`:${port}/readyz`);
     expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${port}$`, 'm'));
   });
