@@ -153,6 +153,8 @@ export const ConfigSchema = z.object({
   /** Partitions and replication of the topics the relay creates when they are missing. */
   KAFKA_PARTITIONS: integerSetting(1, 10_000, 6),
   KAFKA_REPLICATION_FACTOR: integerSetting(1, 100, 1),
+  /** The largest message value sent whole; a larger one goes as a claim check (README, Kafka topics). */
+  KAFKA_MAX_MESSAGE_BYTES: integerSetting(1024, 100 * 1024 * 1024, 900_000, 'a number of bytes'),
   /** retention.ms of the change topic when the relay creates it; -1 (default) keeps every change. */
   KAFKA_CHANGES_RETENTION_MS: z
     .string()

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
               partitions: config.KAFKA_PARTITIONS,
               replicationFactor: config.KAFKA_REPLICATION_FACTOR,
               changesRetentionMs: config.KAFKA_CHANGES_RETENTION_MS,
+              maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
               logger,
             }),
         }

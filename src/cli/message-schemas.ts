@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { CiChangeMessageSchema, CiStateMessageSchema } from '../ports/publisher';
+import {
+  CiChangeClaimCheckSchema,
+  CiChangeMessageSchema,
+  CiStateClaimCheckSchema,
+  CiStateMessageSchema,
+} from '../ports/publisher';
 
 /** The JSON Schemas of the downstream messages, generated from their zod declarations. */
 export function messageSchemas(): Record<string, unknown> {
@@ -7,12 +12,12 @@ export function messageSchemas(): Record<string, unknown> {
     'ci-changed.v1.schema.json': {
       $id: 'urn:configledger:schema:ci.changed.v1',
       title: 'ConfigLedger CI change (io.configledger.ci.changed.v1)',
-      ...z.toJSONSchema(CiChangeMessageSchema),
+      ...z.toJSONSchema(z.union([CiChangeMessageSchema, CiChangeClaimCheckSchema])),
     },
     'ci-state.v1.schema.json': {
       $id: 'urn:configledger:schema:ci.state.v1',
       title: 'ConfigLedger CI state (io.configledger.ci.state.v1)',
-      ...z.toJSONSchema(CiStateMessageSchema),
+      ...z.toJSONSchema(z.union([CiStateMessageSchema, CiStateClaimCheckSchema])),
     },
   };
 }

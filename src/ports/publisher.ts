@@ -35,6 +35,19 @@ export const CiStateMessageSchema = CiDocumentSchema.extend({
 });
 export type CiStateMessage = z.infer<typeof CiStateMessageSchema>;
 
+/**
+ * A message too large for the broker goes out as a claim check (the
+ * CloudEvents `dataref` header names where to read it whole): the change
+ * without its patch, the state without attributes and relationships, and
+ * `truncated: true`.
+ */
+export const CiChangeClaimCheckSchema = CiChangeMessageSchema.omit({ patch: true }).extend({
+  truncated: z.literal(true).describe('the patch was too large for the broker: read it from the ce_dataref header URL'),
+});
+export const CiStateClaimCheckSchema = CiStateMessageSchema.omit({ attributes: true, relationships: true }).extend({
+  truncated: z.literal(true).describe('the state was too large for the broker: read it from the ce_dataref header URL'),
+});
+
 export interface RelayItem {
   readonly change: CiChangeMessage;
   /** The CI as it stood right after this change. */

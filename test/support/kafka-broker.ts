@@ -17,7 +17,12 @@ const libs = path.join(root, 'broker', 'libs');
 export interface RunningBroker {
   readonly bootstrap: string;
   readonly logFile: string;
+  /** Stops the broker and deletes its storage. */
   stop(): Promise<void>;
+  /** Kills the broker's JVM outright (SIGKILL: no clean shutdown), keeping its storage. */
+  kill(): Promise<void>;
+  /** Starts it again on the same storage and ports; resolves once it accepts connections. */
+  restart(): Promise<void>;
 }
 
 /** Why a broker cannot be started here (no Java, no Maven), or undefined when it can. */
@@ -111,29 +116,37 @@ export async function startBroker(): Promise<RunningBroker> {
   if (format.status !== 0) throw new Error(`formatting the broker storage failed:\n${format.stdout}\n${format.stderr}`);
 
   const logFile = path.join(dir, 'broker.log');
-  const log = createWriteStream(logFile);
-  const broker: ChildProcess = spawn('java', ['-Xmx512m', '-cp', classpath, 'kafka.Kafka', properties], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  broker.stdout!.pipe(log);
-  broker.stderr!.pipe(log);
-  const exited = new Promise<void>((resolve) => broker.once('exit', () => resolve()));
-
-  const stop = async () => {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  let broker: ChildProcess;
+  let exited: Promise<void>;
+  const launch = async () => {
+    broker = spawn('java', ['-Xmx512m', '-cp', classpath, 'kafka.Kafka', properties], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    broker.stdout!.pipe(log, { end: false });
+    broker.stderr!.pipe(log, { end: false });
+    const child = broker;
+    exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    for (let waited = 0; !(await canConnect(port)); waited += 250) {
+      if (child.exitCode !== null || waited > 60_000) {
+        await stop();
+        throw new Error(`the Kafka broker did not start (see ${logFile})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  const halt = async (signal: NodeJS.Signals) => {
     if (broker.exitCode === null && broker.signalCode === null) {
-      broker.kill('SIGTERM');
+      broker.kill(signal);
       const killer = setTimeout(() => broker.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(killer);
     }
+  };
+  const stop = async () => {
+    await halt('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
   };
-  for (let waited = 0; !(await canConnect(port)); waited += 250) {
-    if (broker.exitCode !== null || waited > 60_000) {
-      await stop();
-      throw new Error(`the Kafka broker did not start (see ${logFile})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return { bootstrap: `127.0.0.1:${port}`, logFile, stop };
+  await launch();
+  return { bootstrap: `127.0.0.1:${port}`, logFile, stop, kill: () => halt('SIGKILL'), restart: launch };
 }

@@ -4,9 +4,14 @@ import {
   changeRecord,
   stateRecord,
   topicNames,
+  changeClaimCheck,
+  stateClaimCheck,
+  withinLimit,
 } from '../../src/adapters/relay/cloud-events';
 import {
+  CiChangeClaimCheckSchema,
   CiChangeMessageSchema,
+  CiStateClaimCheckSchema,
   CiStateMessageSchema,
   type CiChangeMessage,
   type CiStateMessage,
@@ -78,5 +83,51 @@ describe('CloudEvents binary mode for Kafka', () => {
       changes: 'configledger.ci-changes.v1',
       state: 'configledger.ci-state.v1',
     });
+  });
+});
+
+describe('claim checks for messages too large for the broker', () => {
+  const big = { ...state, attributes: { blob: 'x'.repeat(5000) } };
+
+  it('keeps a message within the limit as it is', () => {
+    const record = stateRecord(big);
+    expect(withinLimit(record, 10_000, () => stateClaimCheck(big))).toBe(record);
+  });
+
+  it('sends a state over the limit without attributes and relationships, with ce_dataref to read it whole', () => {
+    const record = withinLimit(stateRecord(big), 1000, () => stateClaimCheck(big));
+    const value = JSON.parse(record.value);
+    expect(value).toEqual({
+      id: big.id,
+      type: big.type,
+      name: big.name,
+      status: big.status,
+      revision: big.revision,
+      position: big.position,
+      recordedAt: big.recordedAt,
+      truncated: true,
+    });
+    expect(CiStateClaimCheckSchema.parse(value)).toEqual(value);
+    expect(record.key).toBe(big.id);
+    expect(record.headers).toMatchObject({
+      ce_id: `${big.id}@${big.revision}`,
+      ce_dataref: `/api/v1/cis/${big.id}?revision=${big.revision}`,
+    });
+  });
+
+  it('sends a change over the limit without its patch, pointing at the diff (or the first revision)', () => {
+    const huge = { ...change, patch: [{ op: 'add' as const, path: '/attributes/blob', value: 'x'.repeat(5000) }] };
+    const record = withinLimit(changeRecord(huge), 1000, () => changeClaimCheck(huge));
+    const value = JSON.parse(record.value);
+    expect(value.patch).toBeUndefined();
+    expect(value.truncated).toBe(true);
+    expect(CiChangeClaimCheckSchema.parse(value)).toEqual(value);
+    expect(record.headers['ce_dataref']).toBe(
+      `/api/v1/cis/${huge.ciId}/diff?from=${huge.revision - 1}&to=${huge.revision}`,
+    );
+    const first = { ...huge, revision: 1 };
+    expect(withinLimit(changeRecord(first), 1000, () => changeClaimCheck(first)).headers['ce_dataref']).toBe(
+      `/api/v1/cis/${huge.ciId}?revision=1`,
+    );
   });
 });

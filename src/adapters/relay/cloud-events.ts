@@ -13,7 +13,6 @@ export const CLOUD_EVENTS_SOURCE = '/configledger';
 export interface KafkaRecord {
   readonly key: string;
   readonly value: string;
-  /** Milliseconds since the epoch, as text: the change's recorded time, so consumers can seek by time. */
   /**
    * No record timestamp: the topics stamp records with the broker's append
    * time (LogAppendTime), so that back-filling an old log is not deleted at
@@ -70,6 +69,46 @@ export function stateRecord(state: CiStateMessage): KafkaRecord {
       state.position,
     ),
   };
+}
+
+/**
+ * The record as it is, or, when its value is over `maxBytes` (the broker's
+ * limit), a claim check: the value without its large parts, `truncated:
+ * true`, and the CloudEvents `dataref` header naming the API call that gives
+ * the whole of it. The relay is never blocked by one large CI.
+ */
+export function withinLimit(record: KafkaRecord, maxBytes: number, claimCheck: () => ClaimCheck): KafkaRecord {
+  if (Buffer.byteLength(record.value) <= maxBytes) return record;
+  const { value, dataref } = claimCheck();
+  return {
+    ...record,
+    value: JSON.stringify({ ...value, truncated: true }),
+    headers: { ...record.headers, ce_dataref: dataref },
+  };
+}
+
+export interface ClaimCheck {
+  readonly value: object;
+  /** A URI reference, relative to the service's base URL. */
+  readonly dataref: string;
+}
+
+export function changeClaimCheck(change: CiChangeMessage): ClaimCheck {
+  const { patch: _patch, ...value } = change;
+  const id = encodeURIComponent(change.ciId);
+  return {
+    value,
+    // A registration's patch is the whole first document; any other is the diff from the revision before.
+    dataref:
+      change.revision === 1
+        ? `/api/v1/cis/${id}?revision=1`
+        : `/api/v1/cis/${id}/diff?from=${change.revision - 1}&to=${change.revision}`,
+  };
+}
+
+export function stateClaimCheck(state: CiStateMessage): ClaimCheck {
+  const { attributes: _attributes, relationships: _relationships, ...value } = state;
+  return { value, dataref: `/api/v1/cis/${encodeURIComponent(state.id)}?revision=${state.revision}` };
 }
 
 export function topicNames(prefix: string): { changes: string; state: string } {
