@@ -12,6 +12,7 @@ import { systemClock } from '../../src/ports/clock';
 import { startService, type Service } from '../../src/service';
 import { brokerUnavailable, startBroker, type RunningBroker } from '../support/kafka-broker';
 import { silentLogger } from '../support/test-service';
+import { serviceBuilt, startServiceProcess, type ServiceProcess } from '../support/service-process';
 
 /**
  * The relay against a broker of its own, which the test kills (SIGKILL) and
@@ -132,4 +133,50 @@ describeBroker('Kafka relay through broker outages', () => {
     const whole = await supertest(service.app).get(header(huge, 'ce_dataref')!).expect(200);
     expect(whole.body.attributes.blob).toHaveLength(50_000);
   });
+
+  (serviceBuilt ? it : it.skip)(
+    'resumes from its checkpoint with nothing skipped when the service is killed (SIGKILL) while relaying',
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'cl-kafka-kill-'));
+      const env = {
+        DATA_DIR: dir,
+        KAFKA_BROKERS: broker.bootstrap,
+        KAFKA_TOPIC_PREFIX: `kill.${process.pid}.`,
+        KAFKA_PARTITIONS: '3',
+      };
+      const ids = Array.from({ length: 10 }, (_, i) => `k-${i}`);
+      const write = (target: ServiceProcess, id: string, round: number) =>
+        fetch(`${target.base}/api/v1/cis/${id}`, {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ type: 'server', name: id, attributes: { round } }),
+        }).then((res) => expect([200, 201]).toContain(res.status));
+      let running: ServiceProcess | undefined = await startServiceProcess(env);
+      try {
+        for (let round = 0; round < 30; round++) {
+          // Killed in the middle of the writes, while the relay has pages in flight.
+          if (round === 15) {
+            await running.stop('SIGKILL');
+            running = await startServiceProcess(env);
+          }
+          for (const id of ids) await write(running, id, round);
+        }
+        const changes = await readTopic(topicNames(env.KAFKA_TOPIC_PREFIX).changes, (all) =>
+          ids.every((id) => all.some((m) => m.key?.toString() === id && header(m, 'ce_revision') === '30')),
+        );
+        const firsts = new Map<string, KafkaMessage>();
+        for (const m of changes) if (!firsts.has(header(m, 'ce_id')!)) firsts.set(header(m, 'ce_id')!, m);
+        expect(firsts.size).toBe(300);
+        for (const id of ids) {
+          const revisions = [...firsts.values()]
+            .filter((m) => m.key?.toString() === id)
+            .map((m) => Number(header(m, 'ce_revision')));
+          expect(revisions).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        }
+      } finally {
+        await running?.stop('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
