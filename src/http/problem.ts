@@ -16,7 +16,7 @@ import {
   ViewsBehindError,
   WriteContentionError,
 } from '../application/errors';
-import { ConcurrencyError, StoreUnavailableError } from '../ports/event-store';
+import { AppendTooLargeError, ConcurrencyError, StoreUnavailableError } from '../ports/event-store';
 
 /**
  * RFC 9457 problem details. Every error class gets its HTTP meaning here,
@@ -95,6 +95,9 @@ export function toProblem(error: unknown): Problem {
   }
   if (error instanceof ViewsBehindError) {
     return { ...problem(503, 'views-behind', 'Views not caught up', error.message).problem, retryAfterSeconds: 1 };
+  }
+  if (error instanceof AppendTooLargeError) {
+    return problem(413, 'payload-too-large', 'Change too large for the event log', error.message).problem;
   }
   if (error instanceof StoreUnavailableError) {
     return {

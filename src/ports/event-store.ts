@@ -157,6 +157,20 @@ export class ConcurrencyError extends Error {
   }
 }
 
+/** The events are larger than the store takes in one append; retrying cannot help. Maps to 413. */
+export class AppendTooLargeError extends Error {
+  constructor(
+    readonly streamName: string,
+    readonly maxBytes: number | undefined,
+  ) {
+    super(
+      `the change to ${streamName} is larger than the event log takes in one append` +
+        (maxBytes ? ` (${maxBytes} bytes)` : '') +
+        '; send a smaller document (fewer or shorter attributes)',
+    );
+  }
+}
+
 /** The store could not be reached or failed; retrying later may succeed. Maps to 503. */
 export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

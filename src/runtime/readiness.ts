@@ -26,9 +26,16 @@ export class ServiceReadiness implements ReadinessProbe {
       attempt(() => this.viewStore.ping()),
     ]);
     const lagEvents = lag.ok ? lag.value : undefined;
+    // Views that claim more than the log holds: the log was reset or replaced under them. Nothing
+    // would ever be projected again, silently; say so instead.
+    const beyondHead =
+      head.ok && runner.position > head.value
+        ? `the views' checkpoint (position ${runner.position}) is beyond the event log's head (${head.value}): ` +
+          'the log was reset or replaced while the views were kept; run `npm run rebuild-views`'
+        : undefined;
     // On standby another instance runs the projections: ready if the views it keeps are close to the log.
     const running = runner.state === 'live' || runner.state === 'standby';
-    const projectionsOk = running && lagEvents !== undefined && lagEvents <= this.maxLagEvents;
+    const projectionsOk = running && !beyondHead && lagEvents !== undefined && lagEvents <= this.maxLagEvents;
     // A log that serves reads but refuses writes is not ready: say so, with the reason, until a write succeeds.
     const writes = this.eventStore.writeStatus();
     const checks = {
@@ -52,6 +59,7 @@ export class ServiceReadiness implements ReadinessProbe {
         lagEvents: lagEvents ?? null,
         maxLagEvents: this.maxLagEvents,
         ...(runner.lastError ? { lastError: runner.lastError } : {}),
+        ...(beyondHead ? { error: beyondHead } : {}),
       },
     };
     if (this.relay) {

@@ -1,3 +1,5 @@
+import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
+import { allProjections } from '../../projections';
 import { createTestService } from '../support/test-service';
 
 describe('health', () => {
@@ -31,5 +33,26 @@ describe('health', () => {
     const res = await service.request().get('/readyz').expect(503);
     expect(res.body.checks.viewStore).toEqual({ ok: false, adapter: 'sqlite', error: 'views.db is locked' });
     await service.stop();
+  });
+});
+
+describe('/readyz with views ahead of the log', () => {
+  it('is not ready, and says why, when the views claim positions the log does not hold (a log reset under kept views)', async () => {
+    const viewStore = new SqliteViewStore({ filename: ':memory:', views: allProjections });
+    await viewStore.applyBatch({
+      writes: [],
+      checkpoints: allProjections.map((p) => ({ projection: p.name, version: p.version, position: 50 })),
+    });
+    const service = await createTestService({ viewStore });
+    try {
+      const res = await service.request().get('/readyz').expect(503);
+      expect(res.body.checks.projections).toMatchObject({
+        ok: false,
+        position: 50,
+        error: expect.stringMatching(/checkpoint \(position 50\) is beyond the event log's head \(0\).*rebuild-views/),
+      });
+    } finally {
+      await service.stop();
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
 import { Subject, defer, retry, share, takeUntil, timer, Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import {
+  AppendTooLargeError,
   ConcurrencyError,
   StoreUnavailableError,
   type AppendResult,
@@ -28,6 +29,7 @@ import { GENESIS_HASH } from '../../ports/event-chain';
 import {
   classifyEsdbError,
   fromEsdbPosition,
+  hasEsdbPosition,
   fromEsdbRecordedEvent,
   fromEsdbRevision,
   isCiEvent,
@@ -53,6 +55,8 @@ export interface EventStoreDbEventStoreOptions {
    * on the same server never reads them.
    */
   readonly streamPrefix?: string;
+  /** A client to use instead of one made from the connection string (tests: fakes of the client's failure modes). */
+  readonly client?: EventStoreDBClient;
 }
 
 /**
@@ -84,9 +88,11 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly ciFree = new CiFreeRange();
   /** The newest CI event position seen by an append, a read or the subscription. */
   private knownCiHead = 0;
+  /** The last walk back from the end of `$all`: where the log ended then, and the CI head it found. */
+  private lastHeadWalk: { top: number; result: number } | undefined;
 
   constructor(options: EventStoreDbEventStoreOptions) {
-    this.client = EventStoreDBClient.connectionString(options.connectionString);
+    this.client = options.client ?? EventStoreDBClient.connectionString(options.connectionString);
     this.logger = options.logger;
     this.scanPageSize = options.scanPageSize ?? 512;
     this.streamPrefix = options.streamPrefix ?? CI_STREAM_PREFIX;
@@ -133,17 +139,43 @@ export class EventStoreDbEventStore implements EventStore {
       const result = await this.client.appendToStream(streamName, chained as unknown as EventData[], {
         expectedRevision: toEsdbExpectedRevision(expected),
       });
-      const position = fromEsdbPosition(result.position, `the append to ${streamName}`);
+      const revision = fromEsdbRevision(result.nextExpectedRevision);
+      const position = await this.appendedPosition(streamName, revision, result.position);
       this.noteCiPosition(position);
       this.lastAppendFailure = undefined;
-      return { revision: fromEsdbRevision(result.nextExpectedRevision), position };
+      return { revision, position };
     } catch (error) {
       const failure = classifyEsdbError(error);
       if (failure.kind === 'concurrency') throw new ConcurrencyError(streamName, expected, failure.actual);
+      if (failure.kind === 'too-large') throw new AppendTooLargeError(streamName, failure.maxBytes);
       const translated = this.translate(error, `append to ${streamName}`);
       if (translated instanceof StoreUnavailableError) this.lastAppendFailure = translated.message;
       throw translated;
     }
+  }
+
+  /**
+   * The position of an append. An idempotent append retried before the first
+   * was indexed comes back without one (the events were written once, by the
+   * first): the stream's head, at the revision appended, has it.
+   */
+  private async appendedPosition(
+    streamName: string,
+    revision: number,
+    reported: Parameters<typeof fromEsdbPosition>[0],
+  ): Promise<number> {
+    if (hasEsdbPosition(reported)) return fromEsdbPosition(reported, `the append to ${streamName}`);
+    const head = await this.lastEvent(streamName);
+    if (head && head.revision >= revision) {
+      const event =
+        head.revision === revision
+          ? head
+          : (await this.readStream(streamName, { fromRevision: revision, toRevision: revision }))[0];
+      if (event) return event.position;
+    }
+    throw new StoreUnavailableError(
+      `EventStoreDB accepted the append to ${streamName} but reported no position, and revision ${revision} is not readable yet; read the CI before writing again`,
+    );
   }
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -160,12 +192,16 @@ export class EventStoreDbEventStore implements EventStore {
           fromRevision: fromRevision === 1 ? START : BigInt(fromRevision - 1),
           ...(toRevision !== undefined ? { maxCount: toRevision - fromRevision + 1 } : {}),
         });
-        for await (const resolved of read) {
-          if (!resolved.event) continue;
-          const event = fromEsdbRecordedEvent(resolved.event as EsdbRecordedEvent);
-          // Recorded times only grow within a stream, so the first later one ends the read.
-          if (toRecordedAt !== undefined && Date.parse(event.recordedAt) > toRecordedAt) break;
-          events.push(event);
+        try {
+          for await (const resolved of read) {
+            if (!resolved.event) continue;
+            const event = fromEsdbRecordedEvent(resolved.event as EsdbRecordedEvent);
+            // Recorded times only grow within a stream, so the first later one ends the read.
+            if (toRecordedAt !== undefined && Date.parse(event.recordedAt) > toRecordedAt) break;
+            events.push(event);
+          }
+        } finally {
+          await cancelUnfinished(read);
         }
         return events;
       },
@@ -183,11 +219,15 @@ export class EventStoreDbEventStore implements EventStore {
       `read the head of ${streamName}`,
       async () => {
         const read = this.client.readStream(streamName, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
-        for await (const resolved of read) {
-          if (!resolved.event) continue;
-          return fromEsdbRecordedEvent(resolved.event as EsdbRecordedEvent);
+        try {
+          for await (const resolved of read) {
+            if (!resolved.event) continue;
+            return fromEsdbRecordedEvent(resolved.event as EsdbRecordedEvent);
+          }
+          return undefined;
+        } finally {
+          await cancelUnfinished(read);
         }
-        return undefined;
       },
       () => undefined,
     );
@@ -225,31 +265,50 @@ export class EventStoreDbEventStore implements EventStore {
       // stopping at the newest one already known.
       let from: ReadPosition = END;
       let below = Number.POSITIVE_INFINITY;
+      let top: number | undefined;
+      const remember = (result: number) => {
+        if (top !== undefined) this.lastHeadWalk = { top, result };
+        return result;
+      };
       for (;;) {
         const page = await collect(
           this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: this.scanPageSize }),
         );
+        if (top === undefined) {
+          const newest = page.find((resolved) => resolved.event)?.event;
+          top = newest ? fromEsdbPosition(newest.position, `event ${newest.id}`) : 0;
+          // Nothing appended since the last walk (system events included): its answer stands.
+          if (this.lastHeadWalk?.top === top) return Math.max(this.lastHeadWalk.result, this.knownCiHead);
+        }
         for (const resolved of page) {
           const event = resolved.event;
           if (!event) continue;
           const position = fromEsdbPosition(event.position, `event ${event.id}`);
           if (position >= below) continue;
           below = position;
-          if (position <= this.knownCiHead) return this.knownCiHead;
+          if (position <= this.knownCiHead) return remember(this.knownCiHead);
           if (isCiEvent(event, this.streamPrefix)) {
             this.noteCiPosition(position);
-            return position;
+            return remember(position);
           }
         }
-        if (page.length < this.scanPageSize || below === Number.POSITIVE_INFINITY) return this.knownCiHead;
+        if (page.length < this.scanPageSize || below === Number.POSITIVE_INFINITY) return remember(this.knownCiHead);
         from = toEsdbPosition(below);
       }
     });
   }
 
+  /** Counts page by page until the cap or the end of the log (readAll returns as soon as a page holds CI events). */
   async countAfter(position: number, cap: number): Promise<number> {
-    if ((await this.headPosition()) <= position) return 0;
-    return (await this.readAll(position, cap)).length;
+    let count = 0;
+    let after = position;
+    while (count < cap) {
+      const page = await this.readAll(after, cap - count);
+      if (page.length === 0) break;
+      count += page.length;
+      after = page.at(-1)!.position;
+    }
+    return Math.min(count, cap);
   }
 
   async close(): Promise<void> {
@@ -334,6 +393,11 @@ export class EventStoreDbEventStore implements EventStore {
     }
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/** A read left before its end (break, return, a throw) is cancelled, or its gRPC call runs on. */
+async function cancelUnfinished(read: { readonly readableEnded: boolean; cancel(): Promise<void> }): Promise<void> {
+  if (!read.readableEnded) await read.cancel().catch(() => undefined);
 }
 
 async function collect<T>(read: AsyncIterable<T>): Promise<T[]> {

@@ -69,6 +69,11 @@ export function fromEsdbCurrentRevision(current: 'no_stream' | bigint | string):
 }
 
 /** A commit position → our numeric position; rejects what cannot be one. */
+/** Whether the server reported a position (a retried idempotent append may come back without one). */
+export function hasEsdbPosition(position: EsdbPosition | undefined): position is EsdbPosition {
+  return position !== undefined && position.commit !== NO_POSITION && position.commit >= 0n;
+}
+
 export function fromEsdbPosition(position: EsdbPosition | undefined, what: string): number {
   if (!position || position.commit === NO_POSITION || position.commit < 0n) {
     throw new Error(
@@ -168,6 +173,7 @@ function toSafeNumber(value: bigint, what: string): number {
 
 export type EsdbFailure =
   | { readonly kind: 'concurrency'; readonly actual: number }
+  | { readonly kind: 'too-large'; readonly maxBytes: number | undefined }
   | { readonly kind: 'unavailable'; readonly hint: string }
   | { readonly kind: 'other' };
 
@@ -191,6 +197,10 @@ export function classifyEsdbError(error: unknown): EsdbFailure {
   if (type === 'wrong-expected-version') {
     const actual = (error as { actualVersion?: 'no_stream' | bigint }).actualVersion;
     return { kind: 'concurrency', actual: actual === undefined ? 0 : fromEsdbCurrentRevision(actual) };
+  }
+  if (type === 'maximum-append-size-exceeded') {
+    const maxBytes = (error as { maxAppendSize?: unknown }).maxAppendSize;
+    return { kind: 'too-large', maxBytes: typeof maxBytes === 'number' ? maxBytes : undefined };
   }
   if (type === 'access-denied') {
     return { kind: 'unavailable', hint: 'EventStoreDB refused access: check the credentials in EVENTSTORE_URL' };

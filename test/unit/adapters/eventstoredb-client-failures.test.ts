@@ -1,0 +1,171 @@
+import { Readable } from 'node:stream';
+import type { EventStoreDBClient } from '@eventstore/db-client';
+import { EventStoreDbEventStore } from '../../../src/adapters/event-store/eventstoredb-event-store';
+import { toEsdbEventData } from '../../../src/adapters/event-store/eventstoredb-mapping';
+import { AppendTooLargeError } from '../../../src/ports/event-store';
+import { newEvent } from '../../contract/event-store.contract';
+import { silentLogger } from '../../support/test-service';
+
+/**
+ * The adapter against a fake of the client, for failure modes no local server
+ * shows on demand: long logs, reads left early, an idempotent retry without a
+ * position, an append over the server's size limit.
+ */
+interface FakeEvent {
+  streamId: string;
+  id: string;
+  revision: bigint;
+  type: string;
+  isJson: true;
+  data: unknown;
+  metadata: unknown;
+  position: { commit: bigint; prepare: bigint };
+}
+
+class FakeClient {
+  readonly all: FakeEvent[] = [];
+  cancelled = 0;
+  appendResult: ((stream: string) => unknown) | undefined;
+
+  add(streamId: string, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const position = BigInt((this.all.length + 1) * 100);
+      const revision = BigInt(this.all.filter((e) => e.streamId === streamId).length);
+      const event = newEvent();
+      const stored = toEsdbEventData(event);
+      this.all.push({
+        streamId,
+        id: event.id,
+        revision,
+        type: event.type,
+        isJson: true,
+        data: stored.data,
+        metadata: stored.metadata,
+        position: { commit: position, prepare: position },
+      });
+    }
+  }
+
+  private read(events: FakeEvent[]) {
+    const read = Readable.from(
+      events.map((event) => ({ event })),
+      { objectMode: true },
+    ) as Readable & {
+      cancel(): Promise<void>;
+    };
+    read.cancel = async () => {
+      this.cancelled += 1;
+      read.destroy();
+    };
+    return read;
+  }
+
+  readAllCalls = 0;
+
+  readAll(options: { direction: string; fromPosition: unknown; maxCount: number }) {
+    this.readAllCalls += 1;
+    const forwards = options.direction === 'forwards';
+    const from = options.fromPosition as { commit: bigint } | string;
+    let events = forwards ? this.all : [...this.all].reverse();
+    if (typeof from === 'object') {
+      events = events.filter((e) => (forwards ? e.position.commit >= from.commit : e.position.commit <= from.commit));
+    }
+    return this.read(events.slice(0, options.maxCount));
+  }
+
+  readStream(stream: string, options: { direction: string; maxCount?: number }) {
+    let events = this.all.filter((e) => e.streamId === stream);
+    if (options.direction === 'backwards') events = events.reverse();
+    return this.read(events.slice(0, options.maxCount ?? events.length));
+  }
+
+  async appendToStream(stream: string) {
+    return this.appendResult!(stream);
+  }
+
+  subscribeToAll() {
+    return this.read([]);
+  }
+
+  async dispose() {}
+}
+
+function storeOn(client: FakeClient) {
+  return new EventStoreDbEventStore({
+    connectionString: 'esdb://unused:2113?tls=false',
+    logger: silentLogger,
+    client: client as unknown as EventStoreDBClient,
+  });
+}
+
+describe('EventStoreDB adapter, client failure modes (fake client)', () => {
+  it('counts lag beyond one scan page: until the cap or the end of the log, never stopping at 512', async () => {
+    const client = new FakeClient();
+    client.add('$system', 3);
+    for (let i = 0; i < 20; i++) client.add(`ci-${i}`, 100);
+    const store = storeOn(client);
+    expect(await store.countAfter(0, 100_000)).toBe(2000);
+    expect(await store.countAfter(0, 700)).toBe(700);
+    const position = Number(client.all[1500]!.position.commit);
+    expect(await store.countAfter(position, 100_000)).toBe(2003 - 1501);
+    await store.close();
+  });
+
+  it('walks a log of system events only once for its head, while nothing is appended (readiness polls it)', async () => {
+    const client = new FakeClient();
+    client.add('$system', 3000);
+    const store = storeOn(client);
+    expect(await store.headPosition()).toBe(0);
+    const walk = client.readAllCalls;
+    expect(walk).toBeGreaterThan(5); // 3,000 events, 512 a page
+    expect(await store.headPosition()).toBe(0);
+    expect(client.readAllCalls - walk).toBe(1); // one page, to see that nothing moved
+    expect(await store.countAfter(0, 10_000)).toBe(0); // a forward scan, once: the CI-free range is remembered
+    const scanned = client.readAllCalls;
+    expect(await store.countAfter(0, 10_000)).toBe(0);
+    expect(client.readAllCalls - scanned).toBeLessThanOrEqual(1);
+    client.add('ci-a', 1);
+    expect(await store.headPosition()).toBe(Number(client.all.at(-1)!.position.commit));
+    await store.close();
+  });
+
+  it('cancels a stream read it leaves early', async () => {
+    const client = new FakeClient();
+    client.add('ci-a', 5);
+    const store = storeOn(client);
+    await store.streamHead('ci-a'); // the newest event, then the read is left
+    expect(client.cancelled).toBe(1);
+    const cutOff = Date.now() - 1;
+    // Every event was recorded after cutOff: the read ends at the first one.
+    client.all.forEach(
+      (e) => ((e.metadata as { recordedAt: string }).recordedAt = new Date(cutOff + 10).toISOString()),
+    );
+    expect(await store.readStream('ci-a', { toRecordedAt: cutOff })).toEqual([]);
+    expect(client.cancelled).toBe(2);
+    await store.close();
+  });
+
+  it('takes the position of an idempotent append retried before the first was indexed from the stream head', async () => {
+    const client = new FakeClient();
+    client.add('ci-a', 1);
+    client.appendResult = () => ({ success: true, nextExpectedRevision: 0n, position: undefined });
+    const store = storeOn(client);
+    expect(await store.append('ci-a', [newEvent()], 'no_stream')).toEqual({ revision: 1, position: 100 });
+    await store.close();
+  });
+
+  it('refuses an append over the server size limit as too large (413), not a server failure', async () => {
+    const client = new FakeClient();
+    client.appendResult = () => {
+      throw Object.assign(new Error('Maximum Append Size of 1048576 Exceeded.'), {
+        type: 'maximum-append-size-exceeded',
+        maxAppendSize: 1_048_576,
+      });
+    };
+    const store = storeOn(client);
+    const error = await store.append('ci-big', [newEvent()], 'no_stream').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendTooLargeError);
+    expect((error as Error).message).toMatch(/larger than the event log takes in one append \(1048576 bytes\)/);
+    await store.close();
+  });
+});
