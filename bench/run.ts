@@ -9,6 +9,7 @@ import { generateLog } from './log-generator';
 import { describeMachine } from './machine';
 import { emmettAvailable, emmettPeerWorkload, oursPeerWorkload } from './peer-bench';
 import { runChild, type ChildResult } from './rebuild-bench';
+import { relayBenchUnavailable, relayFigures } from './relay-bench';
 import { figure, paired, type Figure } from './stats';
 
 /**
@@ -283,6 +284,27 @@ async function rebuildAndQueries() {
   add('views / log (amplification)', figure([size('views.db') / size('events.db')]), 'ratio');
 }
 
+async function relay() {
+  const unavailable = relayBenchUnavailable();
+  if (unavailable) {
+    log(`relay: skipped, ${unavailable}`);
+    return;
+  }
+  const [cis, rounds, seconds] = quick ? [2000, 10, 5] : [10_000, 10, 15];
+  log(`relay to a real Kafka broker: ${cis * rounds} events caught up, then ${seconds} s of HTTP writes (16 writers)`);
+  const result = await relayFigures(cis, rounds, 16, seconds);
+  add(
+    `relay catch-up to Kafka (${result.catchUpEvents.toLocaleString('en-US')} events)`,
+    figure([result.catchUpEventsPerSecond]),
+    'events/s',
+  );
+  add('HTTP writes while relaying (16 writers)', figure([result.liveWritesPerSecond]), 'writes/s');
+  add('relay lag under those writes, p50', figure([result.lagP50]), 'events');
+  add('relay lag under those writes, p99', figure([result.lagP99]), 'events');
+  add('relay lag under those writes, max', figure([result.lagMax]), 'events');
+  add('relay drain after the writes stop', figure([result.drainMs]), 'ms');
+}
+
 function printTable() {
   const header = ['figure', 'median', 'min', 'max', 'unit', 'target'];
   const lines = rows.map((row) => [
@@ -309,6 +331,7 @@ async function main() {
     if (runs('peer')) await peer();
     if (runs('http')) await http();
     if (runs('rebuild')) await rebuildAndQueries();
+    if (runs('relay')) await relay();
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

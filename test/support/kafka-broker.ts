@@ -11,7 +11,10 @@ import path from 'node:path';
  * Maven Central. For the integration suites: started once per run, stopped
  * at the end; storage in a temporary directory.
  */
-const root = path.resolve(__dirname, '../..');
+/** The repository: the folder holding broker/pom.xml, from test/support or from its build under dist/. */
+const root = [path.resolve(__dirname, '../..'), path.resolve(__dirname, '../../..')].find((dir) =>
+  existsSync(path.join(dir, 'broker', 'pom.xml')),
+)!;
 const libs = path.join(root, 'broker', 'libs');
 
 export interface RunningBroker {
