@@ -49,7 +49,12 @@ export function versionWrites<Doc extends TemporalDoc>(
 function sameContent<Doc extends TemporalDoc>(version: Doc, body: VersionBody<Doc>): boolean {
   const fields = body as Record<string, unknown>;
   for (const field in fields) {
-    if (!isDeepStrictEqual((version as unknown as Record<string, unknown>)[field], fields[field])) return false;
+    const stored = (version as unknown as Record<string, unknown>)[field];
+    const next = fields[field];
+    if (stored === next) continue;
+    // Only objects can be equal without being identical; a differing primitive settles it at once.
+    if (typeof stored !== 'object' || typeof next !== 'object' || stored === null || next === null) return false;
+    if (!isDeepStrictEqual(stored, next)) return false;
   }
   return true;
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type KafkaMessage, type Producer } from 'kafkajs';
 import supertest from 'supertest';
 import { allProjections } from '../../projections';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
@@ -179,4 +179,65 @@ describeBroker('Kafka relay through broker outages', () => {
       }
     },
   );
+
+  it('disconnects the producer a close interrupts while it connects (no producer leaks)', async () => {
+    const made: Producer[] = [];
+    const producerOf = Kafka.prototype.producer;
+    const spy = jest.spyOn(Kafka.prototype, 'producer').mockImplementation(function (this: Kafka, config) {
+      const producer = producerOf.call(this, config);
+      made.push(producer);
+      jest.spyOn(producer, 'disconnect');
+      return producer;
+    });
+    try {
+      const publisher = new KafkaPublisher({
+        brokers: [broker.bootstrap],
+        clientId: 'configledger-close-test',
+        topicPrefix: prefix,
+        partitions: 3,
+        replicationFactor: 1,
+        logger: silentLogger,
+      });
+      const publishing = publisher.publish([]).then(() => undefined); // nothing to send: no connection
+      await publishing;
+      // A publish that has to connect, closed while it does.
+      const recordedAt = new Date().toISOString();
+      const item = {
+        change: {
+          eventId: 'e-1',
+          ciId: 'x',
+          ciType: 'server',
+          revision: 1,
+          position: 1,
+          eventType: 'CiRegistered' as const,
+          recordedAt,
+          actor: 'a',
+          onBehalfOf: null,
+          reason: null,
+          changeRef: null,
+          source: 'api',
+          correlationId: null,
+          patch: [],
+        },
+        state: {
+          id: 'x',
+          type: 'server',
+          name: 'x',
+          status: 'live' as const,
+          attributes: {},
+          relationships: [],
+          revision: 1,
+          position: 1,
+          recordedAt,
+        },
+      };
+      const connecting = publisher.publish([item]).catch(() => undefined);
+      await publisher.close();
+      await connecting;
+      expect(made.length).toBeGreaterThan(0);
+      for (const producer of made) expect(producer.disconnect).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
