@@ -75,7 +75,17 @@ export class MongoViewStore implements ViewStore, CheckpointStore, LeaseStore {
     const db = client.db(options.database ?? (named && named !== 'test' ? named : 'configledger'));
     const hello = await db.admin().command({ hello: 1 });
     const transactions = typeof hello['setName'] === 'string' || hello['msg'] === 'isdbgrid';
-    const store = new MongoViewStore(client, db, transactions, options.views);
+    return MongoViewStore.open(client, db, transactions, options.views);
+  }
+
+  /** Lays out each view's collection on a connected database (connect's second half; tests give it fakes). */
+  static async open(
+    client: MongoClient,
+    db: Db,
+    transactions: boolean,
+    views: readonly StoredView[],
+  ): Promise<MongoViewStore> {
+    const store = new MongoViewStore(client, db, transactions, views);
     for (const collection of store.collections.values()) await store.prepareCollection(collection);
     return store;
   }
