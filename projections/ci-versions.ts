@@ -1,6 +1,6 @@
 import { evolveDocument, type CiDocument, type CiEventType } from '../src/domain';
 import { asOfIndex, type ViewReader } from '../src/ports/view-store';
-import { ciListConditions, type CiListQuery } from './current-cis';
+import { ciDocumentFields, ciListConditions, type CiListQuery } from './current-cis';
 import type { ProjectionDefinition } from './projection';
 import { versionWrites } from './versions';
 
@@ -27,10 +27,7 @@ export const ciVersionsProjection: ProjectionDefinition<CiVersion> = {
   keyType: 'text',
   key: (doc) => doc.ciId,
   partition: 'key',
-  fields: {
-    type: { type: 'text', of: (doc) => doc.document.type },
-    status: { type: 'text', of: (doc) => doc.document.status },
-  },
+  fields: ciDocumentFields,
   indexes: [],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project(open, recorded) {

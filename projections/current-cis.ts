@@ -1,5 +1,5 @@
 import { evolveDocument, type CiDocument, type CiStatus } from '../src/domain';
-import type { Condition, ViewReader } from '../src/ports/view-store';
+import type { Condition, FieldSpec, ViewReader } from '../src/ports/view-store';
 import type { ProjectionDefinition } from './projection';
 
 /** The current state of every CI: one document per CI. */
@@ -11,6 +11,12 @@ export interface CurrentCi {
   readonly document: CiDocument;
 }
 
+/** The fields CI lists filter on, in any view whose documents hold a CI document. */
+export const ciDocumentFields: Readonly<Record<'type' | 'status', FieldSpec<{ readonly document: CiDocument }>>> = {
+  type: { type: 'text', of: (doc) => doc.document.type },
+  status: { type: 'text', of: (doc) => doc.document.status },
+};
+
 export const currentCisProjection: ProjectionDefinition<CurrentCi> = {
   name: 'currentCis',
   version: 1,
@@ -18,10 +24,7 @@ export const currentCisProjection: ProjectionDefinition<CurrentCi> = {
   keyType: 'text',
   key: (doc) => doc.ciId,
   partition: 'key',
-  fields: {
-    type: { type: 'text', of: (doc) => doc.document.type },
-    status: { type: 'text', of: (doc) => doc.document.status },
-  },
+  fields: ciDocumentFields,
   indexes: [{ name: 'current_cis_by_type', fields: ['type', 'key'] }],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project([latest], recorded) {

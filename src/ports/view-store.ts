@@ -112,6 +112,22 @@ export function builtInIndexes(view: StoredView<never>): IndexSpec[] {
   }
 }
 
+/**
+ * What a view's stored layout depends on: a store keeps it beside the view's
+ * table or collection, and drops and rebuilds the view when it changes.
+ */
+export function layoutSignature(view: StoredView<never>): string {
+  const { kind, keyType, partition, fields, indexes } = view;
+  return JSON.stringify({
+    layout: 1,
+    kind,
+    keyType,
+    partitionIsKey: partition === 'key',
+    fields: Object.entries(fields).map(([name, spec]) => [name, spec.type]),
+    indexes,
+  });
+}
+
 /** The name of a temporal view's `(key, validFrom)` index, for queries that force it. */
 export function asOfIndex(viewName: string): string {
   return `${viewName}_as_of`;

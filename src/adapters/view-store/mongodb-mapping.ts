@@ -1,5 +1,6 @@
 import {
   builtInIndexes,
+  layoutSignature,
   type DocQuery,
   type FieldType,
   type StoredView,
@@ -72,15 +73,7 @@ export class MongoViewCollection {
   }
 
   signature(): string {
-    const { kind, keyType, partition, fields, indexes } = this.view;
-    return JSON.stringify({
-      layout: 1,
-      kind,
-      keyType,
-      partitionIsKey: partition === 'key',
-      fields: Object.entries(fields).map(([name, spec]) => [name, spec.type]),
-      indexes,
-    });
+    return layoutSignature(this.view);
   }
 
   /** The kind's indexes, the declared ones, and a temporal view's (key, revision) for its state and revision reads. */

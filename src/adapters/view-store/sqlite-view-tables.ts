@@ -1,5 +1,6 @@
 import {
   builtInIndexes,
+  layoutSignature,
   type DocQuery,
   type FieldValue,
   type IndexSpec,
@@ -46,15 +47,7 @@ export class SqliteViewTable {
 
   /** Tells a stored layout from another: a table whose signature changed is dropped and rebuilt. */
   signature(): string {
-    const { kind, keyType, partition, fields, indexes } = this.view;
-    return JSON.stringify({
-      layout: 1,
-      kind,
-      keyType,
-      partitionIsKey: partition === 'key',
-      fields: Object.entries(fields).map(([name, spec]) => [name, spec.type]),
-      indexes,
-    });
+    return layoutSignature(this.view);
   }
 
   createTable(): string {
