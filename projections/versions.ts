@@ -9,7 +9,8 @@ export type VersionBody<Doc extends TemporalDoc> = Doc extends TemporalDoc
 
 /**
  * The writes that move a temporal view's open versions for one CI to `next`,
- * the content valid after `event`; written once for every temporal view. A
+ * the content valid after `event` (fresh objects: the ones opened are
+ * completed in place, not copied); written once for every temporal view. A
  * thing (by key) whose content did not change stays open; one that changed
  * or went away is closed at the event's time; one that is new or changed is
  * opened by the event.
@@ -26,7 +27,7 @@ export function versionWrites<Doc extends TemporalDoc>(
     const [version] = open;
     const body = next[0]!;
     if (version && key(version as unknown as VersionBody<Doc>) === key(body) && sameContent(version, body)) return [];
-    const opened = { ...body, revision: event.revision, validFrom: at, validTo: null } as unknown as Doc;
+    const opened = Object.assign(body, { revision: event.revision, validFrom: at, validTo: null }) as unknown as Doc;
     return version ? [{ ...version, validTo: at }, opened] : [opened];
   }
   const nextByKey = new Map(next.map((body) => [key(body), body]));

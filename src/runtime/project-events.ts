@@ -36,6 +36,7 @@ function nextState(
 ): readonly ViewDoc[] {
   if (projection.kind !== 'temporal') return docs.length > 0 ? [docs.at(-1)!] : before;
   if (docs.length === 0) return before;
+  if (before.length === 0) return docs.filter((doc) => (doc as TemporalDoc).validTo === null);
   const id = (doc: ViewDoc) => `${projection.key(doc)}\u0000${doc.revision}`;
   const open = new Map(before.map((doc) => [id(doc), doc]));
   for (const doc of docs as readonly TemporalDoc[]) {

@@ -26,11 +26,19 @@ export class SqliteViewTable {
   readonly columns: readonly string[];
   private readonly fieldNames: readonly string[];
   private readonly partitionIsKey: boolean;
+  /** Each field's value as stored, in column order (rows are made per document written: keep it direct). */
+  private readonly fieldValues: readonly ((doc: ViewDoc) => FieldValue)[];
 
   constructor(readonly view: StoredView) {
     this.table = quote(`view_${view.name}`);
     this.partitionIsKey = view.partition === 'key';
     this.fieldNames = Object.keys(view.fields);
+    this.fieldValues = this.fieldNames.map((name) => {
+      const spec = view.fields[name]!;
+      return spec.type === 'time'
+        ? (doc: ViewDoc) => storedValue('time', spec.of(doc))
+        : (doc: ViewDoc) => spec.of(doc);
+    });
     this.columns = [
       '_key',
       ...(this.partitionIsKey ? [] : ['_partition']),
@@ -94,10 +102,7 @@ export class SqliteViewTable {
       row.push(Date.parse(validFrom), validTo === null ? null : Date.parse(validTo));
       stored = rest;
     }
-    for (const name of this.fieldNames) {
-      const spec = view.fields[name]!;
-      row.push(storedValue(spec.type, spec.of(doc)));
-    }
+    for (const value of this.fieldValues) row.push(value(doc));
     row.push(JSON.stringify(stored));
     return row;
   }
