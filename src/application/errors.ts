@@ -45,3 +45,13 @@ export class PositionBeyondLogError extends Error {
     );
   }
 }
+
+/** A graph query that would read more relationships than one answer holds; nothing was answered. */
+export class GraphTooWideError extends Error {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}

@@ -1,5 +1,6 @@
 import { graphQueries, MAX_EDGES_PER_LOOKUP, type GraphEdge, type GraphNode } from '../../projections';
 import type { ViewReader } from '../ports/view-store';
+import { GraphTooWideError } from './errors';
 import { ViewsWait, type ViewsWaitDeps } from './views-wait';
 
 export type EdgeDirection = 'out' | 'in' | 'both';
@@ -88,6 +89,13 @@ export class GraphQueries {
     }
     if (direction !== 'out') {
       const incoming = await graphQueries.incomingAt(this.deps.viewStore, [ciId], at);
+      if (incoming.length >= MAX_EDGES_PER_LOOKUP) {
+        throw new GraphTooWideError(
+          'direction',
+          `more than ${MAX_EDGES_PER_LOOKUP} relationships point to CI "${ciId}"; ask for direction=out, ` +
+            'or walk its dependents with GET /cis/{id}/impact?types=',
+        );
+      }
       items.push(...incoming.sort(byTypeThenSource).map(({ source, type, target }) => ({ source, type, target })));
     }
     return items;
@@ -162,10 +170,18 @@ export class GraphQueries {
       at,
     );
     if (incoming.length >= MAX_EDGES_PER_LOOKUP) {
-      throw new Error(`more than ${MAX_EDGES_PER_LOOKUP} relationships point into one level of the walk`);
+      throw new GraphTooWideError(
+        'depth',
+        `more than ${MAX_EDGES_PER_LOOKUP} relationships point into one level of the walk; ` +
+          'narrow it with types= or a smaller depth=',
+      );
     }
     const byTarget = new Map<string, GraphEdge[]>();
-    for (const edge of incoming) byTarget.set(edge.target, [...(byTarget.get(edge.target) ?? []), edge]);
+    for (const edge of incoming) {
+      const edges = byTarget.get(edge.target);
+      if (edges) edges.push(edge);
+      else byTarget.set(edge.target, [edge]);
+    }
     return frontier.flatMap((node) =>
       (byTarget.get(node.ciId) ?? [])
         .sort(byTypeThenSource)

@@ -11,6 +11,7 @@ import {
 import { ChangeRefusedError } from '../application/change-policy';
 import { LogDoesNotVerifyError } from '../application/make-evidence';
 import {
+  GraphTooWideError,
   PositionBeyondLogError,
   PreconditionFailedError,
   ViewsBehindError,
@@ -74,6 +75,9 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof CiNotFoundError) return problem(404, 'ci-not-found', 'CI not found', error.message).problem;
   if (error instanceof CiAlreadyExistsError) {
     return problem(409, 'ci-already-exists', 'CI already exists', error.message).problem;
+  }
+  if (error instanceof GraphTooWideError) {
+    return unprocessable('graph-too-wide', 'Too many relationships for one answer', error.field, error.message);
   }
   if (error instanceof HistoryPointNotFoundError) {
     return unprocessable('history-point-not-found', 'No such point in the CI history', error.field, error.message);

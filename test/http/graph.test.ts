@@ -1,3 +1,4 @@
+import { MAX_EDGES_PER_LOOKUP } from '../../projections';
 import { createTestService, type TestService } from '../support/test-service';
 
 /**
@@ -136,6 +137,32 @@ describe('relationship graph', () => {
         'limit',
         'types[1]',
       ]);
+    });
+  });
+
+  describe('a CI with more incoming relationships than one answer holds', () => {
+    it('is a 422 that says how to narrow the question, never a silently cut list', async () => {
+      const find = service.viewStore.find.bind(service.viewStore);
+      // The view store answers the incoming-edge lookup with as many edges as one lookup returns.
+      service.viewStore.find = (async (view: string, query: { index?: string }) => {
+        if (query.index !== 'graph_incoming') return find(view, query as never);
+        return Array.from({ length: MAX_EDGES_PER_LOOKUP }, (_, i) => ({
+          kind: 'edge',
+          source: `s-${i}`,
+          type: 'uses',
+          target: 'db-1',
+        }));
+      }) as typeof service.viewStore.find;
+      const relationships = await service.request().get('/api/v1/cis/db-1/relationships?direction=in').expect(422);
+      expect(relationships.body.errors[0]).toMatchObject({
+        field: 'direction',
+        message: expect.stringMatching(/direction=out/),
+      });
+      const impact = await service.request().get('/api/v1/cis/db-1/impact').expect(422);
+      expect(impact.body.errors[0]).toMatchObject({
+        field: 'depth',
+        message: expect.stringMatching(/types= or a smaller depth=/),
+      });
     });
   });
 
