@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigError, isLoopback, loadConfig, type Config } from './config';
@@ -15,6 +13,7 @@ import { KafkaPublisher } from './adapters/relay/kafka-publisher';
 import { systemClock } from './ports/clock';
 import { startService } from './service';
 import { ensureDataDir, openStores } from './open-stores';
+import { thisProcessAsHolder } from './runtime/leased-role';
 
 /** The composition root: configuration → adapters → service → HTTP server. */
 async function main(): Promise<void> {
@@ -85,7 +84,7 @@ async function main(): Promise<void> {
     // Any number of instances may share the stores: the projections and the relay run on the lease holder.
     lease: {
       store: viewStore,
-      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      holder: thisProcessAsHolder(),
       ttlMs: config.LEASE_TTL_MS,
       renewMs: Math.max(200, Math.floor(config.LEASE_TTL_MS / 5)),
     },

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { allProjections } from '../../projections';
@@ -7,6 +6,7 @@ import { createLogger } from '../logger';
 import { openStores } from '../open-stores';
 import { rebuildViews, type RebuildProgress } from '../runtime/rebuild-views';
 import { PROJECTIONS_LEASE } from '../runtime/leased-projections';
+import { acquireLease, thisProcessAsHolder } from '../runtime/leased-role';
 
 /** Held for the rebuild, renewed four times per period; a rebuild killed mid-way frees it after this. */
 const REBUILD_LEASE_MS = 60_000;
@@ -39,8 +39,8 @@ const program = new Command()
     // Progress goes to stderr as a bar or lines; the log only says what matters.
     const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
     const stores = await openStores(config, logger);
-    const holder = `rebuild-views:${hostname()}:${process.pid}`;
-    const hold = () => stores.viewStore.acquireLease(PROJECTIONS_LEASE, holder, REBUILD_LEASE_MS);
+    const holder = thisProcessAsHolder();
+    const hold = () => acquireLease(stores.viewStore, PROJECTIONS_LEASE, holder, REBUILD_LEASE_MS, logger);
     if (!(await hold())) {
       await stores.eventStore.close();
       await stores.viewStore.close();

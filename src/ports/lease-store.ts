@@ -13,4 +13,6 @@ export interface LeaseStore {
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease up if `holder` holds it, so another instance can take it at once. */
   releaseLease(name: string, holder: string): Promise<void>;
+  /** Who holds the lease, expired or not; undefined when no one does. */
+  leaseHolder(name: string): Promise<string | undefined>;
 }

@@ -1,5 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { LeaseStore } from '../ports/lease-store';
+
+/** This process, as a lease holder: `host:pid:nonce`, unique among the instances sharing a store. */
+export function thisProcessAsHolder(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Whether a holder named by thisProcessAsHolder is a process of this host
+ * that is gone: one whose pid no longer runs, or this process's own pid under
+ * another nonce (a container restarted keeps its host name and pid 1). Its
+ * lease need not be waited out. Holders of other hosts are never judged.
+ */
+export function holderIsGoneHere(holder: string, self: string): boolean {
+  const [host, pid, nonce] = holder.split(':');
+  const [ourHost, ourPid] = self.split(':');
+  if (holder === self || host !== ourHost || !pid || !nonce || !/^\d+$/.test(pid)) return false;
+  if (pid === ourPid) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Takes or renews a lease. One held by a process of this host that is gone
+ * (killed, then this instance started on its data directory) is taken at
+ * once rather than after it expires, so a single instance restarted after a
+ * crash projects straight away.
+ */
+export async function acquireLease(
+  store: LeaseStore,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  logger: Logger,
+): Promise<boolean> {
+  if (await store.acquireLease(name, holder, ttlMs)) return true;
+  const previous = await store.leaseHolder(name);
+  if (!previous || !holderIsGoneHere(previous, holder)) return false;
+  logger.info(
+    { lease: name, previous },
+    `the ${name} lease was held by a process of this host that is gone: taking it`,
+  );
+  await store.releaseLease(name, previous);
+  return store.acquireLease(name, holder, ttlMs);
+}
 
 /** Something only one instance may run at a time: the projections, the relay. */
 export interface Role {
@@ -74,7 +124,7 @@ export class LeasedRole<R extends Role> {
     const asked = Date.now();
     let held: boolean;
     try {
-      held = await this.lease.store.acquireLease(this.name, this.lease.holder, this.lease.ttlMs);
+      held = await acquireLease(this.lease.store, this.name, this.lease.holder, this.lease.ttlMs, this.logger);
       if (held) this.heldUntil = asked + this.lease.ttlMs;
     } catch (error) {
       // Keep the role only while the last renewal surely holds, with a renewal period to spare.

@@ -432,7 +432,9 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
 
     it('keeps leases: one holder at a time, renewed by it, given up, or taken once expired', async () => {
       const leases = store as unknown as LeaseStore;
+      expect(await leases.leaseHolder('projections')).toBeUndefined();
       expect(await leases.acquireLease('projections', 'one', 60_000)).toBe(true);
+      expect(await leases.leaseHolder('projections')).toBe('one');
       expect(await leases.acquireLease('projections', 'two', 60_000)).toBe(false);
       expect(await leases.acquireLease('relay', 'two', 60_000)).toBe(true); // another lease, another holder
       expect(await leases.acquireLease('projections', 'one', 60_000)).toBe(true);

@@ -7,8 +7,10 @@ import { serviceBuilt, startServiceProcess, type ServiceProcess } from '../suppo
  * Several service processes on one data directory, as `docker compose up
  * --scale configledger=N` runs them on shared stores: every instance serves
  * reads and writes; one at a time runs the projections, under a lease in the
- * store; when it is killed (SIGKILL: no goodbye, the lease just expires)
- * another takes over and goes on from the checkpoints.
+ * store; when it is killed (SIGKILL: no goodbye) another takes over and goes
+ * on from the checkpoints. Here the instances share a host, so the survivor
+ * sees the holder's process is gone and takes its lease at once; across
+ * hosts it waits for the lease to expire (test/unit/runtime/leased-role.test.ts).
  */
 const describeBuilt = serviceBuilt ? describe : describe.skip;
 if (!serviceBuilt) console.warn('several-instances suite skipped: run `npm run build` first (npm test does it)');
@@ -76,7 +78,7 @@ describeBuilt('several instances on one data directory', () => {
     const ready = await fetch(`${second.base}/readyz`);
     expect(ready.status).toBe(200); // on standby, but the views it reads are current
 
-    // The projections' holder dies without a word; the lease expires and the other takes over.
+    // The projections' holder dies without a word; the other takes over.
     await first.stop('SIGKILL');
     running.splice(running.indexOf(first), 1);
     expect((await put(second, 'web-3', 'after the failover')).status).toBe(201);

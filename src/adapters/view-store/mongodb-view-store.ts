@@ -199,6 +199,11 @@ export class MongoViewStore implements ViewStore, CheckpointStore, LeaseStore {
     await this.db.collection<KeyedDoc>(LEASES).deleteOne({ _id: name, holder });
   }
 
+  async leaseHolder(name: string): Promise<string | undefined> {
+    const lease = await this.db.collection<KeyedDoc>(LEASES).findOne({ _id: name });
+    return typeof lease?.['holder'] === 'string' ? lease['holder'] : undefined;
+  }
+
   async ping(): Promise<void> {
     await this.db.command({ ping: 1 });
   }

@@ -192,6 +192,10 @@ export class SqliteViewStore implements ViewStore, CheckpointStore, LeaseStore {
     this.statements.releaseLease.run(name, holder);
   }
 
+  async leaseHolder(name: string): Promise<string | undefined> {
+    return this.statements.leaseHolder.get(name)?.holder;
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }
@@ -283,5 +287,6 @@ function prepareStatements(db: Database.Database) {
        WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?`,
     ),
     releaseLease: db.prepare<[string, string]>('DELETE FROM leases WHERE name = ? AND holder = ?'),
+    leaseHolder: db.prepare<[string], { holder: string }>('SELECT holder FROM leases WHERE name = ?'),
   };
 }

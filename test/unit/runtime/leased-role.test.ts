@@ -4,7 +4,14 @@ import path from 'node:path';
 import { allProjections } from '../../../projections';
 import { SqliteViewStore } from '../../../src/adapters/view-store/sqlite-view-store';
 import type { LeaseStore } from '../../../src/ports/lease-store';
-import { LeasedRole, type Role } from '../../../src/runtime/leased-role';
+import { spawnSync } from 'node:child_process';
+import {
+  LeasedRole,
+  acquireLease,
+  holderIsGoneHere,
+  thisProcessAsHolder,
+  type Role,
+} from '../../../src/runtime/leased-role';
 import { silentLogger } from '../../support/test-service';
 
 /** A role that records whether it runs. */
@@ -27,6 +34,9 @@ class Cuttable implements LeaseStore {
   }
   releaseLease(name: string, holder: string) {
     return this.cut ? Promise.reject(new Error('connection lost')) : this.inner.releaseLease(name, holder);
+  }
+  leaseHolder(name: string) {
+    return this.cut ? Promise.reject(new Error('connection lost')) : this.inner.leaseHolder(name);
   }
 }
 
@@ -100,5 +110,22 @@ describe('LeasedRole', () => {
     expect(a.started()).toBe(1);
     await a.role.stop();
     await b.role.stop();
+  });
+
+  it('takes at once a lease whose holder was a process of this host that is gone, and waits out any other', async () => {
+    const self = thisProcessAsHolder();
+    const [host] = self.split(':');
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = gone.stdout; // that process has exited
+    expect(holderIsGoneHere(`${host}:${deadPid}:aaaaaaaa`, self)).toBe(true);
+    expect(holderIsGoneHere(`${host}:${process.pid}:bbbbbbbb`, self)).toBe(true); // this pid, an earlier life
+    expect(holderIsGoneHere(`${host}:${process.ppid}:cccccccc`, self)).toBe(false); // alive
+    expect(holderIsGoneHere(`another-host:${deadPid}:dddddddd`, self)).toBe(false); // never judged
+    expect(holderIsGoneHere(self, self)).toBe(false);
+
+    await store.acquireLease('projections', `${host}:${deadPid}:aaaaaaaa`, 60_000);
+    expect(await acquireLease(store, 'projections', self, 60_000, silentLogger)).toBe(true);
+    await store.acquireLease('relay', `another-host:${deadPid}:dddddddd`, 60_000);
+    expect(await acquireLease(store, 'relay', self, 60_000, silentLogger)).toBe(false);
   });
 });
