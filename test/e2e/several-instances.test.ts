@@ -60,13 +60,19 @@ describeBuilt('several instances on one data directory', () => {
     throw new Error(`${what}: still ${JSON.stringify(last)} after 30 s`);
   }
 
-  it('serves reads and writes on every instance, runs the projections on one, and fails over when it is killed', async () => {
-    const first = await start();
+  /** An instance once it runs the projections (the first on the directory takes their lease). */
+  const startHolder = async () => {
+    const service = await start();
     await eventually(
       'the first instance runs the projections',
-      () => projectionsState(first),
+      () => projectionsState(service),
       (s) => s === 'live',
     );
+    return service;
+  };
+
+  it('serves reads and writes on every instance, runs the projections on one, and fails over when it is killed', async () => {
+    const first = await startHolder();
     const second = await start();
     expect(await projectionsState(second)).toBe('standby');
 
@@ -105,12 +111,7 @@ describeBuilt('several instances on one data directory', () => {
   });
 
   it('hands the projections over at once when their holder stops cleanly', async () => {
-    const first = await start();
-    await eventually(
-      'the first instance runs the projections',
-      () => projectionsState(first),
-      (s) => s === 'live',
-    );
+    const first = await startHolder();
     const second = await start();
     expect(await first.stop('SIGTERM')).toBe(0);
     running.splice(running.indexOf(first), 1);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import supertest from 'supertest';
 import { allProjections } from '../../projections';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
@@ -12,6 +12,7 @@ import { systemClock } from '../../src/ports/clock';
 import { startService, type Service } from '../../src/service';
 import { brokerUnavailable, startBroker, type RunningBroker } from '../support/kafka-broker';
 import { silentLogger } from '../support/test-service';
+import { readTopic as readFromTopic } from '../support/read-topic';
 import { serviceBuilt, startServiceProcess, type ServiceProcess } from '../support/service-process';
 
 /**
@@ -67,19 +68,8 @@ describeBroker('Kafka relay through broker outages', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Every message of the topic from the beginning, until `enough` holds or a minute passes. */
-  async function readTopic(topic: string, enough: (messages: KafkaMessage[]) => boolean) {
-    const kafka = new Kafka({ clientId: 'outage-reader', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
-    const consumer = kafka.consumer({ groupId: `outage-reader-${Date.now()}` });
-    const messages: KafkaMessage[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    const deadline = Date.now() + 90_000;
-    while (!enough(messages) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-    await consumer.disconnect();
-    return messages;
-  }
+  const readTopic = (topic: string, enough: (messages: KafkaMessage[]) => boolean) =>
+    readFromTopic([broker.bootstrap], topic, enough);
   const header = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString();
   const put = (id: string, round: number) =>
     supertest(service.app)

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigResourceTypes, Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import supertest from 'supertest';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
@@ -11,6 +10,7 @@ import { CHANGE_EVENT_TYPE, topicNames } from '../../src/adapters/relay/cloud-ev
 import { systemClock } from '../../src/ports/clock';
 import { startService, type Service } from '../../src/service';
 import { silentLogger } from '../support/test-service';
+import { readTopic } from '../support/read-topic';
 import { describeWithServers } from '../support/describe-with-servers';
 import { allProjections } from '../../projections';
 
@@ -48,20 +48,12 @@ describeWithServers(['KAFKA_BROKERS'], 'Kafka relay', () => {
     });
   }
 
-  async function consumeAll(
+  function consumeAll(
     topic: string,
     expected: number,
     until = (messages: KafkaMessage[]) => messages.length >= expected,
   ) {
-    const consumer: Consumer = kafka.consumer({ groupId: `cltest-${randomUUID()}` });
-    const messages: KafkaMessage[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    const deadline = Date.now() + 60_000;
-    while (!until(messages) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    await consumer.disconnect();
-    return messages;
+    return readTopic(brokers, topic, until, 60_000);
   }
 
   beforeAll(() => {
