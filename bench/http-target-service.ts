@@ -15,6 +15,7 @@ async function main() {
   // As `npm start` runs it: projections in a worker thread on the same files.
   const service = await startService({
     eventStore: new SqliteEventStore({ filename: eventStoreFile, synchronous: 'full' }),
+    catalogue: new SqliteEventStore({ filename: path.join(dir, 'catalogue.db'), synchronous: 'full' }),
     viewStore: new SqliteViewStore({ filename: viewStoreFile, views: allProjections }),
     clock: systemClock,
     logger: pino({ level: 'silent' }),

@@ -70,6 +70,7 @@ export async function relayFigures(cis: number, rounds: number, writers: number,
     const liveViews = new SqliteViewStore({ filename: path.join(dir, 'live-views.db'), views: allProjections });
     const live = await startService({
       eventStore: new SqliteEventStore({ filename: path.join(dir, 'live-events.db') }),
+      catalogue: new SqliteEventStore({ filename: ':memory:' }),
       viewStore: liveViews,
       clock: systemClock,
       logger: silent,

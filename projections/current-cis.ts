@@ -68,6 +68,12 @@ export const currentCiQueries = {
     return doc;
   },
 
+  /** The CIs among `ciIds` that exist (in no particular order). */
+  getMany(views: ViewReader, ciIds: readonly string[]): Promise<CurrentCi[]> {
+    const unique = [...new Set(ciIds)];
+    return views.find<CurrentCi>(VIEW, { where: [{ field: 'key', op: 'in', values: unique }], limit: unique.length });
+  },
+
   /** In CI id order. */
   list(views: ViewReader, query: CiListQuery): Promise<CurrentCi[]> {
     return views.find<CurrentCi>(VIEW, {

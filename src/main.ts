@@ -19,7 +19,10 @@ import { thisProcessAsHolder } from './runtime/leased-role';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const { eventStore, viewStore, description, sqliteFiles, releaseDataDir } = await openStores(config, logger);
+  const { eventStore, catalogue, viewStore, description, sqliteFiles, releaseDataDir } = await openStores(
+    config,
+    logger,
+  );
   // A fresh publisher each time this instance takes the relay lease (a stopped relay closes its own).
   const kafka =
     config.KAFKA_BROKERS && config.KAFKA_BROKERS.length > 0
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
     evidenceSigner,
     ...changePolicyOf(config),
     eventStore,
+    catalogue,
     viewStore,
     clock: systemClock,
     logger,

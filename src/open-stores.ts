@@ -13,8 +13,13 @@ import type { ViewStore } from './ports/view-store';
 import type { LeaseStore } from './ports/lease-store';
 import { allProjections } from '../projections';
 
+/** The catalogue's streams on EventStoreDB: apart from the CI streams (`ci-`), which the CI readers follow. */
+const CATALOGUE_STREAM_PREFIX = 'catalogue-';
+
 export interface Stores {
   readonly eventStore: EventStore;
+  /** CI types and baselines: `catalogue.db` beside the events, or `catalogue-` streams on the same EventStoreDB. */
+  readonly catalogue: EventStore;
   /** The views; also keeps the relay's checkpoint, which outlives view rebuilds. */
   readonly viewStore: ViewStore & CheckpointStore & LeaseStore;
   /** What is in use, for the startup log: never a password. */
@@ -43,11 +48,18 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
   let releaseDataDir = () => undefined as void;
   const eventStoreFile = path.join(config.DATA_DIR, 'events.db');
   const viewStoreFile = path.join(config.DATA_DIR, 'views.db');
+  const catalogueFile = path.join(config.DATA_DIR, 'catalogue.db');
   let eventStore: EventStore;
+  let catalogue: EventStore;
   if (config.EVENTSTORE_URL) {
     eventStore = new EventStoreDbEventStore({
       connectionString: config.EVENTSTORE_URL,
       logger: logger.child({ component: 'eventstoredb' }),
+    });
+    catalogue = new EventStoreDbEventStore({
+      connectionString: config.EVENTSTORE_URL,
+      logger: logger.child({ component: 'eventstoredb-catalogue' }),
+      streamPrefix: CATALOGUE_STREAM_PREFIX,
     });
     description['eventStore'] = `eventstoredb (${redact(config.EVENTSTORE_URL)})`;
   } else {
@@ -61,7 +73,9 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     const status = sqlite.writeStatus();
     if (!status.writable) logger.error({ reason: status.reason }, 'the event log accepts no writes; reads are served');
     eventStore = sqlite;
+    catalogue = new SqliteEventStore({ filename: catalogueFile, synchronous: config.SQLITE_SYNCHRONOUS });
     description['eventStore'] = `sqlite (${eventStoreFile})`;
+    description['catalogue'] = `sqlite (${catalogueFile})`;
   }
 
   let viewStore: ViewStore & CheckpointStore & LeaseStore;
@@ -78,6 +92,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
         `${mongo.transactions ? 'transactions' : 'no transactions: standalone server'})`;
     } catch (error) {
       await eventStore.close();
+      await catalogue.close();
       throw new Error(
         `cannot connect to MongoDB at ${redact(config.MONGODB_URL)}: ${(error as Error).message}. ` +
           'Check MONGODB_URL and that the server is up.',
@@ -91,6 +106,7 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
   const bothSqlite = !config.EVENTSTORE_URL && !config.MONGODB_URL;
   return {
     eventStore,
+    catalogue,
     viewStore,
     description,
     releaseDataDir,

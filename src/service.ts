@@ -6,6 +6,11 @@ import { allProjections } from '../projections';
 import { CiCommandHandler } from './application/ci-command-handler';
 import { CiQueries } from './application/ci-queries';
 import { GraphQueries } from './application/graph-queries';
+import { TypeCatalogue } from './application/type-catalogue';
+import { ViewsWait } from './application/views-wait';
+import { ciStreamName } from './domain';
+import { CatalogueTypeRules } from './application/type-rules';
+import { currentCiQueries } from '../projections/current-cis';
 import { buildApp } from './http/app';
 import { verifyLog } from './application/verify-log';
 import { makeEvidence, type EvidenceRequest, type EvidenceSigner } from './application/make-evidence';
@@ -30,6 +35,11 @@ import type { Publisher } from './ports/publisher';
 
 export interface ServiceDeps {
   readonly eventStore: EventStore;
+  /**
+   * The catalogue log: CI types and baselines, event-sourced apart from the
+   * CI log so that the CIs' readers (projections, relay) see only CI events.
+   */
+  readonly catalogue: EventStore;
   readonly viewStore: ViewStore;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -76,6 +86,7 @@ export interface Service {
   readonly commands: CiCommandHandler;
   readonly queries: CiQueries;
   readonly graph: GraphQueries;
+  readonly types: TypeCatalogue;
   readonly runner: RunningProjections;
   readonly relay: RunningRelay | undefined;
   /** The change streams' replay slots: how many replay history now, wait for a slot, and the peak. */
@@ -107,14 +118,24 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
         logger: projectionLogger,
       })
     : makeRunner();
+  const reads = { eventStore, viewStore, progress: runner, readWaitMs: deps.readWaitMs ?? 5000 };
+  const types = new TypeCatalogue({ catalogue: deps.catalogue, clock, newEventId: randomUUID });
+  const viewsWait = new ViewsWait(reads);
+  const typeRules = new CatalogueTypeRules(types, async (ciIds) => {
+    // The targets' types as of their latest events: the views are waited for up to the newest of them.
+    const heads = await Promise.all(ciIds.map((id) => eventStore.streamHead(ciStreamName(id))));
+    await viewsWait.forPosition(Math.max(0, ...heads.map((head) => head?.position ?? 0)));
+    const found = await currentCiQueries.getMany(viewStore, ciIds);
+    return new Map(found.map((ci) => [ci.ciId, ci.document.type]));
+  });
   const commands = new CiCommandHandler({
     eventStore,
     clock,
     newEventId: randomUUID,
+    types: typeRules,
     ...(deps.secrets && { secrets: deps.secrets }),
     ...(deps.policy && { policy: deps.policy }),
   });
-  const reads = { eventStore, viewStore, progress: runner, readWaitMs: deps.readWaitMs ?? 5000 };
   const queries = new CiQueries(reads);
   const graph = new GraphQueries(reads);
   const relay = deps.relay && makeRelay(deps, deps.relay);
@@ -138,6 +159,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     commands,
     queries,
     graph,
+    types,
     readiness,
     clock,
     logger,
@@ -151,6 +173,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     commands,
     queries,
     graph,
+    types,
     runner,
     relay,
     replaySlots,
@@ -159,6 +182,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
       await relay?.stop();
       await runner.stop();
       await eventStore.close();
+      await deps.catalogue.close();
       await viewStore.close();
     },
   };

@@ -3,8 +3,10 @@ import {
   decide,
   evolve,
   evolveDocument,
+  lifecycleRefusal,
   maskCommandSecrets,
   patchOfEvent,
+  CiRulesViolatedError,
   foldCi,
   requiresExistingCi,
   CiNotFoundError,
@@ -14,6 +16,7 @@ import {
   type JsonPatch,
   type CiState,
   type RecordedCiEvent,
+  type FieldIssue,
   type SecretPolicy,
 } from '../domain';
 import type { Clock } from '../ports/clock';
@@ -24,6 +27,7 @@ import { historyUpTo, type HistoryPoint } from './history-point';
 import { KeyedSerializer } from './keyed-serializer';
 import { CiStateCache, type CachedCi } from './ci-state-cache';
 import type { ChangePolicy } from './change-policy';
+import type { CiTypeRules, TypeRulesSource } from './type-rules';
 
 /** A CI as of one revision. */
 export interface CiSnapshot {
@@ -64,6 +68,8 @@ export interface CiCommandHandlerDeps {
   readonly policy?: ChangePolicy;
   /** Secret attributes are fingerprinted by it before any event is built; absent, none are. */
   readonly secrets?: SecretPolicy;
+  /** The CI types in force: attribute schemas, relationship rules, lifecycles; absent, every type is free-form. */
+  readonly types?: TypeRulesSource;
   /** How many CIs' folded states are kept between writes (0: none; always re-read the stream). */
   readonly stateCacheSize?: number;
 }
@@ -89,8 +95,7 @@ export class CiCommandHandler {
   }
 
   execute(command: CiCommand, options: WriteOptions): Promise<WriteOutcome> {
-    const masked = this.deps.secrets ? maskCommandSecrets(command, this.deps.secrets) : command;
-    return this.perCi.run(command.ciId, () => this.decideAndAppend(command.ciId, () => masked, options, false));
+    return this.perCi.run(command.ciId, () => this.decideAndAppend(command.ciId, () => command, options, false));
   }
 
   /** Appends one event that makes the CI equal to its document at `point`. */
@@ -128,7 +133,10 @@ export class CiCommandHandler {
       const command = commandFor(history);
       this.checkPreconditions(command, state.revision, options);
 
-      const events = decide(command, state);
+      const typeName = typeAfter(command, state.document);
+      const rules = typeName === undefined ? undefined : await this.deps.types?.rulesFor(typeName);
+      const masked = this.maskSecrets(command, rules);
+      const events = decide(masked, state);
       if (events.length === 0) {
         return {
           ci: snapshot(ciId, state.revision, state.recordedAt!, state.document!),
@@ -137,13 +145,18 @@ export class CiCommandHandler {
           position: current.position,
         };
       }
+      const after = events.reduce<CiDocument | undefined>(evolveDocument, state.document)!;
+      // New secret values are judged in the clear, before they become fingerprints.
+      const clearAfter =
+        masked === command ? after : (decide(command, state).reduce(evolveDocument, state.document) ?? after);
+      await this.checkRules(ciId, state.document, clearAfter, rules, options);
 
       if (this.deps.policy) {
         await this.deps.policy.check({
           ciId,
           eventType: events[0]!.type,
           before: state.document,
-          after: events.reduce<CiDocument | undefined>(evolveDocument, state.document)!,
+          after,
           metadata: options.metadata,
         });
       }
@@ -177,6 +190,39 @@ export class CiCommandHandler {
         if (attempt >= this.maxAttempts) throw new WriteContentionError(ciId, attempt);
       }
     }
+  }
+
+  /** The command with every secret value fingerprinted: the pattern's keys and the ones its type marks x-secret. */
+  private maskSecrets(command: CiCommand, rules: CiTypeRules | undefined): CiCommand {
+    const base = this.deps.secrets;
+    const typeKeys = rules?.secretKeys;
+    if (typeKeys && typeKeys.size > 0 && !base) {
+      throw new Error(`type "${rules.type}" marks attributes x-secret, but the service has no secret key`);
+    }
+    if (!base) return command;
+    const policy: SecretPolicy =
+      typeKeys && typeKeys.size > 0
+        ? { isSecretKey: (key) => typeKeys.has(key) || base.isSecretKey(key), fingerprint: base.fingerprint }
+        : base;
+    return maskCommandSecrets(command, policy);
+  }
+
+  /** The type's schema and relationship rules, and the lifecycle: every broken rule at once, or nothing. */
+  private async checkRules(
+    ciId: string,
+    before: CiDocument | undefined,
+    after: CiDocument,
+    rules: CiTypeRules | undefined,
+    options: WriteOptions,
+  ): Promise<void> {
+    const issues: FieldIssue[] = [];
+    const byRestore = RESTORING_SOURCES.has(options.metadata.source);
+    const refusal = lifecycleRefusal(before?.status, after.status, byRestore, rules?.transitions);
+    if (refusal) issues.push({ field: 'status', message: refusal });
+    if (rules) {
+      for (const issue of await rules.issues(after)) issues.push(issue);
+    }
+    if (issues.length > 0) throw new CiRulesViolatedError(ciId, issues);
   }
 
   private checkPreconditions(command: CiCommand, revision: number, options: WriteOptions): void {
@@ -232,6 +278,16 @@ export class CiCommandHandler {
     return raw.map(toRecordedCiEvent);
   }
 }
+
+/** The type the CI will have after the command (a PUT or a restore may change it). */
+function typeAfter(command: CiCommand, document: CiDocument | undefined): string | undefined {
+  if (command.type === 'RegisterCi' || command.type === 'DeclareCi') return command.desired.type;
+  if (command.type === 'RestoreCi') return command.target.type;
+  return document?.type;
+}
+
+/** Writes that return a CI to a state it once had: not held to the lifecycle's transition table. */
+const RESTORING_SOURCES = new Set(['restore', 'revert']);
 
 function restoreCommand(
   ciId: string,

@@ -43,6 +43,7 @@ const program = new Command()
     const hold = () => acquireLease(stores.viewStore, PROJECTIONS_LEASE, holder, REBUILD_LEASE_MS, logger);
     if (!(await hold())) {
       await stores.eventStore.close();
+      await stores.catalogue.close();
       await stores.viewStore.close();
       stores.releaseDataDir();
       throw new ConfigError(
@@ -72,6 +73,7 @@ const program = new Command()
       clearInterval(renewal);
       await stores.viewStore.releaseLease(PROJECTIONS_LEASE, holder).catch(() => undefined);
       await stores.eventStore.close();
+      await stores.catalogue.close();
       await stores.viewStore.close();
       stores.releaseDataDir();
     }

@@ -46,3 +46,17 @@ export class HistoryPointNotFoundError extends DomainError {
     super(detail);
   }
 }
+
+/**
+ * The change breaks the rules of the CI's type (its attribute schema, its
+ * relationship rules) or of the lifecycle: every broken rule, by field.
+ */
+export class CiRulesViolatedError extends DomainError {
+  readonly code = 'ci-rules-violated';
+  constructor(
+    readonly ciId: string,
+    readonly issues: readonly FieldIssue[],
+  ) {
+    super(`CI "${ciId}": ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`);
+  }
+}

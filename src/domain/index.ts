@@ -10,3 +10,5 @@ export * from './json-patch';
 export * from './json-shape';
 export * from './merge-patch';
 export * from './secrets';
+export * from './ci-type';
+export * from './lifecycle';

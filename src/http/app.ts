@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { CiCommandHandler } from '../application/ci-command-handler';
 import type { CiQueries } from '../application/ci-queries';
 import type { GraphQueries } from '../application/graph-queries';
+import type { TypeCatalogue } from '../application/type-catalogue';
 import type { Clock } from '../ports/clock';
 import { methodRoutes } from './allowed-methods';
 import { authorization, redactTicket, type AuthOptions } from './authorization';
@@ -17,12 +18,14 @@ import { changeStreamRoutes, type ChangeStreamOptions } from './routes/change-st
 import { ciReadRoutes } from './routes/ci-read-routes';
 import { graphRoutes } from './routes/graph-routes';
 import { ciWriteRoutes } from './routes/ci-write-routes';
+import { typeRoutes } from './routes/type-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 
 export interface AppDeps {
   readonly commands: CiCommandHandler;
   readonly queries: CiQueries;
   readonly graph: GraphQueries;
+  readonly types: TypeCatalogue;
   readonly readiness: ReadinessProbe;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -88,6 +91,7 @@ export function buildApp(deps: AppDeps): Express {
     changeStreamRoutes(deps.queries, deps.changeStream, deps.logger, deps.replaySlots),
     changeRoutes(deps.queries, deps.graph, deps.clock),
     auditRoutes(deps.audit),
+    typeRoutes(deps.types),
   ];
   const api = express.Router();
   if (deps.auth) {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   CiAlreadyExistsError,
   CiNotFoundError,
+  CiRulesViolatedError,
   HistoryPointNotFoundError,
   InvalidCiError,
   MAX_ATTRIBUTE_DEPTH,
@@ -10,6 +11,8 @@ import {
 } from '../domain';
 import { ChangeRefusedError } from '../application/change-policy';
 import { LogDoesNotVerifyError } from '../application/make-evidence';
+import { AttributeSchemaError } from '../application/attribute-schema';
+import { TypeNotFoundError } from '../application/type-catalogue';
 import {
   GraphTooWideError,
   PositionBeyondLogError,
@@ -76,6 +79,22 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof CiAlreadyExistsError) {
     return problem(409, 'ci-already-exists', 'CI already exists', error.message).problem;
   }
+  if (error instanceof CiRulesViolatedError) {
+    return {
+      ...problem(422, 'ci-rules-violated', 'The change breaks the rules of the CI type', error.message).problem,
+      errors: error.issues,
+    };
+  }
+  if (error instanceof AttributeSchemaError) {
+    return unprocessable(
+      'invalid-schema',
+      'Not a valid JSON Schema',
+      'schema',
+      `the attribute schema does not compile: ${error.message}`,
+    );
+  }
+  if (error instanceof TypeNotFoundError)
+    return problem(404, 'type-not-found', 'CI type not found', error.message).problem;
   if (error instanceof GraphTooWideError) {
     return unprocessable('graph-too-wide', 'Too many relationships for one answer', error.field, error.message);
   }

@@ -35,6 +35,7 @@ describe('secret attributes', () => {
     const publisher = new InMemoryPublisher();
     const service = await startService({
       eventStore,
+      catalogue: new SqliteEventStore({ filename: path.join(dataDir, 'catalogue.db') }),
       viewStore,
       clock: new TestClock(),
       logger,

@@ -114,6 +114,7 @@ describe('what a new user hit', () => {
       commands: service.commands,
       queries: service.queries,
       graph: service.graph,
+      types: service.types,
       readiness: { check: async () => ({ ready: true, checks: {} }) },
       clock: service.clock,
       logger,

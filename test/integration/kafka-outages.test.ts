@@ -52,6 +52,7 @@ describeBroker('Kafka relay through broker outages', () => {
     });
     service = await startService({
       eventStore,
+      catalogue: new SqliteEventStore({ filename: ':memory:' }),
       viewStore,
       clock: systemClock,
       logger: silentLogger,

@@ -41,6 +41,7 @@ describeWithServers(['KAFKA_BROKERS'], 'Kafka relay', () => {
     });
     return startService({
       eventStore,
+      catalogue: new SqliteEventStore({ filename: ':memory:' }),
       viewStore,
       clock: systemClock,
       logger: silentLogger,

@@ -31,6 +31,11 @@ describeWithServers(['EVENTSTORE_URL', 'MONGODB_URL'], 'production stack (EventS
     viewStore = await MongoViewStore.connect({ url: mongoUrl!, database, views: allProjections });
     service = await startService({
       eventStore,
+      catalogue: new EventStoreDbEventStore({
+        connectionString: esdbUrl!,
+        logger: silentLogger,
+        streamPrefix: 'catalogue-',
+      }),
       viewStore,
       clock: systemClock,
       logger: silentLogger,

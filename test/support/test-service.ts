@@ -35,6 +35,7 @@ export async function createTestService(
     clock?: TestClock;
     readWaitMs?: number;
     eventStore?: EventStore;
+    catalogue?: EventStore;
     viewStore?: ViewStore;
     changeStream?: ServiceDeps['changeStream'];
     auth?: ServiceDeps['auth'];
@@ -47,6 +48,7 @@ export async function createTestService(
   const clock = options.clock ?? new TestClock();
   const service = await startService({
     eventStore,
+    catalogue: options.catalogue ?? new SqliteEventStore({ filename: ':memory:' }),
     viewStore,
     clock,
     logger: silentLogger,

@@ -18,9 +18,11 @@ describe('openStores', () => {
     expect(stores.description).toEqual({
       dataDir,
       eventStore: `sqlite (${path.join(dataDir, 'events.db')})`,
+      catalogue: `sqlite (${path.join(dataDir, 'catalogue.db')})`,
       viewStore: `sqlite (${path.join(dataDir, 'views.db')})`,
     });
     await stores.eventStore.close();
+    await stores.catalogue.close();
     await stores.viewStore.close();
     stores.releaseDataDir();
   });
@@ -35,6 +37,7 @@ describe('openStores', () => {
     expect(await second.viewStore.acquireLease('projections', 'second', 60_000)).toBe(true);
     for (const stores of [first, second]) {
       await stores.eventStore.close();
+      await stores.catalogue.close();
       await stores.viewStore.close();
       stores.releaseDataDir();
     }
@@ -53,7 +56,9 @@ describe('openStores', () => {
     const stores = await openStores(config, silentLogger);
     expect([stores.eventStore.adapter, stores.viewStore.adapter]).toEqual(['eventstoredb', 'sqlite']);
     expect(stores.description['eventStore']).toBe('eventstoredb (esdb://admin:***@127.0.0.1:1?tls=false)');
+    expect(stores.catalogue.adapter).toBe('eventstoredb'); // types and baselines live beside the CIs
     await stores.eventStore.close();
+    await stores.catalogue.close();
     await stores.viewStore.close();
     stores.releaseDataDir();
   });

@@ -1,0 +1,159 @@
+import {
+  ChangeMetadataSchema,
+  CiTypeDefinedSchema,
+  CiTypeDefinitionSchema,
+  type ChangeMetadata,
+  type CiTypeDefinition,
+  type CiTypeVersion,
+} from '../domain';
+import { ConcurrencyError, type EventStore } from '../ports/event-store';
+import type { Clock } from '../ports/clock';
+import { compileAttributeSchema } from './attribute-schema';
+import { CorruptEventError } from './ci-event-codec';
+import { PreconditionFailedError } from './errors';
+import { KeyedSerializer } from './keyed-serializer';
+
+/** The catalogue log's stream of type definitions (every type, in one stream: types are few and change rarely). */
+export const TYPES_STREAM = 'catalogue-types';
+
+export class TypeNotFoundError extends Error {
+  constructor(
+    readonly typeName: string,
+    detail = `CI type "${typeName}" is not defined; define it with PUT /api/v1/types/${typeName}`,
+  ) {
+    super(detail);
+  }
+}
+
+/**
+ * The CI types, event-sourced in the catalogue log: one `CiTypeDefined`
+ * event per definition, the whole definition each time. The catalogue keeps
+ * every type's versions in memory and, before answering, reads whatever was
+ * appended since (one stream-head lookup when nothing was), so a definition
+ * made through another instance is in force here at once.
+ */
+export class TypeCatalogue {
+  private readonly versions = new Map<string, CiTypeVersion[]>();
+  private streamRevision = 0;
+  private readonly writes = new KeyedSerializer();
+  private refreshing: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: { readonly catalogue: EventStore; readonly clock: Clock; readonly newEventId: () => string },
+  ) {}
+
+  /** The current definition of a type, or undefined when it has none (free-form). */
+  async current(type: string): Promise<CiTypeVersion | undefined> {
+    await this.refresh();
+    return this.versions.get(type)?.at(-1);
+  }
+
+  /** The definition in force at `at` (ms since the epoch); undefined when the type was not defined yet. */
+  async at(type: string, at: number): Promise<CiTypeVersion | undefined> {
+    await this.refresh();
+    return this.versions.get(type)?.findLast((version) => Date.parse(version.recordedAt) <= at);
+  }
+
+  async history(type: string): Promise<readonly CiTypeVersion[]> {
+    await this.refresh();
+    const versions = this.versions.get(type);
+    if (!versions) throw new TypeNotFoundError(type);
+    return versions;
+  }
+
+  /** Every type defined at `at` (default now), in name order. */
+  async list(at?: number): Promise<CiTypeVersion[]> {
+    await this.refresh();
+    const found: CiTypeVersion[] = [];
+    for (const [type, versions] of [...this.versions].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const version = at === undefined ? versions.at(-1) : await this.at(type, at);
+      if (version) found.push(version);
+    }
+    return found;
+  }
+
+  /**
+   * Records a new definition of `type` (validated, its schema compiled), or
+   * nothing when it equals the current one. `ifMatch` pins the type's revision.
+   */
+  define(
+    type: string,
+    definition: CiTypeDefinition,
+    metadata: ChangeMetadata,
+    ifMatch?: readonly number[] | '*',
+  ): Promise<{ version: CiTypeVersion; created: boolean; appended: boolean }> {
+    const checked = CiTypeDefinitionSchema.parse(definition);
+    compileAttributeSchema(checked.schema); // throws with ajv's message on a bad schema
+    // One writer per process; other processes are caught by the stream's expected revision.
+    return this.writes.run(TYPES_STREAM, async () => {
+      for (;;) {
+        await this.refresh();
+        const current = this.versions.get(type)?.at(-1);
+        const revision = current?.revision ?? 0;
+        if (ifMatch !== undefined && !(ifMatch === '*' ? revision > 0 : ifMatch.includes(revision))) {
+          throw new PreconditionFailedError(
+            type,
+            revision,
+            `If-Match does not hold: type "${type}" is at revision ${revision}; re-read it (ETag) and retry`,
+          );
+        }
+        if (current && JSON.stringify(current.definition) === JSON.stringify(checked)) {
+          return { version: current, created: false, appended: false };
+        }
+        const previous = current ? Date.parse(current.recordedAt) + 1 : Number.NEGATIVE_INFINITY;
+        const recordedAt = new Date(Math.max(this.deps.clock.now().getTime(), previous)).toISOString();
+        try {
+          await this.deps.catalogue.append(
+            TYPES_STREAM,
+            [
+              {
+                id: this.deps.newEventId(),
+                type: 'CiTypeDefined',
+                data: { type, definition: checked },
+                metadata: ChangeMetadataSchema.parse(metadata),
+                recordedAt,
+              },
+            ],
+            this.streamRevision === 0 ? 'no_stream' : this.streamRevision,
+          );
+        } catch (error) {
+          if (error instanceof ConcurrencyError) continue; // another instance defined a type: decide again
+          throw error;
+        }
+        await this.refresh();
+        return { version: this.versions.get(type)!.at(-1)!, created: revision === 0, appended: true };
+      }
+    });
+  }
+
+  /** Reads what was appended to the types stream since the last look (concurrent callers share one read). */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.readNew().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async readNew(): Promise<void> {
+    const head = await this.deps.catalogue.streamHead(TYPES_STREAM);
+    if (!head || head.revision <= this.streamRevision) return;
+    const events = await this.deps.catalogue.readStream(TYPES_STREAM, { fromRevision: this.streamRevision + 1 });
+    for (const raw of events) {
+      const event = CiTypeDefinedSchema.safeParse({ type: raw.type, data: raw.data });
+      const metadata = ChangeMetadataSchema.safeParse(raw.metadata);
+      if (!event.success || !metadata.success) {
+        throw new CorruptEventError(raw.position, raw.streamName, (event.error ?? metadata.error)!.message);
+      }
+      const versions = this.versions.get(event.data.data.type) ?? [];
+      versions.push({
+        type: event.data.data.type,
+        revision: versions.length + 1,
+        recordedAt: raw.recordedAt,
+        definition: event.data.data.definition,
+        metadata: metadata.data,
+      });
+      this.versions.set(event.data.data.type, versions);
+      this.streamRevision = raw.revision;
+    }
+  }
+}
