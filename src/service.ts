@@ -8,6 +8,7 @@ import { CiQueries } from './application/ci-queries';
 import { GraphQueries } from './application/graph-queries';
 import { TypeCatalogue } from './application/type-catalogue';
 import { ViewsWait } from './application/views-wait';
+import { ChangeSetReverter } from './application/change-set-revert';
 import { ciStreamName } from './domain';
 import { CatalogueTypeRules } from './application/type-rules';
 import { currentCiQueries } from '../projections/current-cis';
@@ -87,6 +88,7 @@ export interface Service {
   readonly queries: CiQueries;
   readonly graph: GraphQueries;
   readonly types: TypeCatalogue;
+  readonly changeSets: ChangeSetReverter;
   readonly runner: RunningProjections;
   readonly relay: RunningRelay | undefined;
   /** The change streams' replay slots: how many replay history now, wait for a slot, and the peak. */
@@ -137,6 +139,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     ...(deps.policy && { policy: deps.policy }),
   });
   const queries = new CiQueries(reads);
+  const changeSets = new ChangeSetReverter({ eventStore, viewStore, wait: viewsWait, commands });
   const graph = new GraphQueries(reads);
   const relay = deps.relay && makeRelay(deps, deps.relay);
   const readiness = new ServiceReadiness(eventStore, viewStore, runner, deps.maxLagEvents ?? 10_000, relay);
@@ -160,6 +163,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     queries,
     graph,
     types,
+    changeSets,
     readiness,
     clock,
     logger,
@@ -174,6 +178,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     queries,
     graph,
     types,
+    changeSets,
     runner,
     relay,
     replaySlots,

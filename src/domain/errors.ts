@@ -60,3 +60,14 @@ export class CiRulesViolatedError extends DomainError {
     super(`CI "${ciId}": ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`);
   }
 }
+
+/** No change was ever recorded under the change reference. */
+export class ChangeSetNotFoundError extends DomainError {
+  readonly code = 'change-set-not-found';
+  constructor(readonly changeRef: string) {
+    super(
+      `no change was recorded under change reference "${changeRef}"; ` +
+        `look for it with GET /api/v1/changes?changeRef=${encodeURIComponent(changeRef)}`,
+    );
+  }
+}

@@ -12,3 +12,4 @@ export * from './merge-patch';
 export * from './secrets';
 export * from './ci-type';
 export * from './lifecycle';
+export * from './change-set';

@@ -6,6 +6,7 @@ import type { CiCommandHandler } from '../application/ci-command-handler';
 import type { CiQueries } from '../application/ci-queries';
 import type { GraphQueries } from '../application/graph-queries';
 import type { TypeCatalogue } from '../application/type-catalogue';
+import type { ChangeSetReverter } from '../application/change-set-revert';
 import type { Clock } from '../ports/clock';
 import { methodRoutes } from './allowed-methods';
 import { authorization, redactTicket, type AuthOptions } from './authorization';
@@ -19,6 +20,7 @@ import { ciReadRoutes } from './routes/ci-read-routes';
 import { graphRoutes } from './routes/graph-routes';
 import { ciWriteRoutes } from './routes/ci-write-routes';
 import { typeRoutes } from './routes/type-routes';
+import { changeSetRoutes } from './routes/change-set-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 
 export interface AppDeps {
@@ -26,6 +28,7 @@ export interface AppDeps {
   readonly queries: CiQueries;
   readonly graph: GraphQueries;
   readonly types: TypeCatalogue;
+  readonly changeSets: ChangeSetReverter;
   readonly readiness: ReadinessProbe;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -92,6 +95,7 @@ export function buildApp(deps: AppDeps): Express {
     changeRoutes(deps.queries, deps.graph, deps.clock),
     auditRoutes(deps.audit),
     typeRoutes(deps.types),
+    changeSetRoutes(deps.changeSets),
   ];
   const api = express.Router();
   if (deps.auth) {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   CiAlreadyExistsError,
   CiNotFoundError,
+  ChangeSetNotFoundError,
   CiRulesViolatedError,
   HistoryPointNotFoundError,
   InvalidCiError,
@@ -13,6 +14,7 @@ import { ChangeRefusedError } from '../application/change-policy';
 import { LogDoesNotVerifyError } from '../application/make-evidence';
 import { AttributeSchemaError } from '../application/attribute-schema';
 import { TypeNotFoundError } from '../application/type-catalogue';
+import { RevertInterruptedError } from '../application/change-set-revert';
 import {
   GraphTooWideError,
   PositionBeyondLogError,
@@ -33,6 +35,8 @@ export interface Problem {
   readonly detail: string;
   readonly errors?: readonly FieldIssue[];
   readonly retryAfterSeconds?: number;
+  /** Extension members (RFC 9457 §3.2): what a multi-CI operation did before it stopped. */
+  readonly extensions?: Readonly<Record<string, unknown>>;
   /** Response headers that go with it (WWW-Authenticate on a 401), not part of the body. */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -92,6 +96,18 @@ export function toProblem(error: unknown): Problem {
       'schema',
       `the attribute schema does not compile: ${error.message}`,
     );
+  }
+  if (error instanceof ChangeSetNotFoundError) {
+    return problem(404, 'change-set-not-found', 'Change set not found', error.message).problem;
+  }
+  if (error instanceof RevertInterruptedError) {
+    const cause = toProblem(error.cause);
+    return {
+      ...problem(cause.status >= 500 ? cause.status : 503, 'revert-interrupted', 'Revert interrupted', error.message)
+        .problem,
+      retryAfterSeconds: 5,
+      extensions: { done: error.done, notDone: error.notDone },
+    };
   }
   if (error instanceof TypeNotFoundError)
     return problem(404, 'type-not-found', 'CI type not found', error.message).problem;
@@ -196,11 +212,11 @@ function fromBodyParserError(error: unknown): Problem | undefined {
 export function sendProblem(res: Response, body: Problem, instance: string): void {
   if (body.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(body.retryAfterSeconds));
   for (const [name, value] of Object.entries(body.headers ?? {})) res.setHeader(name, value);
-  const { retryAfterSeconds: _retry, headers: _headers, ...rest } = body;
+  const { retryAfterSeconds: _retry, headers: _headers, extensions, ...rest } = body;
   res
     .status(body.status)
     .type('application/problem+json')
-    .send(JSON.stringify({ ...rest, instance }));
+    .send(JSON.stringify({ ...rest, ...extensions, instance }));
 }
 
 export function problemHandler(logger: Logger): ErrorRequestHandler {

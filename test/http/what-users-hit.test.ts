@@ -115,6 +115,7 @@ describe('what a new user hit', () => {
       queries: service.queries,
       graph: service.graph,
       types: service.types,
+      changeSets: service.changeSets,
       readiness: { check: async () => ({ ready: true, checks: {} }) },
       clock: service.clock,
       logger,
