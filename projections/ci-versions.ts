@@ -27,7 +27,11 @@ export const ciVersionsProjection: ProjectionDefinition<CiVersion> = {
   keyType: 'text',
   key: (doc) => doc.ciId,
   partition: 'key',
-  fields: ciDocumentFields,
+  fields: {
+    ...ciDocumentFields,
+    // A baseline taken at a log position finds each CI's version as of that position.
+    position: { type: 'integer', of: (doc) => doc.position },
+  },
   indexes: [],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project(open, recorded) {
@@ -50,6 +54,20 @@ export const ciVersionQueries = {
       where: [{ field: 'key', op: '=', value: ciId }],
       asOf: at,
       // Newest first: the first version that began by `at` is the only one that can hold at `at`.
+      orderBy: [{ field: 'validFrom', direction: 'desc' }],
+      limit: 1,
+      index: asOfIndex(VIEW),
+    });
+    return version;
+  },
+
+  /** The CI's version as of log position `position`: the newest opened by an event at or before it. */
+  async atPosition(views: ViewReader, ciId: string, position: number): Promise<CiVersion | undefined> {
+    const [version] = await views.find<CiVersion>(VIEW, {
+      where: [
+        { field: 'key', op: '=', value: ciId },
+        { field: 'position', op: '<=', value: position },
+      ],
       orderBy: [{ field: 'validFrom', direction: 'desc' }],
       limit: 1,
       index: asOfIndex(VIEW),

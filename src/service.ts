@@ -9,6 +9,8 @@ import { GraphQueries } from './application/graph-queries';
 import { TypeCatalogue } from './application/type-catalogue';
 import { ViewsWait } from './application/views-wait';
 import { ChangeSetReverter } from './application/change-set-revert';
+import { Baselines } from './application/baselines';
+import { BaselineCatalogue } from './application/baseline-catalogue';
 import { ciStreamName } from './domain';
 import { CatalogueTypeRules } from './application/type-rules';
 import { currentCiQueries } from '../projections/current-cis';
@@ -89,6 +91,7 @@ export interface Service {
   readonly graph: GraphQueries;
   readonly types: TypeCatalogue;
   readonly changeSets: ChangeSetReverter;
+  readonly baselines: Baselines;
   readonly runner: RunningProjections;
   readonly relay: RunningRelay | undefined;
   /** The change streams' replay slots: how many replay history now, wait for a slot, and the peak. */
@@ -140,6 +143,13 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   });
   const queries = new CiQueries(reads);
   const changeSets = new ChangeSetReverter({ eventStore, viewStore, wait: viewsWait, commands });
+  const baselines = new Baselines({
+    eventStore,
+    viewStore,
+    wait: viewsWait,
+    catalogue: new BaselineCatalogue({ catalogue: deps.catalogue, clock, newEventId: randomUUID }),
+    commands,
+  });
   const graph = new GraphQueries(reads);
   const relay = deps.relay && makeRelay(deps, deps.relay);
   const readiness = new ServiceReadiness(eventStore, viewStore, runner, deps.maxLagEvents ?? 10_000, relay);
@@ -164,6 +174,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     graph,
     types,
     changeSets,
+    baselines,
     readiness,
     clock,
     logger,
@@ -179,6 +190,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     graph,
     types,
     changeSets,
+    baselines,
     runner,
     relay,
     replaySlots,

@@ -15,7 +15,7 @@ import type { ViewReader } from '../ports/view-store';
 import { toRecordedCiEvent } from './ci-event-codec';
 import type { CiCommandHandler } from './ci-command-handler';
 import { ChangeRefusedError } from './change-policy';
-import { PreconditionFailedError } from './errors';
+import { BatchInterruptedError, PreconditionFailedError } from './errors';
 import type { ViewsWait } from './views-wait';
 
 export type RevertOutcome = RevertAction | 'reverted' | 'retired' | 'refused' | 'changed-concurrently';
@@ -39,22 +39,6 @@ export interface RevertRequest {
   readonly force: boolean;
   /** Who, why, and the new change reference the reverts are recorded under (source `revert`). */
   readonly metadata: ChangeMetadata & { readonly changeRef: string };
-}
-
-/** A revert stopped by a failure of the store: what was written, and what was not (a re-run completes it). */
-export class RevertInterruptedError extends Error {
-  constructor(
-    readonly done: readonly RevertItem[],
-    readonly notDone: readonly string[],
-    cause: unknown,
-  ) {
-    super(
-      `the revert stopped after ${done.filter((i) => i.outcome === 'reverted' || i.outcome === 'retired').length} ` +
-        `CIs: ${(cause as Error).message}; run it again with the same changeRef to complete it (CIs already ` +
-        'reverted are not reverted twice)',
-      { cause },
-    );
-  }
 }
 
 export interface ChangeSetRevertDeps {
@@ -107,7 +91,7 @@ export class ChangeSetReverter {
         const refused = refusalOf(error);
         if (refused) items.push({ ...planned, outcome: 'refused', issues: refused });
         else if (error instanceof PreconditionFailedError) items.push({ ...planned, outcome: 'changed-concurrently' });
-        else throw new RevertInterruptedError(items, ciIds.slice(index), error);
+        else throw new BatchInterruptedError('revert', items, ciIds.slice(index), error);
       }
     }
     return items;

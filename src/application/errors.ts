@@ -38,6 +38,8 @@ export class PositionBeyondLogError extends Error {
   constructor(
     readonly position: number,
     readonly headPosition: number,
+    /** The request field that gave the position. */
+    readonly field = 'minPosition',
   ) {
     super(
       `is ${position}, beyond the newest position in the log (${headPosition}); ` +
@@ -53,5 +55,26 @@ export class GraphTooWideError extends Error {
     detail: string,
   ) {
     super(detail);
+  }
+}
+
+/**
+ * A multi-CI operation (change-set revert, baseline restore) stopped by a
+ * failure of the store: what was written and what was not. A re-run
+ * completes it: CIs already done are recognised and not written twice.
+ */
+export class BatchInterruptedError extends Error {
+  constructor(
+    readonly operation: 'revert' | 'restore',
+    readonly done: readonly { readonly ciId: string; readonly outcome: string }[],
+    readonly notDone: readonly string[],
+    cause: unknown,
+  ) {
+    const written = done.filter((item) => ['reverted', 'retired', 'restored'].includes(item.outcome)).length;
+    super(
+      `the ${operation} stopped after writing ${written} CIs: ${(cause as Error).message}; ` +
+        'run it again with the same request to complete it (CIs already done are not written twice)',
+      { cause },
+    );
   }
 }

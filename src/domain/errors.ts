@@ -71,3 +71,17 @@ export class ChangeSetNotFoundError extends DomainError {
     );
   }
 }
+
+export class BaselineNotFoundError extends DomainError {
+  readonly code = 'baseline-not-found';
+  constructor(readonly baseline: string) {
+    super(`no baseline is named "${baseline}"; list them with GET /api/v1/baselines`);
+  }
+}
+
+export class BaselineExistsError extends DomainError {
+  readonly code = 'baseline-exists';
+  constructor(readonly baseline: string) {
+    super(`a baseline named "${baseline}" exists already, and baselines are never replaced; choose another name`);
+  }
+}

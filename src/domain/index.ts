@@ -13,3 +13,4 @@ export * from './secrets';
 export * from './ci-type';
 export * from './lifecycle';
 export * from './change-set';
+export * from './baseline';

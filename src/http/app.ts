@@ -7,6 +7,7 @@ import type { CiQueries } from '../application/ci-queries';
 import type { GraphQueries } from '../application/graph-queries';
 import type { TypeCatalogue } from '../application/type-catalogue';
 import type { ChangeSetReverter } from '../application/change-set-revert';
+import type { Baselines } from '../application/baselines';
 import type { Clock } from '../ports/clock';
 import { methodRoutes } from './allowed-methods';
 import { authorization, redactTicket, type AuthOptions } from './authorization';
@@ -21,6 +22,7 @@ import { graphRoutes } from './routes/graph-routes';
 import { ciWriteRoutes } from './routes/ci-write-routes';
 import { typeRoutes } from './routes/type-routes';
 import { changeSetRoutes } from './routes/change-set-routes';
+import { baselineRoutes } from './routes/baseline-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 
 export interface AppDeps {
@@ -29,6 +31,7 @@ export interface AppDeps {
   readonly graph: GraphQueries;
   readonly types: TypeCatalogue;
   readonly changeSets: ChangeSetReverter;
+  readonly baselines: Baselines;
   readonly readiness: ReadinessProbe;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -96,6 +99,7 @@ export function buildApp(deps: AppDeps): Express {
     auditRoutes(deps.audit),
     typeRoutes(deps.types),
     changeSetRoutes(deps.changeSets),
+    baselineRoutes(deps.baselines, deps.clock),
   ];
   const api = express.Router();
   if (deps.auth) {

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import {
   CiAlreadyExistsError,
   CiNotFoundError,
+  BaselineExistsError,
+  BaselineNotFoundError,
   ChangeSetNotFoundError,
   CiRulesViolatedError,
   HistoryPointNotFoundError,
@@ -14,8 +16,8 @@ import { ChangeRefusedError } from '../application/change-policy';
 import { LogDoesNotVerifyError } from '../application/make-evidence';
 import { AttributeSchemaError } from '../application/attribute-schema';
 import { TypeNotFoundError } from '../application/type-catalogue';
-import { RevertInterruptedError } from '../application/change-set-revert';
 import {
+  BatchInterruptedError,
   GraphTooWideError,
   PositionBeyondLogError,
   PreconditionFailedError,
@@ -100,15 +102,20 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof ChangeSetNotFoundError) {
     return problem(404, 'change-set-not-found', 'Change set not found', error.message).problem;
   }
-  if (error instanceof RevertInterruptedError) {
+  if (error instanceof BatchInterruptedError) {
     const cause = toProblem(error.cause);
+    const status = cause.status >= 500 ? cause.status : 503;
     return {
-      ...problem(cause.status >= 500 ? cause.status : 503, 'revert-interrupted', 'Revert interrupted', error.message)
+      ...problem(status, `${error.operation}-interrupted`, `The ${error.operation} was interrupted`, error.message)
         .problem,
       retryAfterSeconds: 5,
       extensions: { done: error.done, notDone: error.notDone },
     };
   }
+  if (error instanceof BaselineNotFoundError)
+    return problem(404, 'baseline-not-found', 'Baseline not found', error.message).problem;
+  if (error instanceof BaselineExistsError)
+    return problem(409, 'baseline-exists', 'Baseline name taken', error.message).problem;
   if (error instanceof TypeNotFoundError)
     return problem(404, 'type-not-found', 'CI type not found', error.message).problem;
   if (error instanceof GraphTooWideError) {
@@ -130,7 +137,7 @@ export function toProblem(error: unknown): Problem {
     return unprocessable('change-refused', 'Change refused by policy', error.field, error.message);
   }
   if (error instanceof PositionBeyondLogError) {
-    return invalidRequest([{ field: 'minPosition', message: error.message }]).problem;
+    return invalidRequest([{ field: error.field, message: error.message }]).problem;
   }
   if (error instanceof ViewsBehindError) {
     return { ...problem(503, 'views-behind', 'Views not caught up', error.message).problem, retryAfterSeconds: 1 };

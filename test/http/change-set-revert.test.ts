@@ -104,7 +104,7 @@ describe('change-set revert', () => {
       ['a', 'reverted'],
     ]);
     expect(stopped.body.notDone).toEqual(['b', 'c']);
-    expect(stopped.body.detail).toMatch(/run it again with the same changeRef/);
+    expect(stopped.body.detail).toMatch(/run it again with the same request/);
     eventStore.failAfter = undefined;
     const rerun = await revert('CHG-9').expect(200);
     expect(rerun.body.items.map((i: { ciId: string; outcome: string }) => [i.ciId, i.outcome])).toEqual([

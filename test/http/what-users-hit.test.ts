@@ -116,6 +116,7 @@ describe('what a new user hit', () => {
       graph: service.graph,
       types: service.types,
       changeSets: service.changeSets,
+      baselines: service.baselines,
       readiness: { check: async () => ({ ready: true, checks: {} }) },
       clock: service.clock,
       logger,
