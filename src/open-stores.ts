@@ -12,9 +12,7 @@ import type { EventStore } from './ports/event-store';
 import type { ViewStore } from './ports/view-store';
 import type { LeaseStore } from './ports/lease-store';
 import { allProjections } from '../projections';
-
-/** The catalogue's streams on EventStoreDB: apart from the CI streams (`ci-`), which the CI readers follow. */
-const CATALOGUE_STREAM_PREFIX = 'catalogue-';
+import { CATALOGUE_PREFIX } from './application/type-catalogue';
 
 export interface Stores {
   readonly eventStore: EventStore;
@@ -59,7 +57,8 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
     catalogue = new EventStoreDbEventStore({
       connectionString: config.EVENTSTORE_URL,
       logger: logger.child({ component: 'eventstoredb-catalogue' }),
-      streamPrefix: CATALOGUE_STREAM_PREFIX,
+      // Apart from the CI streams (`ci-`), which the CI readers follow.
+      streamPrefix: CATALOGUE_PREFIX,
     });
     description['eventStore'] = `eventstoredb (${redact(config.EVENTSTORE_URL)})`;
   } else {

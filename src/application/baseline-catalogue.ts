@@ -14,10 +14,8 @@ import { ConcurrencyError, type EventStore } from '../ports/event-store';
 import type { Clock } from '../ports/clock';
 import { CorruptEventError } from './ci-event-codec';
 import { KeyedSerializer } from './keyed-serializer';
+import { CATALOGUE_PREFIX } from './type-catalogue';
 
-/** The catalogue log's stream of baseline headers; each baseline's members have a stream of their own. */
-export const BASELINES_STREAM = 'catalogue-baselines';
-const MEMBERS_STREAM_PREFIX = 'catalogue-baseline-members-';
 /**
  * Members per event: ~30 bytes each, so a chunk stays far below the 1 MiB
  * EventStoreDB takes in one append (each chunk is appended on its own).
@@ -39,10 +37,22 @@ export class BaselineCatalogue {
   private readonly writes = new KeyedSerializer();
   /** The members of the baselines read last (a diff or restore reads them more than once). */
   private readonly membersCache = new Map<string, readonly BaselineMember[]>();
+  /** The headers; each baseline's members have a stream of their own. */
+  private readonly stream: string;
+  private readonly membersPrefix: string;
 
   constructor(
-    private readonly deps: { readonly catalogue: EventStore; readonly clock: Clock; readonly newEventId: () => string },
-  ) {}
+    private readonly deps: {
+      readonly catalogue: EventStore;
+      readonly clock: Clock;
+      readonly newEventId: () => string;
+      readonly streamPrefix?: string;
+    },
+  ) {
+    const prefix = deps.streamPrefix ?? CATALOGUE_PREFIX;
+    this.stream = `${prefix}baselines`;
+    this.membersPrefix = `${prefix}baseline-members-`;
+  }
 
   async list(): Promise<BaselineHeader[]> {
     await this.refresh();
@@ -90,11 +100,11 @@ export class BaselineCatalogue {
     members: readonly BaselineMember[],
     metadata: ChangeMetadata,
   ): Promise<BaselineHeader> {
-    return this.writes.run(BASELINES_STREAM, async () => {
+    return this.writes.run(this.stream, async () => {
       if (await this.exists(baseline.name)) throw new BaselineExistsError(baseline.name);
       const recordedAt = this.deps.clock.now().toISOString();
       const checkedMetadata = ChangeMetadataSchema.parse(metadata);
-      const membersStream = `${MEMBERS_STREAM_PREFIX}${this.deps.newEventId()}`;
+      const membersStream = `${this.membersPrefix}${this.deps.newEventId()}`;
       let chunks = 0;
       for (let start = 0; start < members.length; start += CHUNK, chunks++) {
         await this.deps.catalogue.append(
@@ -121,7 +131,7 @@ export class BaselineCatalogue {
       for (;;) {
         try {
           await this.deps.catalogue.append(
-            BASELINES_STREAM,
+            this.stream,
             [{ id: this.deps.newEventId(), type: 'BaselineTaken', data, metadata: checkedMetadata, recordedAt }],
             this.streamRevision === 0 ? 'no_stream' : this.streamRevision,
           );
@@ -144,9 +154,9 @@ export class BaselineCatalogue {
   }
 
   private async readNew(): Promise<void> {
-    const head = await this.deps.catalogue.streamHead(BASELINES_STREAM);
+    const head = await this.deps.catalogue.streamHead(this.stream);
     if (!head || head.revision <= this.streamRevision) return;
-    const events = await this.deps.catalogue.readStream(BASELINES_STREAM, { fromRevision: this.streamRevision + 1 });
+    const events = await this.deps.catalogue.readStream(this.stream, { fromRevision: this.streamRevision + 1 });
     for (const raw of events) {
       const event = BaselineTakenSchema.safeParse({ type: raw.type, data: raw.data });
       const metadata = ChangeMetadataSchema.safeParse(raw.metadata);

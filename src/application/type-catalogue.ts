@@ -13,8 +13,8 @@ import { CorruptEventError } from './ci-event-codec';
 import { PreconditionFailedError } from './errors';
 import { KeyedSerializer } from './keyed-serializer';
 
-/** The catalogue log's stream of type definitions (every type, in one stream: types are few and change rarely). */
-export const TYPES_STREAM = 'catalogue-types';
+/** The catalogue's streams are named with this prefix (a test sharing a server gives its own). */
+export const CATALOGUE_PREFIX = 'catalogue-';
 
 export class TypeNotFoundError extends Error {
   constructor(
@@ -37,10 +37,19 @@ export class TypeCatalogue {
   private streamRevision = 0;
   private readonly writes = new KeyedSerializer();
   private refreshing: Promise<void> | undefined;
+  /** Every type's definitions, in one stream: types are few and change rarely. */
+  private readonly stream: string;
 
   constructor(
-    private readonly deps: { readonly catalogue: EventStore; readonly clock: Clock; readonly newEventId: () => string },
-  ) {}
+    private readonly deps: {
+      readonly catalogue: EventStore;
+      readonly clock: Clock;
+      readonly newEventId: () => string;
+      readonly streamPrefix?: string;
+    },
+  ) {
+    this.stream = `${deps.streamPrefix ?? CATALOGUE_PREFIX}types`;
+  }
 
   /** The current definition of a type, or undefined when it has none (free-form). */
   async current(type: string): Promise<CiTypeVersion | undefined> {
@@ -85,7 +94,7 @@ export class TypeCatalogue {
     const checked = CiTypeDefinitionSchema.parse(definition);
     compileAttributeSchema(checked.schema); // throws with ajv's message on a bad schema
     // One writer per process; other processes are caught by the stream's expected revision.
-    return this.writes.run(TYPES_STREAM, async () => {
+    return this.writes.run(this.stream, async () => {
       for (;;) {
         await this.refresh();
         const current = this.versions.get(type)?.at(-1);
@@ -104,7 +113,7 @@ export class TypeCatalogue {
         const recordedAt = new Date(Math.max(this.deps.clock.now().getTime(), previous)).toISOString();
         try {
           await this.deps.catalogue.append(
-            TYPES_STREAM,
+            this.stream,
             [
               {
                 id: this.deps.newEventId(),
@@ -135,9 +144,9 @@ export class TypeCatalogue {
   }
 
   private async readNew(): Promise<void> {
-    const head = await this.deps.catalogue.streamHead(TYPES_STREAM);
+    const head = await this.deps.catalogue.streamHead(this.stream);
     if (!head || head.revision <= this.streamRevision) return;
-    const events = await this.deps.catalogue.readStream(TYPES_STREAM, { fromRevision: this.streamRevision + 1 });
+    const events = await this.deps.catalogue.readStream(this.stream, { fromRevision: this.streamRevision + 1 });
     for (const raw of events) {
       const event = CiTypeDefinedSchema.safeParse({ type: raw.type, data: raw.data });
       const metadata = ChangeMetadataSchema.safeParse(raw.metadata);

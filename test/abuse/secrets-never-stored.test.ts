@@ -19,7 +19,15 @@ import { allProjections } from '../../projections';
  * the Kafka messages, nor the log (issue #11).
  */
 describe('secret attributes', () => {
-  const CLEAR = ['Hunter2-CLEAR-1', 'pw-CLEAR-2', 'AK-CLEAR-3', 'New-CLEAR-4', 'tok-CLEAR-5'];
+  const CLEAR = [
+    'Hunter2-CLEAR-1',
+    'pw-CLEAR-2',
+    'AK-CLEAR-3',
+    'New-CLEAR-4',
+    'tok-CLEAR-5',
+    'community-CLEAR-6', // secret because its CI type marks it x-secret, not by its key
+    'BAD CLEAR 7', // refused by the type's schema: not even the refusal may echo it
+  ];
   let dataDir: string;
 
   beforeEach(() => {
@@ -58,11 +66,27 @@ describe('secret attributes', () => {
     };
 
     try {
+      const typed = await call('/types/database', {
+        method: 'PUT',
+        body: JSON.stringify({
+          schema: {
+            type: 'object',
+            properties: { snmpCommunity: { type: 'string', pattern: '^[a-z]+-CLEAR-[0-9]$', 'x-secret': true } },
+          },
+        }),
+      });
+      expect(typed.status).toBe(201);
+      const refused = await call('/cis/orders-db', {
+        method: 'PUT',
+        body: JSON.stringify({ type: 'database', name: 'orders-db', attributes: { snmpCommunity: CLEAR[6] } }),
+      });
+      expect(refused.status).toBe(422);
       const desired = {
         type: 'database',
         name: 'orders-db',
         attributes: {
           engine: 'postgres',
+          snmpCommunity: CLEAR[5],
           password: CLEAR[0],
           replica: { 'Connection String': `postgres://app:${CLEAR[1]}@db/orders` },
           api_key: CLEAR[2],
@@ -74,6 +98,7 @@ describe('secret attributes', () => {
       const attributes = created.body['attributes'] as Record<string, Record<string, string>>;
       expect(attributes['password']).toEqual({ $secret: expect.stringMatching(/^hmac-sha256:[0-9a-f]{64}$/) });
       expect(attributes['engine']).toBe('postgres');
+      expect(attributes['snmpCommunity']).toEqual({ $secret: expect.stringMatching(/^hmac-sha256:/) });
       const firstFingerprint = attributes['password']!['$secret'];
 
       // The same value again: nothing changes, no revision.

@@ -1,4 +1,6 @@
 import {
+  ciVersionQueries,
+  currentCiQueries,
   graphProjection,
   graphQueries,
   type ChangeFeedEntry,
@@ -237,6 +239,14 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         ).toEqual(['d']);
       });
 
+      it('finds several by id at once (the types of relationship targets), missing ones left out', async () => {
+        const found = await currentCiQueries.getMany(store, ['d', 'a', 'nobody', 'a']);
+        expect(found.map((c) => [c.ciId, c.document.type]).sort()).toEqual([
+          ['a', 'server'],
+          ['d', 'server'],
+        ]);
+      });
+
       it('pages with a limit and the last id seen', async () => {
         const first = await views.listCurrentCis(list({ limit: 2, includeRetired: true }));
         expect(first.map((c) => c.ciId)).toEqual(['a', 'b']);
@@ -276,6 +286,17 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           version('a', 3, T(5), null, doc('server', 'retired', { v: 3 })),
         );
         expect(await views.getCiVersion('a', 4)).toBeUndefined();
+      });
+
+      it('finds the version as of a log position (a baseline taken at a position)', async () => {
+        const atPosition = async (ciId: string, position: number) =>
+          (await ciVersionQueries.atPosition(store, ciId, position))?.revision;
+        expect(await atPosition('a', 0)).toBeUndefined();
+        expect(await atPosition('a', 1)).toBe(1);
+        expect(await atPosition('a', 2)).toBe(2);
+        expect(await atPosition('a', 99)).toBe(3);
+        expect(await atPosition('b', 99)).toBe(1);
+        expect(await atPosition('nobody', 99)).toBeUndefined();
       });
 
       it('lists the whole inventory as of an instant, with filters and pages', async () => {

@@ -4,6 +4,7 @@ import { EventStoreDbEventStore } from '../../src/adapters/event-store/eventstor
 import { ConcurrencyError, StoreUnavailableError } from '../../src/ports/event-store';
 import { CONTRACT_STREAM_PREFIX, eventStoreContract, newEvent, uniqueStream } from '../contract/event-store.contract';
 import { silentLogger } from '../support/test-service';
+import { catalogueContract } from '../contract/catalogue.contract';
 import { TcpProxy } from '../support/tcp-proxy';
 import { describeWithServers } from '../support/describe-with-servers';
 
@@ -41,6 +42,13 @@ describeWithServers(['EVENTSTORE_URL'], 'EventStoreDB event store', () => {
   eventStoreContract('EventStoreDB', async () => {
     const store = open();
     return { store, cleanup: () => store.close() };
+  });
+
+  // Types and baselines live on the same server, in catalogue- streams: here in streams of this run only.
+  catalogueContract('EventStoreDB', async () => {
+    const streamPrefix = `cltest-catalogue-${randomUUID()}-`;
+    const store = new EventStoreDbEventStore({ connectionString, logger: silentLogger, streamPrefix });
+    return { store, streamPrefix, cleanup: () => store.close() };
   });
 
   describe('EventStoreDB specifics', () => {

@@ -82,6 +82,44 @@ describeWithServers(['EVENTSTORE_URL', 'MONGODB_URL'], 'production stack (EventS
     expect(feed.body.items).toHaveLength(2);
   });
 
+  it('defines a type, takes and restores a baseline, and reverts a change set, on EventStoreDB and MongoDB', async () => {
+    const api = supertest(service.app);
+    const run = randomUUID().slice(0, 8);
+    const type = `stack-type-${run}`;
+    await api
+      .put(`/api/v1/types/${type}`)
+      .send({ schema: { type: 'object', required: ['owner'] } })
+      .expect(201);
+    const ids = [`stack-a-${run}`, `stack-b-${run}`];
+    await api.put(`/api/v1/cis/${ids[0]}`).send({ type, name: 'a' }).expect(422);
+    for (const id of ids)
+      await api
+        .put(`/api/v1/cis/${id}`)
+        .send({ type, name: id, attributes: { owner: 'ops' } })
+        .expect(201);
+    await api
+      .post('/api/v1/baselines')
+      .send({ name: `stack-${run}`, selector: { ids } })
+      .expect(201);
+    for (const id of ids) {
+      await api
+        .patch(`/api/v1/cis/${id}`)
+        .set('X-Change-Ref', `CHG-${run}`)
+        .type('application/merge-patch+json')
+        .send({ attributes: { owner: 'dev' } })
+        .expect(200);
+    }
+    const diff = await api.get(`/api/v1/baselines/stack-${run}/diff`).expect(200);
+    expect(diff.body.items.map((i: { ciId: string; change: string }) => [i.ciId, i.change])).toEqual(
+      ids.map((id) => [id, 'changed']),
+    );
+    const reverted = await api.post(`/api/v1/change-sets/CHG-${run}/revert`).send({}).expect(200);
+    expect(reverted.body.counts).toEqual({ reverted: 2 });
+    expect((await api.get(`/api/v1/baselines/stack-${run}/diff`).expect(200)).body.items).toEqual([]);
+    const restore = await api.post(`/api/v1/baselines/stack-${run}/restore`).send({ dryRun: true }).expect(200);
+    expect(restore.body.items).toEqual([]);
+  });
+
   it('reports each adapter in /readyz', async () => {
     const ready = await supertest(service.app).get('/readyz').expect(200);
     expect(ready.body.checks.eventStore).toMatchObject({ ok: true, adapter: 'eventstoredb' });
