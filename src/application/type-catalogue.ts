@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   ChangeMetadataSchema,
   CiTypeDefinedSchema,
@@ -106,7 +107,7 @@ export class TypeCatalogue {
             `If-Match does not hold: type "${type}" is at revision ${revision}; re-read it (ETag) and retry`,
           );
         }
-        if (current && JSON.stringify(current.definition) === JSON.stringify(checked)) {
+        if (current && isDeepStrictEqual(current.definition, checked)) {
           return { version: current, created: false, appended: false };
         }
         const previous = current ? Date.parse(current.recordedAt) + 1 : Number.NEGATIVE_INFINITY;
