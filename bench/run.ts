@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
 import { asOfLatencies } from './as-of-bench';
+import { baselineFigures } from './baseline-bench';
 import { autocannonAvailable, httpRun } from './http-bench';
 import { generateLog } from './log-generator';
 import { describeMachine } from './machine';
@@ -267,6 +268,40 @@ async function rebuildAndQueries() {
     'impact: CIs reached per walk (mean)',
     pick((l) => l.impactReachedMean),
     'CIs',
+  );
+
+  log(
+    `baselines of every CI (${settings.cis.toLocaleString('en-US')}): take now, as of an instant, at a position; diff`,
+  );
+  const baseline = await baselineFigures(dir, settings.cis, settings.rounds);
+  const ofAll = `${baseline.members.toLocaleString('en-US')} CIs`;
+  add(`take a baseline of ${ofAll}, now`, figure([baseline.takeNowSeconds]), 's', {
+    text: '≤ 10 s',
+    check: (v) => v <= 10,
+  });
+  add(`take a baseline of ${ofAll}, as of an instant`, figure([baseline.takeAsOfSeconds]), 's', {
+    text: '≤ 10 s',
+    check: (v) => v <= 10,
+  });
+  add(`take a baseline of ${ofAll}, at a log position`, figure([baseline.takePositionSeconds]), 's', {
+    text: '≤ 30 s',
+    check: (v) => v <= 30,
+  });
+  add('baseline storage per CI', figure([baseline.bytesPerMember]), 'bytes');
+  add(
+    'baseline storage / copying the documents',
+    figure([baseline.bytesPerBaseline / baseline.copiedDocumentBytes]),
+    'ratio',
+    {
+      text: '≤ 0.1',
+      check: (v) => v <= 0.1,
+    },
+  );
+  add('diff a baseline against now (unchanged)', figure([baseline.diffNowSeconds]), 's');
+  add(
+    `diff two baselines (${baseline.diffChanged.toLocaleString('en-US')} CIs differ)`,
+    figure([baseline.diffBaselinesSeconds]),
+    's',
   );
 
   for (const name of ['events.db', 'views.db']) {

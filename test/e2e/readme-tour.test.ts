@@ -173,3 +173,44 @@ describeTour('README trust tour (end to end, authentication on)', () => {
     expect(out).not.toContain('s3cret!');
   });
 });
+
+describeTour('README configuration-control tour (end to end)', () => {
+  const service = tourService();
+
+  it('loads the starter catalogue, refuses a bad server, diffs a baseline and reverts a release', () => {
+    const script = tourScript('control-tour').replaceAll('localhost:8080', `localhost:${service.port}`);
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, encoding: 'utf8', timeout: 90_000 });
+    if (run.status !== 0)
+      throw new Error(`control tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${service.output}`);
+    const lines = run.stdout.split('\n').filter((line) => line.trim() !== ''); // -o /dev/null leaves a bare newline
+    expect(lines.slice(0, 7)).toEqual([
+      'server: defined (revision 1)',
+      'virtual-machine: defined (revision 1)',
+      'application: defined (revision 1)',
+      'database: defined (revision 1)',
+      'network-device: defined (revision 1)',
+      'licence: defined (revision 1)',
+      'contract: defined (revision 1)',
+    ]);
+    const [refused, baseline, diff, dry, real, after] = lines.slice(7).map((line) => JSON.parse(line));
+    expect(refused.status).toBe(422);
+    expect(refused.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'attributes.owner',
+      'attributes.serialNumber',
+      'attributes.warrantyEnd',
+    ]);
+    expect(baseline).toMatchObject({ name: 'before-release-7', members: 2, actor: 'carol' });
+    expect(diff.items.map((i: { ciId: string; change: string }) => `${i.ciId} ${i.change}`)).toEqual([
+      'app-1 changed',
+      'srv-1 changed',
+    ]);
+    expect(dry.items.map((i: { ciId: string; outcome: string }) => `${i.ciId} ${i.outcome}`)).toEqual([
+      'app-1 revert',
+      'srv-1 revert',
+    ]);
+    expect(real).toMatchObject({ revertChangeRef: 'revert:CHG-7', counts: { reverted: 2 } });
+    expect(after.items).toEqual([
+      { ciId: 'app-1', change: 'changed', patch: [{ op: 'replace', path: '/attributes/owner', value: 'web-oncall' }] },
+    ]);
+  });
+});
