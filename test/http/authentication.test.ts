@@ -100,6 +100,27 @@ describe('authentication and roles', () => {
     );
   });
 
+  it('keeps configuration control to its roles: types and restores admin, baselines writer', async () => {
+    const as = (role: string) => bearer(tokens[role]!);
+    const type = { schema: { type: 'object' } };
+    await expectRefused(await service.request().put('/api/v1/types/server').set(as('writer')).send(type), 403);
+    await service.request().put('/api/v1/types/server').set(as('admin')).send(type).expect(201);
+    await service.request().get('/api/v1/types/server').set(as('reader')).expect(200);
+    await service
+      .request()
+      .put('/api/v1/cis/web-01')
+      .set(as('writer'))
+      .set('X-Change-Ref', 'CHG-1')
+      .send(server)
+      .expect(201);
+    await service.request().post('/api/v1/baselines').set(as('reader')).send({ name: 'b' }).expect(403);
+    await service.request().post('/api/v1/baselines').set(as('writer')).send({ name: 'b' }).expect(201);
+    for (const path of ['/api/v1/baselines/b/restore', '/api/v1/change-sets/CHG-1/revert']) {
+      await service.request().post(path).set(as('writer')).send({ dryRun: true }).expect(403);
+      await service.request().post(path).set(as('admin')).send({ dryRun: true }).expect(200);
+    }
+  });
+
   it('records the principal as the actor and X-Actor only as onBehalfOf', async () => {
     await service
       .request()
