@@ -17,6 +17,19 @@ import { KeyedSerializer } from './keyed-serializer';
 /** The catalogue's streams are named with this prefix (a test sharing a server gives its own). */
 export const CATALOGUE_PREFIX = 'catalogue-';
 
+/** A definition names a type nobody defined (a relationship rule's target type). */
+export class UnknownTypeReferenceError extends Error {
+  constructor(
+    readonly field: string,
+    readonly typeName: string,
+  ) {
+    super(
+      `"${typeName}" is not a defined CI type; define it first (PUT /api/v1/types/${typeName}), ` +
+        'or leave this rule out and add it once that type exists',
+    );
+  }
+}
+
 export class TypeNotFoundError extends Error {
   constructor(
     readonly typeName: string,
@@ -98,6 +111,7 @@ export class TypeCatalogue {
     return this.writes.run(this.stream, async () => {
       for (;;) {
         await this.refresh();
+        this.checkReferences(type, checked);
         const current = this.versions.get(type)?.at(-1);
         const revision = current?.revision ?? 0;
         if (ifMatch !== undefined && !(ifMatch === '*' ? revision > 0 : ifMatch.includes(revision))) {
@@ -134,6 +148,17 @@ export class TypeCatalogue {
         return { version: this.versions.get(type)!.at(-1)!, created: revision === 0, appended: true };
       }
     });
+  }
+
+  /** Relationship rules may name the type itself or types already defined (a typo is caught, not kept). */
+  private checkReferences(type: string, definition: CiTypeDefinition): void {
+    for (const [relationship, rule] of Object.entries(definition.relationships ?? {})) {
+      rule.targets?.forEach((target, index) => {
+        if (target !== type && !this.versions.has(target)) {
+          throw new UnknownTypeReferenceError(`relationships.${relationship}.targets[${index}]`, target);
+        }
+      });
+    }
   }
 
   /** Reads what was appended to the types stream since the last look (concurrent callers share one read). */

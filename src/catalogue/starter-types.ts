@@ -5,6 +5,7 @@ import type { CiTypeDefinition } from '../domain';
  * Load it into a running service with `npm run types -- load --starter`;
  * change any type afterwards with PUT /api/v1/types/{type} (history is kept).
  * End dates are marked `x-end-date` so the renewals report finds them.
+ * Types are listed so that each names only types defined before it.
  */
 
 const date = (kind: 'warranty' | 'licence' | 'support', description: string) => ({
@@ -17,6 +18,64 @@ const owner = { type: 'string', minLength: 1, description: 'the team accountable
 const hostTargets = { targets: ['server', 'virtual-machine'] };
 
 export const STARTER_TYPES: Readonly<Record<string, CiTypeDefinition>> = {
+  contract: {
+    description: 'A support, maintenance or service contract',
+    schema: {
+      type: 'object',
+      required: ['supplier', 'supportEnd'],
+      properties: {
+        supplier: { type: 'string', minLength: 1 },
+        reference: { type: 'string' },
+        supportEnd: date('support', 'the contract ends on this day'),
+        noticeDays: { type: 'integer', minimum: 0 },
+      },
+    },
+    relationships: {},
+  },
+  licence: {
+    description: 'A software licence or subscription',
+    schema: {
+      type: 'object',
+      required: ['product', 'licenceEnd'],
+      properties: {
+        product: { type: 'string', minLength: 1 },
+        vendor: { type: 'string' },
+        seats: { type: 'integer', minimum: 0 },
+        licenceKey: { type: 'string', 'x-secret': true },
+        licenceEnd: date('licence', 'the licence expires on this day'),
+      },
+    },
+    relationships: { covered_by: { targets: ['contract'] } },
+    lifecycle: {
+      transitions: {
+        planned: ['ordered', 'live'],
+        ordered: ['live', 'retired'],
+        live: ['retired'],
+        retired: ['disposed'],
+      },
+    },
+  },
+  'network-device': {
+    description: 'A switch, router, firewall or load balancer',
+    schema: {
+      type: 'object',
+      required: ['role', 'owner'],
+      properties: {
+        role: { enum: ['switch', 'router', 'firewall', 'load-balancer', 'access-point'] },
+        managementIp: { type: 'string', format: 'ipv4' },
+        firmware: { type: 'string' },
+        owner,
+        snmpCommunity: { type: 'string', 'x-secret': true },
+        warrantyEnd: date('warranty', 'the manufacturer warranty ends on this day'),
+        supportEnd: date('support', 'the support contract ends on this day'),
+      },
+    },
+    relationships: {
+      connected_to: { targets: ['network-device'] },
+      member_of: {},
+      covered_by: { targets: ['contract'] },
+    },
+  },
   server: {
     description: 'A physical server',
     schema: {
@@ -63,26 +122,6 @@ export const STARTER_TYPES: Readonly<Record<string, CiTypeDefinition>> = {
       licensed_by: { targets: ['licence'] },
     },
   },
-  application: {
-    description: 'A business or technical application',
-    schema: {
-      type: 'object',
-      required: ['owner'],
-      properties: {
-        owner,
-        version: { type: 'string' },
-        url: { type: 'string', format: 'uri' },
-        criticality: { enum: ['low', 'medium', 'high', 'critical'] },
-        supportEnd: date('support', 'vendor support for this version ends on this day'),
-      },
-    },
-    relationships: {
-      runs_on: hostTargets,
-      depends_on: { targets: ['application', 'database'] },
-      licensed_by: { targets: ['licence'] },
-      covered_by: { targets: ['contract'] },
-    },
-  },
   database: {
     description: 'A database instance or cluster',
     schema: {
@@ -103,62 +142,24 @@ export const STARTER_TYPES: Readonly<Record<string, CiTypeDefinition>> = {
       licensed_by: { targets: ['licence'] },
     },
   },
-  'network-device': {
-    description: 'A switch, router, firewall or load balancer',
+  application: {
+    description: 'A business or technical application',
     schema: {
       type: 'object',
-      required: ['role', 'owner'],
+      required: ['owner'],
       properties: {
-        role: { enum: ['switch', 'router', 'firewall', 'load-balancer', 'access-point'] },
-        managementIp: { type: 'string', format: 'ipv4' },
-        firmware: { type: 'string' },
         owner,
-        snmpCommunity: { type: 'string', 'x-secret': true },
-        warrantyEnd: date('warranty', 'the manufacturer warranty ends on this day'),
-        supportEnd: date('support', 'the support contract ends on this day'),
+        version: { type: 'string' },
+        url: { type: 'string', format: 'uri' },
+        criticality: { enum: ['low', 'medium', 'high', 'critical'] },
+        supportEnd: date('support', 'vendor support for this version ends on this day'),
       },
     },
     relationships: {
-      connected_to: { targets: ['network-device'] },
-      member_of: {},
+      runs_on: hostTargets,
+      depends_on: { targets: ['application', 'database'] },
+      licensed_by: { targets: ['licence'] },
       covered_by: { targets: ['contract'] },
     },
-  },
-  licence: {
-    description: 'A software licence or subscription',
-    schema: {
-      type: 'object',
-      required: ['product', 'licenceEnd'],
-      properties: {
-        product: { type: 'string', minLength: 1 },
-        vendor: { type: 'string' },
-        seats: { type: 'integer', minimum: 0 },
-        licenceKey: { type: 'string', 'x-secret': true },
-        licenceEnd: date('licence', 'the licence expires on this day'),
-      },
-    },
-    relationships: { covered_by: { targets: ['contract'] } },
-    lifecycle: {
-      transitions: {
-        planned: ['ordered', 'live'],
-        ordered: ['live', 'retired'],
-        live: ['retired'],
-        retired: ['disposed'],
-      },
-    },
-  },
-  contract: {
-    description: 'A support, maintenance or service contract',
-    schema: {
-      type: 'object',
-      required: ['supplier', 'supportEnd'],
-      properties: {
-        supplier: { type: 'string', minLength: 1 },
-        reference: { type: 'string' },
-        supportEnd: date('support', 'the contract ends on this day'),
-        noticeDays: { type: 'integer', minimum: 0 },
-      },
-    },
-    relationships: {},
   },
 };

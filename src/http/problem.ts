@@ -15,7 +15,7 @@ import {
 import { ChangeRefusedError } from '../application/change-policy';
 import { LogDoesNotVerifyError } from '../application/make-evidence';
 import { AttributeSchemaError } from '../application/attribute-schema';
-import { TypeNotFoundError } from '../application/type-catalogue';
+import { TypeNotFoundError, UnknownTypeReferenceError } from '../application/type-catalogue';
 import {
   BatchInterruptedError,
   GraphTooWideError,
@@ -116,6 +116,9 @@ export function toProblem(error: unknown): Problem {
     return problem(404, 'baseline-not-found', 'Baseline not found', error.message).problem;
   if (error instanceof BaselineExistsError)
     return problem(409, 'baseline-exists', 'Baseline name taken', error.message).problem;
+  if (error instanceof UnknownTypeReferenceError) {
+    return unprocessable('unknown-type-reference', 'Unknown CI type', error.field, error.message);
+  }
   if (error instanceof TypeNotFoundError)
     return problem(404, 'type-not-found', 'CI type not found', error.message).problem;
   if (error instanceof GraphTooWideError) {

@@ -184,13 +184,13 @@ describeTour('README configuration-control tour (end to end)', () => {
       throw new Error(`control tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${service.output}`);
     const lines = run.stdout.split('\n').filter((line) => line.trim() !== ''); // -o /dev/null leaves a bare newline
     expect(lines.slice(0, 7)).toEqual([
+      'contract: defined (revision 1)',
+      'licence: defined (revision 1)',
+      'network-device: defined (revision 1)',
       'server: defined (revision 1)',
       'virtual-machine: defined (revision 1)',
-      'application: defined (revision 1)',
       'database: defined (revision 1)',
-      'network-device: defined (revision 1)',
-      'licence: defined (revision 1)',
-      'contract: defined (revision 1)',
+      'application: defined (revision 1)',
     ]);
     const [refused, baseline, diff, dry, real, after] = lines.slice(7).map((line) => JSON.parse(line));
     expect(refused.status).toBe(422);

@@ -101,7 +101,7 @@ describe('authentication and roles', () => {
   });
 
   it('keeps configuration control to its roles: types and restores admin, baselines writer', async () => {
-    const as = (role: string) => bearer(tokens[role]!);
+    const as = (role: 'reader' | 'writer' | 'admin') => bearer(tokens[role]!);
     const type = { schema: { type: 'object' } };
     await expectRefused(await service.request().put('/api/v1/types/server').set(as('writer')).send(type), 403);
     await service.request().put('/api/v1/types/server').set(as('admin')).send(type).expect(201);

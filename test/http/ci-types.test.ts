@@ -5,6 +5,8 @@ describe('CI types', () => {
   let service: TestService;
   beforeEach(async () => {
     service = await createTestService();
+    // Servers' relationship rules name racks: a rule may name only types that are defined.
+    await service.request().put('/api/v1/types/rack').send({ schema: {} }).expect(201);
   });
   afterEach(() => service.stop());
 
@@ -37,8 +39,8 @@ describe('CI types', () => {
     const read = await service.request().get('/api/v1/types/server').expect(200);
     expect(read.body).toEqual(created.body);
     const list = await service.request().get('/api/v1/types').expect(200);
-    expect(list.body.items.map((t: { type: string }) => t.type)).toEqual(['server']);
-    await service.request().get('/api/v1/types/rack').expect(404);
+    expect(list.body.items.map((t: { type: string }) => t.type)).toEqual(['rack', 'server']);
+    await service.request().get('/api/v1/types/switch').expect(404);
   });
 
   it('validates every write path against the schema in force, listing every field', async () => {
@@ -133,12 +135,19 @@ describe('CI types', () => {
       'schema',
     ]);
     await service.request().put('/api/v1/types/bad%20name').send(serverType).expect(400);
-    expect(
-      await service
-        .request()
-        .get('/api/v1/types')
-        .then((r) => r.body.items),
-    ).toEqual([]);
+    // A relationship rule naming a type nobody defined is a typo until proven otherwise.
+    const unknown = await defineServer({
+      schema: {},
+      relationships: { runs_on: { targets: ['server', 'rakc'] } },
+    }).expect(422);
+    expect(unknown.body.errors).toEqual([
+      {
+        field: 'relationships.runs_on.targets[1]',
+        message: expect.stringContaining('"rakc" is not a defined CI type'),
+      },
+    ]);
+    const types = await service.request().get('/api/v1/types');
+    expect(types.body.items.map((t: { type: string }) => t.type)).toEqual(['rack']); // nothing refused was kept
   });
 
   it('is versioned: history, asOf, If-Match', async () => {
@@ -162,7 +171,8 @@ describe('CI types', () => {
     ]);
     expect((await service.request().get(`/api/v1/types/server?asOf=${t1}`).expect(200)).body.revision).toBe(1);
     await service.request().get(`/api/v1/types/server?asOf=${t0}`).expect(404);
-    expect((await service.request().get(`/api/v1/types?asOf=${t0}`).expect(200)).body.items).toEqual([]);
+    const before = await service.request().get(`/api/v1/types?asOf=${t0}`).expect(200);
+    expect(before.body.items.map((t: { type: string }) => t.type)).toEqual(['rack']);
   });
 
   it('enforces lifecycles: nothing leaves disposed, retired comes back only by restore, types declare transitions', async () => {
