@@ -10,10 +10,11 @@ import {
   type BaselineTaken,
   type ChangeMetadata,
 } from '../domain';
-import { ConcurrencyError, type EventStore } from '../ports/event-store';
+import { ConcurrencyError, type EventStore, type RecordedEvent } from '../ports/event-store';
 import type { Clock } from '../ports/clock';
 import { CorruptEventError } from './ci-event-codec';
 import { KeyedSerializer } from './keyed-serializer';
+import { StreamFollower } from './stream-follower';
 import { CATALOGUE_PREFIX } from './type-catalogue';
 
 /**
@@ -32,13 +33,11 @@ const CHUNK = 5000;
  */
 export class BaselineCatalogue {
   private readonly headers = new Map<string, BaselineHeader>();
-  private streamRevision = 0;
-  private refreshing: Promise<void> | undefined;
   private readonly writes = new KeyedSerializer();
   /** The members of the baselines read last (a diff or restore reads them more than once). */
   private readonly membersCache = new Map<string, readonly BaselineMember[]>();
   /** The headers; each baseline's members have a stream of their own. */
-  private readonly stream: string;
+  private readonly stream: StreamFollower;
   private readonly membersPrefix: string;
 
   constructor(
@@ -50,7 +49,7 @@ export class BaselineCatalogue {
     },
   ) {
     const prefix = deps.streamPrefix ?? CATALOGUE_PREFIX;
-    this.stream = `${prefix}baselines`;
+    this.stream = new StreamFollower(deps.catalogue, `${prefix}baselines`, (raw) => this.apply(raw));
     this.membersPrefix = `${prefix}baseline-members-`;
   }
 
@@ -100,7 +99,7 @@ export class BaselineCatalogue {
     members: readonly BaselineMember[],
     metadata: ChangeMetadata,
   ): Promise<BaselineHeader> {
-    return this.writes.run(this.stream, async () => {
+    return this.writes.run(this.stream.stream, async () => {
       if (await this.exists(baseline.name)) throw new BaselineExistsError(baseline.name);
       const recordedAt = this.deps.clock.now().toISOString();
       const checkedMetadata = ChangeMetadataSchema.parse(metadata);
@@ -131,9 +130,9 @@ export class BaselineCatalogue {
       for (;;) {
         try {
           await this.deps.catalogue.append(
-            this.stream,
+            this.stream.stream,
             [{ id: this.deps.newEventId(), type: 'BaselineTaken', data, metadata: checkedMetadata, recordedAt }],
-            this.streamRevision === 0 ? 'no_stream' : this.streamRevision,
+            this.stream.revision === 0 ? 'no_stream' : this.stream.revision,
           );
           break;
         } catch (error) {
@@ -147,25 +146,16 @@ export class BaselineCatalogue {
   }
 
   refresh(): Promise<void> {
-    this.refreshing ??= this.readNew().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    return this.stream.refresh();
   }
 
-  private async readNew(): Promise<void> {
-    const head = await this.deps.catalogue.streamHead(this.stream);
-    if (!head || head.revision <= this.streamRevision) return;
-    const events = await this.deps.catalogue.readStream(this.stream, { fromRevision: this.streamRevision + 1 });
-    for (const raw of events) {
-      const event = BaselineTakenSchema.safeParse({ type: raw.type, data: raw.data });
-      const metadata = ChangeMetadataSchema.safeParse(raw.metadata);
-      if (!event.success || !metadata.success) {
-        throw new CorruptEventError(raw.position, raw.streamName, (event.error ?? metadata.error)!.message);
-      }
-      this.headers.set(event.data.data.name, { ...event.data.data, takenAt: raw.recordedAt, metadata: metadata.data });
-      this.streamRevision = raw.revision;
+  private apply(raw: RecordedEvent): void {
+    const event = BaselineTakenSchema.safeParse({ type: raw.type, data: raw.data });
+    const metadata = ChangeMetadataSchema.safeParse(raw.metadata);
+    if (!event.success || !metadata.success) {
+      throw new CorruptEventError(raw.position, raw.streamName, (event.error ?? metadata.error)!.message);
     }
+    this.headers.set(event.data.data.name, { ...event.data.data, takenAt: raw.recordedAt, metadata: metadata.data });
   }
 }
 

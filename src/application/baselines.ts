@@ -2,7 +2,6 @@ import { ciVersionQueries } from '../../projections/ci-versions';
 import { currentCiQueries, type CurrentCi } from '../../projections/current-cis';
 import {
   BaselineExistsError,
-  CiRulesViolatedError,
   diffDocuments,
   type BaselineHeader,
   type BaselineMember,
@@ -16,7 +15,7 @@ import type { EventStore } from '../ports/event-store';
 import type { ViewReader } from '../ports/view-store';
 import type { BaselineCatalogue } from './baseline-catalogue';
 import type { CiCommandHandler, CiSnapshot } from './ci-command-handler';
-import { ChangeRefusedError } from './change-policy';
+import { refusalIssues } from './refusals';
 import { BatchInterruptedError, PositionBeyondLogError, PreconditionFailedError } from './errors';
 import type { ViewsWait } from './views-wait';
 
@@ -171,11 +170,9 @@ export class Baselines {
         });
         items.push({ ...planned, outcome: 'restored', revision: outcome.ci.revision });
       } catch (error) {
-        if (error instanceof CiRulesViolatedError) items.push({ ...planned, outcome: 'refused', issues: error.issues });
-        else if (error instanceof ChangeRefusedError) {
-          items.push({ ...planned, outcome: 'refused', issues: [{ field: error.field, message: error.message }] });
-        } else if (error instanceof PreconditionFailedError)
-          items.push({ ...planned, outcome: 'changed-concurrently' });
+        const refused = refusalIssues(error);
+        if (refused) items.push({ ...planned, outcome: 'refused', issues: refused });
+        else if (error instanceof PreconditionFailedError) items.push({ ...planned, outcome: 'changed-concurrently' });
         else
           throw new BatchInterruptedError(
             'restore',

@@ -1,7 +1,6 @@
 import { changeFeedQueries } from '../../projections/change-feed';
 import {
   ChangeSetNotFoundError,
-  CiRulesViolatedError,
   ciStreamName,
   planRevert,
   type ChangeMetadata,
@@ -14,7 +13,7 @@ import type { EventStore } from '../ports/event-store';
 import type { ViewReader } from '../ports/view-store';
 import { toRecordedCiEvent } from './ci-event-codec';
 import type { CiCommandHandler } from './ci-command-handler';
-import { ChangeRefusedError } from './change-policy';
+import { refusalIssues } from './refusals';
 import { BatchInterruptedError, PreconditionFailedError } from './errors';
 import type { ViewsWait } from './views-wait';
 
@@ -88,7 +87,7 @@ export class ChangeSetReverter {
           revision: outcome.ci.revision,
         });
       } catch (error) {
-        const refused = refusalOf(error);
+        const refused = refusalIssues(error);
         if (refused) items.push({ ...planned, outcome: 'refused', issues: refused });
         else if (error instanceof PreconditionFailedError) items.push({ ...planned, outcome: 'changed-concurrently' });
         else throw new BatchInterruptedError('revert', items, ciIds.slice(index), error);
@@ -114,10 +113,4 @@ export class ChangeSetReverter {
     }
     return [...ciIds].sort();
   }
-}
-
-function refusalOf(error: unknown): readonly FieldIssue[] | undefined {
-  if (error instanceof CiRulesViolatedError) return error.issues;
-  if (error instanceof ChangeRefusedError) return [{ field: error.field, message: error.message }];
-  return undefined;
 }

@@ -7,12 +7,13 @@ import {
   type CiTypeDefinition,
   type CiTypeVersion,
 } from '../domain';
-import { ConcurrencyError, type EventStore } from '../ports/event-store';
+import { ConcurrencyError, type EventStore, type RecordedEvent } from '../ports/event-store';
 import type { Clock } from '../ports/clock';
 import { compileAttributeSchema } from './attribute-schema';
 import { CorruptEventError } from './ci-event-codec';
 import { PreconditionFailedError } from './errors';
 import { KeyedSerializer } from './keyed-serializer';
+import { StreamFollower } from './stream-follower';
 
 /** The catalogue's streams are named with this prefix (a test sharing a server gives its own). */
 export const CATALOGUE_PREFIX = 'catalogue-';
@@ -48,11 +49,9 @@ export class TypeNotFoundError extends Error {
  */
 export class TypeCatalogue {
   private readonly versions = new Map<string, CiTypeVersion[]>();
-  private streamRevision = 0;
   private readonly writes = new KeyedSerializer();
-  private refreshing: Promise<void> | undefined;
   /** Every type's definitions, in one stream: types are few and change rarely. */
-  private readonly stream: string;
+  private readonly stream: StreamFollower;
 
   constructor(
     private readonly deps: {
@@ -62,7 +61,9 @@ export class TypeCatalogue {
       readonly streamPrefix?: string;
     },
   ) {
-    this.stream = `${deps.streamPrefix ?? CATALOGUE_PREFIX}types`;
+    this.stream = new StreamFollower(deps.catalogue, `${deps.streamPrefix ?? CATALOGUE_PREFIX}types`, (raw) =>
+      this.apply(raw),
+    );
   }
 
   /** The current definition of a type, or undefined when it has none (free-form). */
@@ -108,7 +109,7 @@ export class TypeCatalogue {
     const checked = CiTypeDefinitionSchema.parse(definition);
     compileAttributeSchema(checked.schema); // throws with ajv's message on a bad schema
     // One writer per process; other processes are caught by the stream's expected revision.
-    return this.writes.run(this.stream, async () => {
+    return this.writes.run(this.stream.stream, async () => {
       for (;;) {
         await this.refresh();
         this.checkReferences(type, checked);
@@ -128,7 +129,7 @@ export class TypeCatalogue {
         const recordedAt = new Date(Math.max(this.deps.clock.now().getTime(), previous)).toISOString();
         try {
           await this.deps.catalogue.append(
-            this.stream,
+            this.stream.stream,
             [
               {
                 id: this.deps.newEventId(),
@@ -138,7 +139,7 @@ export class TypeCatalogue {
                 recordedAt,
               },
             ],
-            this.streamRevision === 0 ? 'no_stream' : this.streamRevision,
+            this.stream.revision === 0 ? 'no_stream' : this.stream.revision,
           );
         } catch (error) {
           if (error instanceof ConcurrencyError) continue; // another instance defined a type: decide again
@@ -161,34 +162,24 @@ export class TypeCatalogue {
     }
   }
 
-  /** Reads what was appended to the types stream since the last look (concurrent callers share one read). */
   refresh(): Promise<void> {
-    this.refreshing ??= this.readNew().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    return this.stream.refresh();
   }
 
-  private async readNew(): Promise<void> {
-    const head = await this.deps.catalogue.streamHead(this.stream);
-    if (!head || head.revision <= this.streamRevision) return;
-    const events = await this.deps.catalogue.readStream(this.stream, { fromRevision: this.streamRevision + 1 });
-    for (const raw of events) {
-      const event = CiTypeDefinedSchema.safeParse({ type: raw.type, data: raw.data });
-      const metadata = ChangeMetadataSchema.safeParse(raw.metadata);
-      if (!event.success || !metadata.success) {
-        throw new CorruptEventError(raw.position, raw.streamName, (event.error ?? metadata.error)!.message);
-      }
-      const versions = this.versions.get(event.data.data.type) ?? [];
-      versions.push({
-        type: event.data.data.type,
-        revision: versions.length + 1,
-        recordedAt: raw.recordedAt,
-        definition: event.data.data.definition,
-        metadata: metadata.data,
-      });
-      this.versions.set(event.data.data.type, versions);
-      this.streamRevision = raw.revision;
+  private apply(raw: RecordedEvent): void {
+    const event = CiTypeDefinedSchema.safeParse({ type: raw.type, data: raw.data });
+    const metadata = ChangeMetadataSchema.safeParse(raw.metadata);
+    if (!event.success || !metadata.success) {
+      throw new CorruptEventError(raw.position, raw.streamName, (event.error ?? metadata.error)!.message);
     }
+    const versions = this.versions.get(event.data.data.type) ?? [];
+    versions.push({
+      type: event.data.data.type,
+      revision: versions.length + 1,
+      recordedAt: raw.recordedAt,
+      definition: event.data.data.definition,
+      metadata: metadata.data,
+    });
+    this.versions.set(event.data.data.type, versions);
   }
 }
