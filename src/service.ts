@@ -15,7 +15,7 @@ import { ciStreamName } from './domain';
 import { CatalogueTypeRules } from './application/type-rules';
 import { currentCiQueries } from '../projections/current-cis';
 import { buildApp } from './http/app';
-import { verifyLog } from './application/verify-log';
+import { verifyLogs } from './application/verify-log';
 import { makeEvidence, type EvidenceRequest, type EvidenceSigner } from './application/make-evidence';
 import { ChainHeadTracker } from './application/chain-checkpoints';
 import type { AuthOptions } from './http/authorization';
@@ -161,7 +161,11 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   const checkpoints =
     signer && eventStore.chainScope === 'per-stream' ? startChainCheckpoints(deps, signer) : undefined;
   const audit = {
-    verify: () => verifyLog(eventStore, signer ? { checkpointKey: signer.publicKeyPem } : {}),
+    verify: () =>
+      verifyLogs(
+        { events: eventStore, catalogue: deps.catalogue },
+        signer ? { checkpointKey: signer.publicKeyPem } : {},
+      ),
     ...(signer && {
       evidence: (request: EvidenceRequest) =>
         makeEvidence({ eventStore, queries, signer, now: () => clock.now() }, request),

@@ -138,3 +138,19 @@ export async function verifyLog(
     upgrades: (await store.chainUpgrades?.()) ?? [],
   };
 }
+
+/**
+ * The CI log verified, then the catalogue log (CI types, baselines): the
+ * answer is the CI log's, with the catalogue's result beside it; a catalogue
+ * that does not verify makes the whole answer a failure that says so.
+ */
+export async function verifyLogs(
+  logs: { readonly events: EventStore; readonly catalogue: EventStore },
+  options: Parameters<typeof verifyLog>[1] = {},
+): Promise<VerifyResult & { readonly catalogue?: VerifyResult }> {
+  const events = await verifyLog(logs.events, options);
+  if (!events.ok) return events;
+  const catalogue = await verifyLog(logs.catalogue, { ...(options.pageSize && { pageSize: options.pageSize }) });
+  if (catalogue.ok) return { ...events, catalogue };
+  return { ...catalogue, reason: `the catalogue log (CI types, baselines): ${catalogue.reason}`, catalogue };
+}

@@ -104,6 +104,43 @@ describe('a log tampered with on disk', () => {
     tamper(sql);
     expect(await verifyNow()).toMatchObject({ ok: false, ...expected });
   });
+
+  it('catches an edit of the catalogue (CI types, baselines) too', async () => {
+    const catalogueFile = path.join(dataDir, 'catalogue.db');
+    const open = () =>
+      createTestService({
+        eventStore: new SqliteEventStore({ filename: file }),
+        catalogue: new SqliteEventStore({ filename: catalogueFile }),
+        viewStore: new SqliteViewStore({ filename: path.join(dataDir, 'views.db'), views: allProjections }),
+      });
+    let service = await open();
+    await service
+      .request()
+      .put('/api/v1/types/server')
+      .send({ schema: { required: ['serial'] } })
+      .expect(201);
+    const fine = await service.request().get('/api/v1/verify').expect(200);
+    expect(fine.body).toMatchObject({ ok: true, events: 6, catalogue: { ok: true, events: 1 } });
+    await service.stop();
+
+    // Loosening a type behind the service's back, to let CIs in that it would refuse:
+    const db = new Database(catalogueFile);
+    db.exec(`UPDATE events SET data = replace(data, '"serial"', '"serial-not"')`);
+    db.close();
+    service = await open();
+    try {
+      const caught = await service.request().get('/api/v1/verify').expect(200);
+      expect(caught.body).toMatchObject({
+        ok: false,
+        position: 1,
+        reason: expect.stringMatching(
+          /^the catalogue log \(CI types, baselines\): its content does not match its hash/,
+        ),
+      });
+    } finally {
+      await service.stop();
+    }
+  });
 });
 
 describe('a log recorded before chaining existed', () => {
