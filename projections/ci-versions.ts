@@ -1,5 +1,5 @@
-import { evolveDocument, type CiDocument, type CiEventType } from '../src/domain';
-import { asOfIndex, type ViewReader } from '../src/ports/view-store';
+import { evolveDocument, type CiDocument, type CiEventType, type CiStatus } from '../src/domain';
+import { asOfIndex, type Condition, type ViewReader } from '../src/ports/view-store';
 import { ciDocumentFields, ciListConditions, type CiListQuery } from './current-cis';
 import type { ProjectionDefinition } from './projection';
 import { versionWrites } from './versions';
@@ -15,6 +15,8 @@ export interface CiVersion {
   readonly revision: number;
   readonly position: number;
   readonly eventType: CiEventType;
+  /** The status before this revision (null for a registration): lifecycle transitions without a join. */
+  readonly previousStatus: CiStatus | null;
   readonly validFrom: string;
   readonly validTo: string | null;
   readonly document: CiDocument;
@@ -22,7 +24,7 @@ export interface CiVersion {
 
 export const ciVersionsProjection: ProjectionDefinition<CiVersion> = {
   name: 'ciVersions',
-  version: 1,
+  version: 2, // 2: previousStatus, and the fields of baselines and transition reports
   kind: 'temporal',
   keyType: 'text',
   key: (doc) => doc.ciId,
@@ -31,14 +33,24 @@ export const ciVersionsProjection: ProjectionDefinition<CiVersion> = {
     ...ciDocumentFields,
     // A baseline taken at a log position finds each CI's version as of that position.
     position: { type: 'integer', of: (doc) => doc.position },
+    // 1 when the revision changed the status (a lifecycle transition), else 0.
+    transition: {
+      type: 'integer',
+      of: (doc) => (doc.previousStatus !== null && doc.previousStatus !== doc.document.status ? 1 : 0),
+    },
   },
-  indexes: [],
+  indexes: [
+    { name: 'ci_versions_transitions', fields: ['transition', 'validFrom'] },
+    // Counting the estate by type and status as of any instant reads this index alone.
+    { name: 'ci_versions_by_type_status', fields: ['type', 'status', 'validFrom', 'validTo'] },
+  ],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project(open, recorded) {
     const next = {
       ciId: recorded.ciId,
       position: recorded.position,
       eventType: recorded.event.type,
+      previousStatus: open[0]?.document.status ?? null,
       document: evolveDocument(open[0]?.document, recorded.event),
     };
     return versionWrites<CiVersion>((doc) => doc.ciId, open, [next], recorded);
@@ -84,6 +96,45 @@ export const ciVersionQueries = {
       limit: 1,
     });
     return version;
+  },
+
+  /**
+   * The revisions that changed a CI's status, recorded in [since, until], in
+   * (validFrom, ciId) order, after the keyset `after` (exactly: the rest of
+   * its instant first, then what follows).
+   */
+  async transitions(
+    views: ViewReader,
+    query: { since: number; until: number; after?: { validFrom: number; ciId: string } | undefined; limit: number },
+  ): Promise<CiVersion[]> {
+    const page = (where: Condition[], limit: number) =>
+      views.find<CiVersion>(VIEW, {
+        where: [
+          { field: 'transition', op: '=', value: 1 },
+          ...where,
+          { field: 'validFrom', op: '<=', value: query.until },
+        ],
+        orderBy: [
+          { field: 'validFrom', direction: 'asc' },
+          { field: 'key', direction: 'asc' },
+        ],
+        limit,
+      });
+    const { after } = query;
+    if (!after) return page([{ field: 'validFrom', op: '>=', value: query.since }], query.limit);
+    const sameInstant = await page(
+      [
+        { field: 'validFrom', op: '=', value: after.validFrom },
+        { field: 'key', op: '>', value: after.ciId },
+      ],
+      query.limit,
+    );
+    if (sameInstant.length === query.limit) return sameInstant;
+    const later = await page(
+      [{ field: 'validFrom', op: '>', value: after.validFrom }],
+      query.limit - sameInstant.length,
+    );
+    return [...sameInstant, ...later];
   },
 
   /** Every CI as it stood at `at`, in id order. */

@@ -24,8 +24,19 @@ export const currentCisProjection: ProjectionDefinition<CurrentCi> = {
   keyType: 'text',
   key: (doc) => doc.ciId,
   partition: 'key',
-  fields: ciDocumentFields,
-  indexes: [{ name: 'current_cis_by_type', fields: ['type', 'key'] }],
+  fields: {
+    ...ciDocumentFields,
+    // The end dates renewals are watched on, by their usual names (a type may name others: see the renewals report).
+    warrantyEnd: { type: 'text', of: (doc) => endDate(doc.document, 'warrantyEnd') },
+    licenceEnd: { type: 'text', of: (doc) => endDate(doc.document, 'licenceEnd') },
+    supportEnd: { type: 'text', of: (doc) => endDate(doc.document, 'supportEnd') },
+  },
+  indexes: [
+    { name: 'current_cis_by_type', fields: ['type', 'key'] },
+    { name: 'current_cis_by_warranty_end', fields: ['warrantyEnd'] },
+    { name: 'current_cis_by_licence_end', fields: ['licenceEnd'] },
+    { name: 'current_cis_by_support_end', fields: ['supportEnd'] },
+  ],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project([latest], recorded) {
     return [
@@ -39,6 +50,15 @@ export const currentCisProjection: ProjectionDefinition<CurrentCi> = {
     ];
   },
 };
+
+/** The usual end-date attribute names, and what each is the end of. */
+export const END_DATE_ATTRIBUTES = { warrantyEnd: 'warranty', licenceEnd: 'licence', supportEnd: 'support' } as const;
+
+/** An attribute holding an ISO date (`2027-03-31`, or a date-time): kept as text, which sorts as the dates do. */
+export function endDate(document: CiDocument, attribute: string): string | null {
+  const value = document.attributes[attribute];
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? value : null;
+}
 
 export interface CiListQuery {
   readonly type?: string | undefined;
@@ -72,6 +92,24 @@ export const currentCiQueries = {
   getMany(views: ViewReader, ciIds: readonly string[]): Promise<CurrentCi[]> {
     const unique = [...new Set(ciIds)];
     return views.find<CurrentCi>(VIEW, { where: [{ field: 'key', op: 'in', values: unique }], limit: unique.length });
+  },
+
+  /** CIs whose `attribute` (one of END_DATE_ATTRIBUTES) falls in [from, to] (ISO dates), by that date. */
+  endingBetween(
+    views: ViewReader,
+    attribute: keyof typeof END_DATE_ATTRIBUTES,
+    from: string,
+    to: string,
+    limit: number,
+  ): Promise<CurrentCi[]> {
+    return views.find<CurrentCi>(VIEW, {
+      where: [
+        { field: attribute, op: '>=', value: from },
+        { field: attribute, op: '<=', value: to },
+      ],
+      orderBy: [{ field: attribute, direction: 'asc' }],
+      limit,
+    });
   },
 
   /** In CI id order. */

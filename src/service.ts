@@ -10,6 +10,7 @@ import { TypeCatalogue } from './application/type-catalogue';
 import { ViewsWait } from './application/views-wait';
 import { ChangeSetReverter } from './application/change-set-revert';
 import { Baselines } from './application/baselines';
+import { Reports } from './application/reports';
 import { BaselineCatalogue } from './application/baseline-catalogue';
 import { ciStreamName } from './domain';
 import { CatalogueTypeRules } from './application/type-rules';
@@ -92,6 +93,7 @@ export interface Service {
   readonly types: TypeCatalogue;
   readonly changeSets: ChangeSetReverter;
   readonly baselines: Baselines;
+  readonly reports: Reports;
   readonly runner: RunningProjections;
   readonly relay: RunningRelay | undefined;
   /** The change streams' replay slots: how many replay history now, wait for a slot, and the peak. */
@@ -143,6 +145,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   });
   const queries = new CiQueries(reads);
   const changeSets = new ChangeSetReverter({ eventStore, viewStore, wait: viewsWait, commands });
+  const reports = new Reports({ eventStore, viewStore, wait: viewsWait, types });
   const baselines = new Baselines({
     eventStore,
     viewStore,
@@ -179,6 +182,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     types,
     changeSets,
     baselines,
+    reports,
     readiness,
     clock,
     logger,
@@ -195,6 +199,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     types,
     changeSets,
     baselines,
+    reports,
     runner,
     relay,
     replaySlots,

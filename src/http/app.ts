@@ -8,6 +8,7 @@ import type { GraphQueries } from '../application/graph-queries';
 import type { TypeCatalogue } from '../application/type-catalogue';
 import type { ChangeSetReverter } from '../application/change-set-revert';
 import type { Baselines } from '../application/baselines';
+import type { Reports } from '../application/reports';
 import type { Clock } from '../ports/clock';
 import { methodRoutes } from './allowed-methods';
 import { authorization, redactTicket, type AuthOptions } from './authorization';
@@ -23,6 +24,7 @@ import { ciWriteRoutes } from './routes/ci-write-routes';
 import { typeRoutes } from './routes/type-routes';
 import { changeSetRoutes } from './routes/change-set-routes';
 import { baselineRoutes } from './routes/baseline-routes';
+import { reportRoutes } from './routes/report-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 
 export interface AppDeps {
@@ -32,6 +34,7 @@ export interface AppDeps {
   readonly types: TypeCatalogue;
   readonly changeSets: ChangeSetReverter;
   readonly baselines: Baselines;
+  readonly reports: Reports;
   readonly readiness: ReadinessProbe;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -100,6 +103,7 @@ export function buildApp(deps: AppDeps): Express {
     typeRoutes(deps.types),
     changeSetRoutes(deps.changeSets),
     baselineRoutes(deps.baselines, deps.clock),
+    reportRoutes(deps.reports, deps.clock),
   ];
   const api = express.Router();
   if (deps.auth) {

@@ -133,9 +133,26 @@ export function asOfIndex(viewName: string): string {
   return `${viewName}_as_of`;
 }
 
+/** Documents counted by the values of some fields (reports), in the store, without reading them out. */
+export interface CountQuery {
+  readonly where?: readonly Condition[];
+  /** Temporal views only: the documents valid at this instant. */
+  readonly asOf?: number;
+  /** The fields whose values make a group (text or integer fields, or `key`/`partition`). */
+  readonly groupBy: readonly string[];
+}
+
+export interface CountRow {
+  /** The group's values, in `groupBy` order. */
+  readonly group: readonly (string | number | null)[];
+  readonly count: number;
+}
+
 /** What queries need of a store. */
 export interface ViewReader {
   find<Doc extends ViewDoc>(view: string, query: DocQuery): Promise<Doc[]>;
+  /** How many documents match, per group; groups in no particular order. */
+  count(view: string, query: CountQuery): Promise<CountRow[]>;
 }
 
 export interface ProjectionCheckpoint {

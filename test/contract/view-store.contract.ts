@@ -34,12 +34,20 @@ function current(ciId: string, revision: number, document: CiDocument, position 
   return { ciId, revision, position, recordedAt: T(revision), document };
 }
 
-function version(ciId: string, revision: number, from: string, to: string | null, document: CiDocument): CiVersion {
+function version(
+  ciId: string,
+  revision: number,
+  from: string,
+  to: string | null,
+  document: CiDocument,
+  previousStatus: CiStatus | null = revision === 1 ? null : 'live',
+): CiVersion {
   return {
     ciId,
     revision,
     position: revision,
     eventType: revision === 1 ? 'CiRegistered' : 'CiChanged',
+    previousStatus,
     validFrom: from,
     validTo: to,
     document,
@@ -239,6 +247,23 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         ).toEqual(['d']);
       });
 
+      it('counts by type and status, and finds end dates in a window by an index', async () => {
+        const counts = (await store.count('currentCis', { groupBy: ['type', 'status'] }))
+          .map((row) => `${row.group.join('/')}=${row.count}`)
+          .sort();
+        expect(counts).toEqual(['server/live=1', 'server/maintenance=1', 'server/retired=1', 'vm/live=1']);
+        await store.applyBatch({
+          writes: [
+            { view: 'currentCis', doc: current('w1', 1, doc('server', 'live', { warrantyEnd: '2027-01-10' })) },
+            { view: 'currentCis', doc: current('w2', 1, doc('server', 'live', { warrantyEnd: '2027-03-01' })) },
+            { view: 'currentCis', doc: current('w3', 1, doc('server', 'live', { warrantyEnd: 'next year' })) },
+          ],
+          checkpoints: [],
+        });
+        const ending = await currentCiQueries.endingBetween(store, 'warrantyEnd', '2027-01-01', '2027-02-01', 10);
+        expect(ending.map((ci) => ci.ciId)).toEqual(['w1']);
+      });
+
       it('finds several by id at once (the types of relationship targets), missing ones left out', async () => {
         const found = await currentCiQueries.getMany(store, ['d', 'a', 'nobody', 'a']);
         expect(found.map((c) => [c.ciId, c.document.type]).sort()).toEqual([
@@ -286,6 +311,24 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           version('a', 3, T(5), null, doc('server', 'retired', { v: 3 })),
         );
         expect(await views.getCiVersion('a', 4)).toBeUndefined();
+      });
+
+      it('counts the estate by type and status as of an instant, in the store', async () => {
+        const counts = async (at: string) =>
+          (await store.count('ciVersions', { asOf: ms(at), groupBy: ['type', 'status'] }))
+            .map((row) => `${row.group.join('/')}=${row.count}`)
+            .sort();
+        expect(await counts(T(1))).toEqual(['server/live=1']);
+        expect(await counts(T(4))).toEqual(['server/live=2', 'vm/live=1']);
+        expect(await counts(T(6))).toEqual(['server/live=1', 'server/retired=1', 'vm/live=1']);
+      });
+
+      it('finds lifecycle transitions recorded in a window', async () => {
+        const found = await ciVersionQueries.transitions(store, { since: ms(T(1)), until: ms(T(9)), limit: 10 });
+        expect(found.map((v) => [v.ciId, v.revision, v.previousStatus, v.document.status])).toEqual([
+          ['a', 3, 'live', 'retired'],
+        ]);
+        expect(await ciVersionQueries.transitions(store, { since: ms(T(1)), until: ms(T(4)), limit: 10 })).toEqual([]);
       });
 
       it('finds the version as of a log position (a baseline taken at a position)', async () => {

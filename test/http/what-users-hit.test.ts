@@ -117,6 +117,7 @@ describe('what a new user hit', () => {
       types: service.types,
       changeSets: service.changeSets,
       baselines: service.baselines,
+      reports: service.reports,
       readiness: { check: async () => ({ ready: true, checks: {} }) },
       clock: service.clock,
       logger,

@@ -60,6 +60,7 @@ describeWithServers(['MONGODB_URL'], 'MongoDB view store', () => {
       revision,
       position: revision,
       eventType: revision === 1 ? 'CiRegistered' : 'CiChanged',
+      previousStatus: 'live',
       validFrom: new Date(from).toISOString(),
       validTo: to === null ? null : new Date(to).toISOString(),
       document: { type: 'server', name: ciId, status: 'live', attributes: {}, relationships: [] },
@@ -85,6 +86,7 @@ describeWithServers(['MONGODB_URL'], 'MongoDB view store', () => {
           queries.push(query);
           return [];
         },
+        count: () => Promise.reject(new Error('no counts here')),
       };
       await ciVersionQueries.at(recorder, 'ci-007', 2500);
       await ciVersionQueries.listAt(recorder, 2500, { includeRetired: false, limit: 20, type: 'server' });

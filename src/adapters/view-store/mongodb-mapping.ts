@@ -1,6 +1,7 @@
 import {
   builtInIndexes,
   layoutSignature,
+  type CountQuery,
   type DocQuery,
   type FieldType,
   type StoredView,
@@ -174,6 +175,13 @@ export class MongoViewCollection {
   /** The partition a stored document belongs to. */
   partitionOf(stored: Doc): string {
     return String(this.partitionIsKey ? stored['_k'] : stored['_p']);
+  }
+
+  /** An aggregation pipeline counting the matching documents per group (`_id` holds the group's values). */
+  countPipeline(query: CountQuery): Doc[] {
+    const { filter } = this.findSpec({ ...query, limit: 0 });
+    const id = Object.fromEntries(query.groupBy.map((field, i) => [`g${i}`, `$${this.path(field)}`]));
+    return [{ $match: filter }, { $group: { _id: id, n: { $sum: 1 } } }];
   }
 
   findSpec(query: DocQuery): FindSpec {

@@ -8,7 +8,16 @@ import {
 } from 'mongodb';
 import type { CheckpointStore } from '../../ports/checkpoint-store';
 import type { LeaseStore } from '../../ports/lease-store';
-import type { DocQuery, ProjectionCheckpoint, StoredView, ViewBatch, ViewDoc, ViewStore } from '../../ports/view-store';
+import type {
+  CountQuery,
+  CountRow,
+  DocQuery,
+  ProjectionCheckpoint,
+  StoredView,
+  ViewBatch,
+  ViewDoc,
+  ViewStore,
+} from '../../ports/view-store';
 import {
   CONSUMER_CHECKPOINTS,
   LEASES,
@@ -170,6 +179,18 @@ export class MongoViewStore implements ViewStore, CheckpointStore, LeaseStore {
       const { hint: _hint, ...unhinted } = spec;
       return (await this.cursor(mapping.collection, unhinted).toArray()).map((row) => mapping.fromStored(row) as Doc);
     }
+  }
+
+  async count(view: string, query: CountQuery): Promise<CountRow[]> {
+    const mapping = this.mapping(view);
+    const rows = await this.db
+      .collection(mapping.collection)
+      .aggregate<{ _id: Record<string, unknown>; n: number }>(mapping.countPipeline(query))
+      .toArray();
+    return rows.map((row) => ({
+      group: query.groupBy.map((_, i) => (row._id[`g${i}`] as string | number | null | undefined) ?? null),
+      count: row.n,
+    }));
   }
 
   async loadCheckpoint(name: string): Promise<number> {

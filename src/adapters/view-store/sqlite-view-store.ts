@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import type { CheckpointStore } from '../../ports/checkpoint-store';
 import type { LeaseStore } from '../../ports/lease-store';
 import type {
+  CountQuery,
+  CountRow,
   DocQuery,
   ProjectionCheckpoint,
   StoredView,
@@ -172,6 +174,19 @@ export class SqliteViewStore implements ViewStore, CheckpointStore, LeaseStore {
       this.preparedQueries.set(sql, statement);
     }
     return statement.all(...params).map((row) => table.docOf(row) as Doc);
+  }
+
+  async count(view: string, query: CountQuery): Promise<CountRow[]> {
+    const { sql, params } = this.table(view).count(query);
+    let statement = this.preparedQueries.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], Row>(sql);
+      this.preparedQueries.set(sql, statement);
+    }
+    return statement.all(...params).map((row) => {
+      const values = row as unknown as Record<string, string | number | null>;
+      return { group: query.groupBy.map((_, i) => values[`g${i}`] ?? null), count: Number(values['n']) };
+    });
   }
 
   async loadCheckpoint(name: string): Promise<number> {

@@ -1,6 +1,7 @@
 import {
   builtInIndexes,
   layoutSignature,
+  type CountQuery,
   type DocQuery,
   type FieldValue,
   type IndexSpec,
@@ -168,8 +169,34 @@ export class SqliteViewTable {
     }
   }
 
+  /** A count's SQL and parameters: one row per group, the group's values as g0, g1, … and its count as n. */
+  count(query: CountQuery): { sql: string; params: unknown[] } {
+    const { clauses, params } = this.conditions(query);
+    const groups = query.groupBy.map((field, i) => `${this.column(field)} AS g${i}`);
+    const sql =
+      `SELECT ${[...groups, 'count(*) AS n'].join(', ')} FROM ${this.table}` +
+      (clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '') +
+      (groups.length > 0 ? ` GROUP BY ${query.groupBy.map((_, i) => `g${i}`).join(', ')}` : '');
+    return { sql, params };
+  }
+
   /** A query's SQL and parameters. */
   select(query: DocQuery): { sql: string; params: unknown[] } {
+    const { clauses, params } = this.conditions(query);
+    const order = (query.orderBy ?? [])
+      .map(({ field, direction }) => `${this.column(field)} ${direction === 'desc' ? 'DESC' : 'ASC'}`)
+      .join(', ');
+    const sql =
+      `SELECT ${this.readColumns()} FROM ${this.table}` +
+      (query.index ? ` INDEXED BY ${indexName(query.index)}` : '') +
+      (clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '') +
+      (order ? ` ORDER BY ${order}` : '') +
+      ' LIMIT ?';
+    params.push(query.limit);
+    return { sql, params };
+  }
+
+  private conditions(query: Pick<DocQuery, 'where' | 'asOf'>): { clauses: string[]; params: unknown[] } {
     const clauses: string[] = [];
     const params: unknown[] = [];
     for (const condition of query.where ?? []) {
@@ -189,17 +216,7 @@ export class SqliteViewTable {
       clauses.push('_valid_from <= ? AND (_valid_to IS NULL OR _valid_to > ?)');
       params.push(query.asOf, query.asOf);
     }
-    const order = (query.orderBy ?? [])
-      .map(({ field, direction }) => `${this.column(field)} ${direction === 'desc' ? 'DESC' : 'ASC'}`)
-      .join(', ');
-    const sql =
-      `SELECT ${this.readColumns()} FROM ${this.table}` +
-      (query.index ? ` INDEXED BY ${indexName(query.index)}` : '') +
-      (clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '') +
-      (order ? ` ORDER BY ${order}` : '') +
-      ' LIMIT ?';
-    params.push(query.limit);
-    return { sql, params };
+    return { clauses, params };
   }
 
   /** The column of a built-in or declared field. */

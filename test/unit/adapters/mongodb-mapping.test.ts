@@ -34,6 +34,7 @@ const version: CiVersion = {
   revision: 3,
   position: 30,
   eventType: 'CiChanged',
+  previousStatus: 'live',
   validFrom: '2026-01-02T03:04:05.006Z',
   validTo: null,
   document,
@@ -71,6 +72,7 @@ async function specsOf(run: (reader: ViewReader) => Promise<unknown>): Promise<(
       specs.push({ view, ...mapping(view).findSpec(query) });
       return [];
     },
+    count: () => Promise.reject(new Error('no counts here')),
   };
   await run(reader);
   return specs;
