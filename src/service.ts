@@ -11,6 +11,8 @@ import { ViewsWait } from './application/views-wait';
 import { ChangeSetReverter } from './application/change-set-revert';
 import { Baselines } from './application/baselines';
 import { Reports } from './application/reports';
+import { Imports } from './application/imports';
+import { ImportRecords } from './application/import-records';
 import { BaselineCatalogue } from './application/baseline-catalogue';
 import { ciStreamName } from './domain';
 import { CatalogueTypeRules } from './application/type-rules';
@@ -94,6 +96,7 @@ export interface Service {
   readonly changeSets: ChangeSetReverter;
   readonly baselines: Baselines;
   readonly reports: Reports;
+  readonly imports: Imports;
   readonly runner: RunningProjections;
   readonly relay: RunningRelay | undefined;
   /** The change streams' replay slots: how many replay history now, wait for a slot, and the peak. */
@@ -146,6 +149,10 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
   const queries = new CiQueries(reads);
   const changeSets = new ChangeSetReverter({ eventStore, viewStore, wait: viewsWait, commands });
   const reports = new Reports({ eventStore, viewStore, wait: viewsWait, types });
+  const imports = new Imports({
+    commands,
+    records: new ImportRecords({ catalogue: deps.catalogue, clock, newEventId: randomUUID }),
+  });
   const baselines = new Baselines({
     eventStore,
     viewStore,
@@ -183,6 +190,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     changeSets,
     baselines,
     reports,
+    imports,
     readiness,
     clock,
     logger,
@@ -200,6 +208,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     changeSets,
     baselines,
     reports,
+    imports,
     runner,
     relay,
     replaySlots,

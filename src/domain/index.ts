@@ -14,3 +14,4 @@ export * from './ci-type';
 export * from './lifecycle';
 export * from './change-set';
 export * from './baseline';
+export * from './desired-state';

@@ -9,6 +9,7 @@ import type { TypeCatalogue } from '../application/type-catalogue';
 import type { ChangeSetReverter } from '../application/change-set-revert';
 import type { Baselines } from '../application/baselines';
 import type { Reports } from '../application/reports';
+import type { Imports } from '../application/imports';
 import type { Clock } from '../ports/clock';
 import { methodRoutes } from './allowed-methods';
 import { authorization, redactTicket, type AuthOptions } from './authorization';
@@ -25,6 +26,7 @@ import { typeRoutes } from './routes/type-routes';
 import { changeSetRoutes } from './routes/change-set-routes';
 import { baselineRoutes } from './routes/baseline-routes';
 import { reportRoutes } from './routes/report-routes';
+import { importRoutes } from './routes/import-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 
 export interface AppDeps {
@@ -35,6 +37,7 @@ export interface AppDeps {
   readonly changeSets: ChangeSetReverter;
   readonly baselines: Baselines;
   readonly reports: Reports;
+  readonly imports: Imports;
   readonly readiness: ReadinessProbe;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -104,6 +107,7 @@ export function buildApp(deps: AppDeps): Express {
     changeSetRoutes(deps.changeSets),
     baselineRoutes(deps.baselines, deps.clock),
     reportRoutes(deps.reports, deps.clock),
+    importRoutes(deps.imports),
   ];
   const api = express.Router();
   if (deps.auth) {

@@ -118,6 +118,7 @@ describe('what a new user hit', () => {
       changeSets: service.changeSets,
       baselines: service.baselines,
       reports: service.reports,
+      imports: service.imports,
       readiness: { check: async () => ({ ready: true, checks: {} }) },
       clock: service.clock,
       logger,

@@ -1,14 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import {
-  AttributesSchema,
-  CiIdSchema,
-  CiNameSchema,
-  CiStatusSchema,
-  RelationshipsSchema,
-  TokenSchema,
-  type DesiredCiState,
-} from '../../domain';
+import { CiIdSchema, DesiredCiLineSchema, desiredStateShape, type DesiredCiState } from '../../domain';
 import type { CiCommandHandler, WriteOutcome } from '../../application/ci-command-handler';
 import type { HistoryPoint } from '../../application/history-point';
 import { sendCi } from '../ci-representation';
@@ -16,13 +8,7 @@ import { invalidRequest, problem } from '../problem';
 import { InstantSchema, parseCiId, parseWith } from '../request-parsing';
 import { changeMetadata, writePreconditions } from '../write-headers';
 
-const desiredShape = {
-  type: TokenSchema,
-  name: CiNameSchema,
-  status: CiStatusSchema.optional(),
-  attributes: AttributesSchema.default({}),
-  relationships: RelationshipsSchema.default([]),
-};
+const desiredShape = desiredStateShape;
 
 /**
  * PUT body: the full desired state. `id`, `revision` and `recordedAt` are
@@ -36,7 +22,7 @@ const PutBodySchema = z.strictObject({
   recordedAt: z.unknown().optional(),
 });
 
-const PostBodySchema = z.strictObject({ id: CiIdSchema, ...desiredShape });
+const PostBodySchema = DesiredCiLineSchema;
 
 const RestoreBodySchema = z
   .strictObject({
