@@ -12,6 +12,7 @@ import { ChangeSetReverter } from './application/change-set-revert';
 import { Baselines } from './application/baselines';
 import { Reports } from './application/reports';
 import { Imports } from './application/imports';
+import { Reconciliations } from './application/reconciliations';
 import { ImportRecords } from './application/import-records';
 import { BaselineCatalogue } from './application/baseline-catalogue';
 import { ciStreamName } from './domain';
@@ -97,6 +98,7 @@ export interface Service {
   readonly baselines: Baselines;
   readonly reports: Reports;
   readonly imports: Imports;
+  readonly reconciliations: Reconciliations;
   readonly runner: RunningProjections;
   readonly relay: RunningRelay | undefined;
   /** The change streams' replay slots: how many replay history now, wait for a slot, and the peak. */
@@ -153,6 +155,15 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     commands,
     records: new ImportRecords({ catalogue: deps.catalogue, clock, newEventId: randomUUID }),
   });
+  const reconciliations = new Reconciliations({
+    eventStore,
+    viewStore,
+    wait: viewsWait,
+    commands,
+    catalogue: deps.catalogue,
+    clock,
+    newEventId: randomUUID,
+  });
   const baselines = new Baselines({
     eventStore,
     viewStore,
@@ -191,6 +202,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     baselines,
     reports,
     imports,
+    reconciliations,
     readiness,
     clock,
     logger,
@@ -209,6 +221,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     baselines,
     reports,
     imports,
+    reconciliations,
     runner,
     relay,
     replaySlots,

@@ -15,6 +15,7 @@ import {
   type CiDocument,
   type JsonPatch,
   type CiState,
+  type DesiredCiState,
   type RecordedCiEvent,
   type FieldIssue,
   type SecretPolicy,
@@ -96,6 +97,17 @@ export class CiCommandHandler {
 
   execute(command: CiCommand, options: WriteOptions): Promise<WriteOutcome> {
     return this.perCi.run(command.ciId, () => this.decideAndAppend(command.ciId, () => command, options, false));
+  }
+
+  /**
+   * A desired state with its secrets fingerprinted as a write would store
+   * them (the pattern's keys and the type's x-secret ones): what to compare
+   * with a recorded document, so that no clear secret ends up in a report.
+   */
+  async fingerprintSecrets(ciId: string, desired: DesiredCiState): Promise<DesiredCiState> {
+    const rules = await this.deps.types?.rulesFor(desired.type);
+    const masked = this.maskSecrets({ type: 'DeclareCi', ciId, desired }, rules);
+    return masked.type === 'DeclareCi' ? masked.desired : desired;
   }
 
   /** Appends one event that makes the CI equal to its document at `point`. */

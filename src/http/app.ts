@@ -10,6 +10,7 @@ import type { ChangeSetReverter } from '../application/change-set-revert';
 import type { Baselines } from '../application/baselines';
 import type { Reports } from '../application/reports';
 import type { Imports } from '../application/imports';
+import type { Reconciliations } from '../application/reconciliations';
 import type { Clock } from '../ports/clock';
 import { methodRoutes } from './allowed-methods';
 import { authorization, redactTicket, type AuthOptions } from './authorization';
@@ -27,6 +28,7 @@ import { changeSetRoutes } from './routes/change-set-routes';
 import { baselineRoutes } from './routes/baseline-routes';
 import { reportRoutes } from './routes/report-routes';
 import { importRoutes } from './routes/import-routes';
+import { reconciliationRoutes } from './routes/reconciliation-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 
 export interface AppDeps {
@@ -38,6 +40,7 @@ export interface AppDeps {
   readonly baselines: Baselines;
   readonly reports: Reports;
   readonly imports: Imports;
+  readonly reconciliations: Reconciliations;
   readonly readiness: ReadinessProbe;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -108,6 +111,7 @@ export function buildApp(deps: AppDeps): Express {
     baselineRoutes(deps.baselines, deps.clock),
     reportRoutes(deps.reports, deps.clock),
     importRoutes(deps.imports),
+    reconciliationRoutes(deps.reconciliations),
   ];
   const api = express.Router();
   if (deps.auth) {

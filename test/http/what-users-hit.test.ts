@@ -119,6 +119,7 @@ describe('what a new user hit', () => {
       baselines: service.baselines,
       reports: service.reports,
       imports: service.imports,
+      reconciliations: service.reconciliations,
       readiness: { check: async () => ({ ready: true, checks: {} }) },
       clock: service.clock,
       logger,
