@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
 import { asOfLatencies } from './as-of-bench';
 import { baselineFigures } from './baseline-bench';
+import { estateFigures } from './estate-bench';
 import { autocannonAvailable, httpRun } from './http-bench';
 import { generateLog } from './log-generator';
 import { describeMachine } from './machine';
@@ -18,7 +19,7 @@ import { figure, paired, type Figure } from './stats';
  * (min and max kept), compared with a baseline measured in the same run.
  */
 const quick = process.argv.includes('--quick');
-/** `--only=append,peer,http,rebuild`: run those sections only. */
+/** `--only=append,peer,http,rebuild,estate,relay`: run those sections only. */
 const only = process.argv
   .find((arg) => arg.startsWith('--only='))
   ?.slice('--only='.length)
@@ -319,6 +320,39 @@ async function rebuildAndQueries() {
   add('views / log (amplification)', figure([size('views.db') / size('events.db')]), 'ratio');
 }
 
+async function estate() {
+  const cis = settings.cis;
+  log(`estate: import ${cis.toLocaleString('en-US')} CIs over HTTP, again, reconcile a snapshot, time the reports`);
+  const result = await estateFigures(cis, quick ? 100 : 300);
+  add(
+    `import ${cis.toLocaleString('en-US')} CIs end to end (POST /imports, fsync)`,
+    figure([result.importCisPerSecond]),
+    'CIs/s',
+    {
+      text: '≥ 10,000',
+      check: (v) => v >= 10_000,
+    },
+  );
+  add('import the same file again (appends nothing)', figure([result.reimportSeconds]), 's');
+  add(
+    `reconcile a snapshot of ${cis.toLocaleString('en-US')} CIs (${result.reconcileFindings.toLocaleString('en-US')} findings)`,
+    figure([result.reconcileSeconds]),
+    's',
+    {
+      text: '< 60 s',
+      check: (v) => v < 60,
+    },
+  );
+  add('service peak RSS, reconciling (a process started for it)', figure([result.servicePeakRssMb]), 'MB', {
+    text: '≤ 300',
+    check: (v) => v <= 300,
+  });
+  add('service RSS once started, idle (for comparison)', figure([result.startRssMb]), 'MB');
+  for (const [name, figures] of Object.entries(result.reports)) {
+    add(`report ${name}, p99`, figure([figures.p99Ms]), 'ms', { text: '≤ 200 ms', check: (v) => v <= 200 });
+  }
+}
+
 async function relay() {
   const unavailable = relayBenchUnavailable();
   if (unavailable) {
@@ -366,6 +400,7 @@ async function main() {
     if (runs('peer')) await peer();
     if (runs('http')) await http();
     if (runs('rebuild')) await rebuildAndQueries();
+    if (runs('estate')) await estate();
     if (runs('relay')) await relay();
   } finally {
     rmSync(workDir, { recursive: true, force: true });

@@ -16,6 +16,9 @@ const ImportQuerySchema = z.strictObject({
   onError: z.enum(['skip', 'refuse'], { error: 'must be skip or refuse' }).default('skip'),
 });
 
+/** Result lines sent per write. */
+const RESULTS_PER_WRITE = 500;
+
 /** How many malformed lines a refusal lists. */
 const MAX_LISTED = 100;
 
@@ -65,16 +68,25 @@ async function runImport(
 ): Promise<void> {
   const importId = givenId ?? crypto.randomUUID();
   res.status(200).type('application/x-ndjson').setHeader('X-Import-Id', importId);
-  const write = (value: object) =>
+  // Results are written in batches: one socket write per line would cost more than the import itself.
+  let pending: string[] = [];
+  const flush = () =>
     new Promise<void>((resolve) => {
-      if (res.write(`${JSON.stringify(value)}\n`)) resolve();
+      const text = pending.join('');
+      pending = [];
+      if (text === '' || res.write(text)) resolve();
       else res.once('drain', resolve); // the client reads slower than we write: wait for it
     });
+  const write = async (value: object) => {
+    pending.push(`${JSON.stringify(value)}\n`);
+    if (pending.length >= RESULTS_PER_WRITE) await flush();
+  };
   try {
     const summary = await imports.run({ importId, metadata }, lines, (result: ImportLineResult) => write(result));
     await write({ summary });
+    await flush();
   } catch (error) {
-    if (!res.headersSent) throw error instanceof LineTooLongError ? tooLong(error) : error;
+    if (!res.headersSent && pending.length === 0) throw error instanceof LineTooLongError ? tooLong(error) : error;
     // The results so far are sent: the failure is the last line, with how to go on.
     const body = error instanceof LineTooLongError ? tooLong(error).problem : toProblem(error);
     const done = (error as { doneThroughLine?: number }).doneThroughLine;
@@ -86,6 +98,7 @@ async function runImport(
         detail: `${body.detail}; send the same body again with ?importId=${importId} to resume after line ${done ?? 0}`,
       },
     });
+    await flush();
   }
   res.end();
 }
