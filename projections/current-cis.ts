@@ -33,9 +33,11 @@ export const currentCisProjection: ProjectionDefinition<CurrentCi> = {
   },
   indexes: [
     { name: 'current_cis_by_type', fields: ['type', 'key'] },
-    { name: 'current_cis_by_warranty_end', fields: ['warrantyEnd'] },
-    { name: 'current_cis_by_licence_end', fields: ['licenceEnd'] },
-    { name: 'current_cis_by_support_end', fields: ['supportEnd'] },
+    // Counting the estate by type and status (the status report) reads this index alone.
+    { name: 'current_cis_by_type_status', fields: ['type', 'status'] },
+    { name: 'current_cis_by_warranty_end', fields: ['warrantyEnd', 'key'] },
+    { name: 'current_cis_by_licence_end', fields: ['licenceEnd', 'key'] },
+    { name: 'current_cis_by_support_end', fields: ['supportEnd', 'key'] },
   ],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project([latest], recorded) {
@@ -94,22 +96,36 @@ export const currentCiQueries = {
     return views.find<CurrentCi>(VIEW, { where: [{ field: 'key', op: 'in', values: unique }], limit: unique.length });
   },
 
-  /** CIs whose `attribute` (one of END_DATE_ATTRIBUTES) falls in [from, to] (ISO dates), by that date. */
-  endingBetween(
+  /**
+   * CIs whose `attribute` (one of END_DATE_ATTRIBUTES) falls in [from, to]
+   * (ISO dates), in (date, CI id) order, after the keyset `after` exactly.
+   */
+  async endingBetween(
     views: ViewReader,
     attribute: keyof typeof END_DATE_ATTRIBUTES,
-    from: string,
-    to: string,
+    window: { from: string; to: string; after?: { date: string; ciId: string } | undefined },
     limit: number,
   ): Promise<CurrentCi[]> {
-    return views.find<CurrentCi>(VIEW, {
-      where: [
-        { field: attribute, op: '>=', value: from },
-        { field: attribute, op: '<=', value: to },
+    const page = (where: Condition[], size: number) =>
+      views.find<CurrentCi>(VIEW, {
+        where: [...where, { field: attribute, op: '<=', value: window.to }],
+        orderBy: [
+          { field: attribute, direction: 'asc' },
+          { field: 'key', direction: 'asc' },
+        ],
+        limit: size,
+      });
+    const { after } = window;
+    if (!after || after.date < window.from) return page([{ field: attribute, op: '>=', value: window.from }], limit);
+    const sameDate = await page(
+      [
+        { field: attribute, op: '=', value: after.date },
+        { field: 'key', op: '>', value: after.ciId },
       ],
-      orderBy: [{ field: attribute, direction: 'asc' }],
       limit,
-    });
+    );
+    if (sameDate.length === limit) return sameDate;
+    return [...sameDate, ...(await page([{ field: attribute, op: '>', value: after.date }], limit - sameDate.length))];
   },
 
   /** In CI id order. */

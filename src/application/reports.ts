@@ -32,8 +32,8 @@ export interface Renewal {
   readonly date: string;
 }
 
-/** Renewals per answer, at most: a wider window is a narrower question away. */
-export const MAX_RENEWALS = 10_000;
+/** Where a page of renewals ends. */
+export type RenewalKey = Pick<Renewal, 'date' | 'ciId' | 'attribute'>;
 const PAGE = 1000;
 
 /**
@@ -93,27 +93,34 @@ export class Reports {
   /**
    * CIs in service whose warranty, licence or support ends within the window
    * starting today: the attributes a CI's type marks `x-end-date`, and the
-   * usual names (warrantyEnd, licenceEnd, supportEnd) on every CI. Soonest first.
+   * usual names (warrantyEnd, licenceEnd, supportEnd) on every CI. Soonest
+   * first, in (date, CI id, attribute) order, a page at a time after a keyset.
    */
-  async renewals(now: Date, withinMs: number): Promise<{ items: Renewal[]; truncated: boolean }> {
+  async renewals(
+    now: Date,
+    withinMs: number,
+    after: RenewalKey | undefined,
+    limit: number,
+  ): Promise<{ items: Renewal[]; more: boolean }> {
     await this.caughtUp();
     const from = now.toISOString().slice(0, 10);
     const to = new Date(now.getTime() + withinMs).toISOString();
-    const found = new Map<string, Renewal>();
+    const found: Renewal[] = [];
     const add = (ci: CurrentCi, attribute: string, ends: string) => {
       const date = endDate(ci.document, attribute);
       if (date === null || date < from || date > to) return;
       if (ci.document.status === 'retired' || ci.document.status === 'disposed') return;
       const { type, name, status } = ci.document;
-      found.set(`${ci.ciId}\u0000${attribute}`, { ciId: ci.ciId, type, name, status, ends, attribute, date });
+      const renewal = { ciId: ci.ciId, type, name, status, ends, attribute, date };
+      if (!after || compareRenewals(renewal, after) > 0) found.push(renewal);
     };
+    // Each usual name by its index: at most a page past the keyset each, merged below.
     for (const [attribute, ends] of Object.entries(END_DATE_ATTRIBUTES)) {
       const ending = await currentCiQueries.endingBetween(
         this.deps.viewStore,
         attribute as keyof typeof END_DATE_ATTRIBUTES,
-        from,
-        to,
-        MAX_RENEWALS + 1,
+        { from, to, after: after && { date: after.date, ciId: after.ciId } },
+        limit + 1,
       );
       for (const ci of ending) add(ci, attribute, ends);
     }
@@ -121,20 +128,20 @@ export class Reports {
     for (const version of await this.deps.types.list()) {
       const named = endDateProperties(version.definition.schema).filter(([name]) => !(name in END_DATE_ATTRIBUTES));
       if (named.length === 0) continue;
-      for (let after: string | undefined; ;) {
+      for (let afterCi: string | undefined; ;) {
         const page = await currentCiQueries.list(this.deps.viewStore, {
           type: version.type,
           includeRetired: false,
-          afterCiId: after,
+          afterCiId: afterCi,
           limit: PAGE,
         });
         for (const ci of page) for (const [attribute, ends] of named) add(ci, attribute, ends);
         if (page.length < PAGE) break;
-        after = page.at(-1)!.ciId;
+        afterCi = page.at(-1)!.ciId;
       }
     }
-    const items = [...found.values()].sort((a, b) => compare(a.date, b.date) || compare(a.ciId, b.ciId));
-    return { items: items.slice(0, MAX_RENEWALS), truncated: items.length > MAX_RENEWALS };
+    found.sort(compareRenewals);
+    return { items: found.slice(0, limit), more: found.length > limit };
   }
 
   private async caughtUp(): Promise<void> {
@@ -149,6 +156,10 @@ function endDateProperties(schema: Record<string, unknown>): [string, string][] 
   return Object.entries(properties as Record<string, Record<string, unknown>>)
     .filter(([, sub]) => typeof sub === 'object' && sub !== null && typeof sub[END_DATE_KEYWORD] === 'string')
     .map(([name, sub]) => [name, String(sub[END_DATE_KEYWORD])]);
+}
+
+function compareRenewals(a: RenewalKey, b: RenewalKey): number {
+  return compare(a.date, b.date) || compare(a.ciId, b.ciId) || compare(a.attribute, b.attribute);
 }
 
 function compare(a: string, b: string): number {

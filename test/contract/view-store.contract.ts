@@ -260,8 +260,16 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           ],
           checkpoints: [],
         });
-        const ending = await currentCiQueries.endingBetween(store, 'warrantyEnd', '2027-01-01', '2027-02-01', 10);
-        expect(ending.map((ci) => ci.ciId)).toEqual(['w1']);
+        const window = { from: '2027-01-01', to: '2027-04-01' };
+        const ending = await currentCiQueries.endingBetween(store, 'warrantyEnd', window, 10);
+        expect(ending.map((ci) => ci.ciId)).toEqual(['w1', 'w2']);
+        const next = await currentCiQueries.endingBetween(
+          store,
+          'warrantyEnd',
+          { ...window, after: { date: '2027-01-10', ciId: 'w1' } },
+          10,
+        );
+        expect(next.map((ci) => ci.ciId)).toEqual(['w2']);
       });
 
       it('finds several by id at once (the types of relationship targets), missing ones left out', async () => {

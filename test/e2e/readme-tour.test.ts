@@ -214,3 +214,40 @@ describeTour('README configuration-control tour (end to end)', () => {
     ]);
   });
 });
+
+describeTour('README estate tour (end to end)', () => {
+  const service = tourService();
+
+  it('imports a CSV of 1,000 servers, reconciles a snapshot, applies it and lists the renewals', () => {
+    const script = tourScript('estate-tour').replaceAll('localhost:8080', `localhost:${service.port}`);
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (run.status !== 0)
+      throw new Error(`estate tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${service.output}`);
+    const lines = run.stdout.split('\n').filter((line) => line.trim() !== '');
+    expect(lines[0]).toMatch(/^imported: 1000 created, 0 changed, 0 unchanged, 0 invalid, 0 refused/);
+    expect(lines[1]).toMatch(/^imported: 0 created, 0 changed, 1000 unchanged/);
+    expect(JSON.parse(lines[2]!)).toEqual({
+      observed: 999,
+      matching: 900,
+      drift: 99, // srv-10 … srv-990
+      new: 0,
+      missing: 1,
+      invalid: 0,
+      applied: 0,
+      refused: 0,
+    });
+    const findings = JSON.parse(lines[3]!);
+    expect(findings.items[0]).toEqual({
+      kind: 'drift',
+      ciId: 'srv-10',
+      patch: [{ op: 'replace', path: '/attributes/cores', value: 32 }],
+    });
+    expect(JSON.parse(lines[4]!)).toMatchObject({ drift: 99, applied: 99, missing: 1 });
+    expect(lines[5]).toBe('date,ends,ciId,type,name,status,attribute');
+    expect(lines[6]).toMatch(/^\d{4}-\d{2}-\d{2},warranty,srv-1,server,web-1,live,warrantyEnd$/);
+  });
+});

@@ -99,7 +99,14 @@ describe('reports', () => {
     expect(
       soon.body.items.map((r: { ciId: string; ends: string; date: string }) => `${r.date} ${r.ends} ${r.ciId}`),
     ).toEqual(['2026-01-20 support a1', '2026-02-15 warranty s1', '2026-03-01 licence l1']);
-    expect(soon.body.truncated).toBe(false);
+    expect(soon.body.nextCursor).toBeNull();
+    const first = await service.request().get('/api/v1/reports/renewals?within=90d&limit=2').expect(200);
+    const rest = await service
+      .request()
+      .get(`/api/v1/reports/renewals?within=90d&limit=2&cursor=${first.body.nextCursor}`)
+      .expect(200);
+    expect([...first.body.items, ...rest.body.items]).toEqual(soon.body.items);
+    expect(rest.body.nextCursor).toBeNull();
     const month = await service.request().get('/api/v1/reports/renewals?within=30d').expect(200);
     expect(month.body.items.map((r: { ciId: string }) => r.ciId)).toEqual(['a1']);
     const csv = await service.request().get('/api/v1/reports/renewals').set('Accept', 'text/csv').expect(200);

@@ -120,6 +120,39 @@ describeWithServers(['EVENTSTORE_URL', 'MONGODB_URL'], 'production stack (EventS
     expect(restore.body.items).toEqual([]);
   });
 
+  it('imports, reconciles and reports on EventStoreDB and MongoDB', async () => {
+    const api = supertest(service.app);
+    const run = randomUUID().slice(0, 8);
+    const type = `stack-box-${run}`;
+    const lines = (cores: number) =>
+      [1, 2, 3]
+        .map((i) =>
+          JSON.stringify({
+            id: `box-${run}-${i}`,
+            type,
+            name: `box ${i}`,
+            attributes: { cores, warrantyEnd: '2099-01-01' },
+          }),
+        )
+        .join('\n');
+    const imported = await api
+      .post('/api/v1/imports')
+      .set('Content-Type', 'application/x-ndjson')
+      .send(lines(4))
+      .expect(200);
+    expect(imported.text.trim().split('\n').at(-1)).toContain('"created":3');
+    const reconciled = await api
+      .post(`/api/v1/reconciliations?source=stack&scope=type:${type}&apply=true`)
+      .set('Content-Type', 'application/x-ndjson')
+      .send(lines(8))
+      .expect(201);
+    expect(reconciled.body.counts).toMatchObject({ drift: 3, applied: 3, missing: 0 });
+    const status = await api.get('/api/v1/reports/status').expect(200);
+    expect(status.body.items).toContainEqual({ type, status: 'live', count: 3 });
+    const renewals = await api.get('/api/v1/reports/renewals?within=10y').expect(200);
+    expect(renewals.body.items.filter((r: { type: string }) => r.type === type)).toHaveLength(0); // 2099 is beyond ten years
+  });
+
   it('reports each adapter in /readyz', async () => {
     const ready = await supertest(service.app).get('/readyz').expect(200);
     expect(ready.body.checks.eventStore).toMatchObject({ ok: true, adapter: 'eventstoredb' });

@@ -85,15 +85,30 @@ export function reportRoutes(reports: Reports, clock: Clock): Router {
   });
 
   router.get('/reports/renewals', async (req, res) => {
-    const query = parseWith(z.strictObject({ within: WithinSchema, format: FormatSchema }), req.query);
+    const query = parseWith(
+      z.strictObject({
+        within: WithinSchema,
+        limit: LimitTextSchema,
+        cursor: cursorSchema(z.strictObject({ date: z.string(), ciId: z.string(), attribute: z.string() })).optional(),
+        format: FormatSchema,
+      }),
+      req.query,
+    );
     const today = clock.now();
-    const result = await reports.renewals(today, query.within);
+    const page = await reports.renewals(today, query.within, query.cursor, query.limit);
+    const last = page.items.at(-1);
     send(
       req,
       res,
       query.format,
-      { from: today.toISOString(), within: String(req.query['within'] ?? '90d'), ...result },
-      result.items,
+      {
+        from: today.toISOString(),
+        within: String(req.query['within'] ?? '90d'),
+        items: page.items,
+        nextCursor:
+          page.more && last ? encodeCursor({ date: last.date, ciId: last.ciId, attribute: last.attribute }) : null,
+      },
+      page.items,
       ['date', 'ends', 'ciId', 'type', 'name', 'status', 'attribute'],
     );
   });
