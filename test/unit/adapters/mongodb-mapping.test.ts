@@ -119,8 +119,12 @@ describe('MongoDB documents', () => {
   it('declares the indexes each view needs, with built-ins first', () => {
     expect(mapping('ciVersions').indexes()).toEqual([
       { name: 'ciVersions_as_of', key: { _k: 1, _from: 1 } },
+      { name: 'ci_versions_transitions', key: { 'f.transition': 1, _from: 1 } },
+      { name: 'ci_versions_by_type_status', key: { 'f.type': 1, 'f.status': 1, _from: 1, _to: 1 } },
       { name: 'ciVersions_by_revision', key: { _k: 1, _r: -1 } },
     ]);
+    // Declared order is the index's key order (toEqual would not see it): the report's leading fields first.
+    expect(Object.keys(mapping('ciVersions').indexes()[2]!.key)).toEqual(['f.type', 'f.status', '_from', '_to']);
     expect(
       mapping('graph')
         .indexes()
