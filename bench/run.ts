@@ -19,7 +19,7 @@ import { figure, paired, type Figure } from './stats';
  * (min and max kept), compared with a baseline measured in the same run.
  */
 const quick = process.argv.includes('--quick');
-/** `--only=append,peer,http,rebuild,estate,relay`: run those sections only. */
+/** `--only=append,peer,http,rebuild,baseline,estate,relay`: run those sections only. */
 const only = process.argv
   .find((arg) => arg.startsWith('--only='))
   ?.slice('--only='.length)
@@ -271,10 +271,30 @@ async function rebuildAndQueries() {
     'CIs',
   );
 
+  for (const name of ['events.db', 'views.db']) {
+    const db = new Database(path.join(dir, name));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+  }
+  const size = (name: string) =>
+    ['', '-wal'].reduce(
+      (sum, s) => sum + (existsSync(path.join(dir, name + s)) ? statSync(path.join(dir, name + s)).size : 0),
+      0,
+    );
+  add('log on disk per event', figure([size('events.db') / total]), 'bytes');
+  add('views on disk per event', figure([size('views.db') / total]), 'bytes');
+  add('views / log (amplification)', figure([size('views.db') / size('events.db')]), 'ratio');
+}
+
+async function baselines() {
+  const rounds = 3;
+  const dir = path.join(workDir, 'baseline-log');
+  mkdirSync(dir);
   log(
-    `baselines of every CI (${settings.cis.toLocaleString('en-US')}): take now, as of an instant, at a position; diff`,
+    `baselines: a log of ${settings.cis.toLocaleString('en-US')} CIs × ${rounds} changes; take now, as of an instant, at a position; diff`,
   );
-  const baseline = await baselineFigures(dir, settings.cis, settings.rounds);
+  await generateLog(dir, settings.cis, rounds, () => undefined);
+  const baseline = await baselineFigures(dir, settings.cis, rounds);
   const ofAll = `${baseline.members.toLocaleString('en-US')} CIs`;
   add(`take a baseline of ${ofAll}, now`, figure([baseline.takeNowSeconds]), 's', {
     text: '≤ 10 s',
@@ -304,20 +324,6 @@ async function rebuildAndQueries() {
     figure([baseline.diffBaselinesSeconds]),
     's',
   );
-
-  for (const name of ['events.db', 'views.db']) {
-    const db = new Database(path.join(dir, name));
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.close();
-  }
-  const size = (name: string) =>
-    ['', '-wal'].reduce(
-      (sum, s) => sum + (existsSync(path.join(dir, name + s)) ? statSync(path.join(dir, name + s)).size : 0),
-      0,
-    );
-  add('log on disk per event', figure([size('events.db') / total]), 'bytes');
-  add('views on disk per event', figure([size('views.db') / total]), 'bytes');
-  add('views / log (amplification)', figure([size('views.db') / size('events.db')]), 'ratio');
 }
 
 async function estate() {
@@ -400,6 +406,7 @@ async function main() {
     if (runs('peer')) await peer();
     if (runs('http')) await http();
     if (runs('rebuild')) await rebuildAndQueries();
+    if (runs('baseline')) await baselines();
     if (runs('estate')) await estate();
     if (runs('relay')) await relay();
   } finally {
