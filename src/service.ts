@@ -35,6 +35,7 @@ import { ProjectionWorker } from './runtime/projection-worker';
 import { ServiceReadiness } from './runtime/readiness';
 import { RelayRunner, type RelayRunnerOptions } from './runtime/relay-runner';
 import { LeasedProjections } from './runtime/leased-projections';
+import { ServiceMetrics } from './runtime/service-metrics';
 import { LeasedRelay, type RunningRelay } from './runtime/leased-relay';
 import type { LeaseSettings } from './runtime/leased-role';
 import type { CheckpointStore } from './ports/checkpoint-store';
@@ -94,6 +95,7 @@ export interface Service {
   readonly queries: CiQueries;
   readonly graph: GraphQueries;
   readonly types: TypeCatalogue;
+  readonly metrics: ServiceMetrics;
   readonly changeSets: ChangeSetReverter;
   readonly baselines: Baselines;
   readonly reports: Reports;
@@ -140,10 +142,17 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     const found = await currentCiQueries.getMany(viewStore, ciIds);
     return new Map(found.map((ci) => [ci.ciId, ci.document.type]));
   });
+  const relay = deps.relay && makeRelay(deps, deps.relay);
+  const metrics = new ServiceMetrics({ eventStore, runner, relay, now: () => clock.now().getTime() });
+  eventStore.observeCommits?.((events) => metrics.groupCommitEvents.observe(events));
   const commands = new CiCommandHandler({
     eventStore,
     clock,
     newEventId: randomUUID,
+    observe: {
+      appendSeconds: (seconds: number) => metrics.appendSeconds.observe(seconds),
+      stateCache: (result: 'hit' | 'miss') => metrics.stateCache.inc({ result }),
+    },
     types: typeRules,
     ...(deps.secrets && { secrets: deps.secrets }),
     ...(deps.policy && { policy: deps.policy }),
@@ -172,7 +181,6 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     commands,
   });
   const graph = new GraphQueries(reads);
-  const relay = deps.relay && makeRelay(deps, deps.relay);
   const readiness = new ServiceReadiness(eventStore, viewStore, runner, deps.maxLagEvents ?? 10_000, relay);
   await runner.start();
   await relay?.start();
@@ -210,6 +218,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     replaySlots,
     audit,
     auth: deps.auth,
+    metrics,
   });
   return {
     app,
@@ -217,6 +226,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     queries,
     graph,
     types,
+    metrics,
     changeSets,
     baselines,
     reports,

@@ -71,6 +71,11 @@ export interface CiCommandHandlerDeps {
   readonly secrets?: SecretPolicy;
   /** The CI types in force: attribute schemas, relationship rules, lifecycles; absent, every type is free-form. */
   readonly types?: TypeRulesSource;
+  /** Told how long each append took and whether the folded state came from the cache (metrics). */
+  readonly observe?: {
+    appendSeconds(seconds: number): void;
+    stateCache(result: 'hit' | 'miss'): void;
+  };
   /** How many CIs' folded states are kept between writes (0: none; always re-read the stream). */
   readonly stateCacheSize?: number;
 }
@@ -175,12 +180,14 @@ export class CiCommandHandler {
 
       const recordedAt = this.nextRecordedAt(state.recordedAt);
       const newEvents = events.map((event) => toNewEvent(event, options.metadata, recordedAt, this.deps.newEventId()));
+      const started = performance.now();
       try {
         const result = await this.deps.eventStore.append(
           ciStreamName(ciId),
           newEvents,
           state.revision === 0 ? 'no_stream' : state.revision,
         );
+        this.deps.observe?.appendSeconds((performance.now() - started) / 1000);
         const next = events.reduce<CiState>((folded, event) => evolve(folded, event, recordedAt), state);
         this.cache.set(ciId, { state: next, position: result.position });
         return {
@@ -277,6 +284,7 @@ export class CiCommandHandler {
       const head = await this.deps.eventStore.streamHead(ciStreamName(ciId));
       if (!head) return { current: { state: foldCi([]), position: 0 }, history: undefined };
       const cached = this.cache.getAt(ciId, head.revision);
+      this.deps.observe?.stateCache(cached ? 'hit' : 'miss');
       if (cached) return { current: cached, history: undefined };
     }
     const history = await this.readHistory(ciId);

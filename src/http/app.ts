@@ -30,6 +30,8 @@ import { reportRoutes } from './routes/report-routes';
 import { importRoutes } from './routes/import-routes';
 import { reconciliationRoutes } from './routes/reconciliation-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
+import { measureRequests, metricsRoute } from './metrics';
+import type { ServiceMetrics } from '../runtime/service-metrics';
 
 export interface AppDeps {
   readonly commands: CiCommandHandler;
@@ -48,6 +50,8 @@ export interface AppDeps {
   readonly audit: AuditDeps;
   /** Authentication and roles; absent, authentication is off (and X-Actor is recorded as the actor). */
   readonly auth?: AuthOptions | undefined;
+  /** Prometheus metrics: HTTP requests are measured and GET /metrics serves them; absent, neither. */
+  readonly metrics?: ServiceMetrics | undefined;
   /** Shared so the service can report them; made from `changeStream.maxReplays` when absent. */
   readonly replaySlots?: ReplaySlots;
 }
@@ -93,7 +97,10 @@ export function buildApp(deps: AppDeps): Express {
     req.headers['x-request-id'] = String(req.id);
     next();
   });
+  if (deps.metrics) app.use(measureRequests(deps.metrics));
   app.use(jsonBodyParser());
+  const authz = deps.auth && authorization(deps.auth);
+  if (deps.metrics) app.get('/metrics', ...(authz ? [authz.authenticate] : []), metricsRoute(deps.metrics));
 
   const health = healthRoutes(deps.readiness);
   const healthMethods = methodRoutes([health]);
@@ -103,7 +110,7 @@ export function buildApp(deps: AppDeps): Express {
     ciWriteRoutes(deps.commands),
     ciReadRoutes(deps.queries),
     graphRoutes(deps.graph, deps.clock),
-    changeStreamRoutes(deps.queries, deps.changeStream, deps.logger, deps.replaySlots),
+    changeStreamRoutes(deps.queries, deps.changeStream, deps.logger, deps.replaySlots, deps.metrics?.streamClients),
     changeRoutes(deps.queries, deps.graph, deps.clock),
     auditRoutes(deps.audit),
     typeRoutes(deps.types),
@@ -114,10 +121,9 @@ export function buildApp(deps: AppDeps): Express {
     reconciliationRoutes(deps.reconciliations),
   ];
   const api = express.Router();
-  if (deps.auth) {
-    const { authenticate, tickets } = authorization(deps.auth);
-    api.use(authenticate);
-    routers.unshift(tickets);
+  if (authz) {
+    api.use(authz.authenticate);
+    routers.unshift(authz.tickets);
   }
   const apiMethods = methodRoutes(routers);
   api.use(apiMethods.options, ...routers, apiMethods.notAllowed);

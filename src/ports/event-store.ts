@@ -92,6 +92,12 @@ export interface EventStore {
   /** Global chains only: the newest link, recorded with every commit (undefined for an empty log). */
   chainHead?(): Promise<ChainHead | undefined>;
 
+  /**
+   * Stores that commit appends in groups (the embedded log) tell `listener`
+   * how many events each commit wrote (metrics); others have no groups.
+   */
+  observeCommits?(listener: (events: number) => void): void;
+
   /** Upgrades that chained events recorded before chaining existed, oldest first. */
   chainUpgrades?(): Promise<ChainUpgrade[]>;
 

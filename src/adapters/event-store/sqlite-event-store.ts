@@ -110,6 +110,12 @@ export class SqliteEventStore implements EventStore {
    * again with undefined. For the operator's side: a disk full at start-up.
    * A store opened read-only keeps refusing.
    */
+  private commitListener: ((events: number) => void) | undefined;
+
+  observeCommits(listener: (events: number) => void): void {
+    this.commitListener = listener;
+  }
+
   refuseWrites(reason: string | undefined): void {
     if (this.db.readonly) return;
     this.refusal = reason;
@@ -157,6 +163,10 @@ export class SqliteEventStore implements EventStore {
       });
       commitGroup.immediate();
       this.commitFailure = undefined;
+      if (this.commitListener) {
+        const events = outcomes.reduce((sum, o, i) => sum + (o.ok ? group[i]!.events.length : 0), 0);
+        if (events > 0) this.commitListener(events);
+      }
     } catch (error) {
       this.lastHash = chainBefore;
       this.commitFailure = describeSqliteError(error);

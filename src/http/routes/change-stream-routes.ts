@@ -55,6 +55,8 @@ export function changeStreamRoutes(
   options: ChangeStreamOptions,
   logger: Logger,
   replaySlots: ReplaySlots = new ReplaySlots(options.maxReplays),
+  /** Told of every stream opened and closed (the metrics' stream clients). */
+  clients?: { inc(): void; dec(): void },
 ): Router {
   const router = Router();
   let openStreams = 0;
@@ -86,6 +88,7 @@ export function changeStreamRoutes(
     }
 
     openStreams += 1;
+    clients?.inc();
     let closed = false;
     // Not events.once(): it rejects when the request emits 'error' (a client gone mid-request,
     // "aborted"), and that rejection, unhandled, would end the process.
@@ -139,6 +142,7 @@ export function changeStreamRoutes(
     } finally {
       release?.();
       openStreams -= 1;
+      clients?.dec();
       res.end();
     }
   });
