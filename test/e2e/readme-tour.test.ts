@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -33,15 +32,16 @@ function tourService(env: (dataDir: string) => Record<string, string> = () => ({
   const state = { dataDir: '', port: 0, output: '', child: undefined as ChildProcess | undefined };
   beforeAll(async () => {
     state.dataDir = mkdtempSync(path.join(tmpdir(), 'cl-tour-'));
-    state.port = await freePort();
+    // Port 0: the service binds a free port itself and logs it. A port found free by the test and
+    // handed over could be taken meanwhile by a server of another test running in parallel.
     const child = spawn(process.execPath, ['dist/src/main.js'], {
       cwd: root,
       env: {
         ...process.env,
-        PORT: String(state.port),
+        PORT: '0',
         HOST: '127.0.0.1',
         DATA_DIR: state.dataDir,
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'info',
         ...env(state.dataDir),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,6 +49,7 @@ function tourService(env: (dataDir: string) => Record<string, string> = () => ({
     state.child = child;
     child.stdout!.on('data', (chunk: Buffer) => (state.output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (state.output += chunk.toString()));
+    state.port = await listeningPort(state, child);
     await waitUntilLive(state.port, child);
   });
   afterAll(async () => {
@@ -63,16 +64,15 @@ function tourService(env: (dataDir: string) => Record<string, string> = () => ({
   return state;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
+/** The port the service logged it listens on. */
+async function listeningPort(state: { output: string }, child: ChildProcess): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const logged = /"port":(\d+),"host":"127\.0\.0\.1","msg":"ConfigLedger listening/.exec(state.output);
+    if (logged) return Number(logged[1]);
+    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${state.output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the service did not say which port it listens on within 10 s:\n${state.output}`);
 }
 
 async function waitUntilLive(port: number, child: ChildProcess): Promise<void> {
@@ -249,5 +249,28 @@ describeTour('README estate tour (end to end)', () => {
     expect(JSON.parse(lines[4]!)).toMatchObject({ drift: 99, applied: 99, missing: 1 });
     expect(lines[5]).toBe('date,ends,ciId,type,name,status,attribute');
     expect(lines[6]).toMatch(/^\d{4}-\d{2}-\d{2},warranty,srv-1,server,web-1,live,warrantyEnd$/);
+  });
+});
+
+describeTour('README command-line tour (end to end, the built binary)', () => {
+  const service = tourService();
+
+  it('runs every CLI command of the tour, with tables, JSON and exit codes as the README says', () => {
+    const script = tourScript('cli-tour').replaceAll('localhost:8080', `localhost:${service.port}`);
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: root, encoding: 'utf8', timeout: 90_000 });
+    if (run.status !== 0)
+      throw new Error(`CLI tour failed (${run.status}):\n${run.stdout}\n${run.stderr}\n${service.output}`);
+    const out = run.stdout;
+    expect(out).toMatch(/^imported: 2 created, 0 changed, 0 unchanged, 0 invalid, 0 refused/m);
+    expect(out).toMatch(/^ID\s+TYPE\s+NAME\s+STATUS\s+REVISION\s+RECORDEDAT$/m);
+    expect(out).toMatch(/^app-7\s+application\s+shop\s+live\s+1\s/m);
+    expect(out).toMatch(/^2\s+\S+\s+CiChanged\s+dba\s+CHG-71\s+api\s+replace \/attributes\/engine="postgres 16"$/m);
+    expect(out).toMatch(/^replace \/attributes\/engine {2}"postgres 16"$/m);
+    expect(out).toMatch(/^replace \/attributes\/engine="postgres 15"$/m);
+    expect(out).toContain('"engine": "postgres 15"');
+    expect(out).toMatch(/^\s*2$/m); // the export's lines
+    expect(out).toMatch(/^verified: 3 events, head 3 [0-9a-f]{64}$/m);
+    expect(out).toMatch(/^exit code 1$/m);
+    expect(run.stderr).toContain('configledger: 404: CI "nothing-here" does not exist');
   });
 });
