@@ -163,9 +163,10 @@ export class CiCommandHandler {
         };
       }
       const after = events.reduce<CiDocument | undefined>(evolveDocument, state.document)!;
-      // New secret values are judged in the clear, before they become fingerprints.
+      // A type's schema judges new secret values in the clear, before they become fingerprints (the
+      // lifecycle needs only the status, the same either way: without a type, no second decide).
       const clearAfter =
-        masked === command ? after : (decide(command, state).reduce(evolveDocument, state.document) ?? after);
+        rules && masked !== command ? (decide(command, state).reduce(evolveDocument, state.document) ?? after) : after;
       await this.checkRules(ciId, state.document, clearAfter, rules, options);
 
       if (this.deps.policy) {
