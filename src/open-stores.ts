@@ -12,7 +12,7 @@ import type { EventStore } from './ports/event-store';
 import type { ViewStore } from './ports/view-store';
 import type { LeaseStore } from './ports/lease-store';
 import { allProjections } from '../projections';
-import { CATALOGUE_PREFIX } from './application/type-catalogue';
+import { CATALOGUE_PREFIX } from './application/catalogue-log';
 
 export interface Stores {
   readonly eventStore: EventStore;

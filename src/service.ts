@@ -35,7 +35,7 @@ import { ProjectionWorker } from './runtime/projection-worker';
 import { ServiceReadiness } from './runtime/readiness';
 import { RelayRunner, type RelayRunnerOptions } from './runtime/relay-runner';
 import { LeasedProjections } from './runtime/leased-projections';
-import { ServiceMetrics } from './runtime/service-metrics';
+import { ServiceMetrics } from './application/service-metrics';
 import { LeasedRelay, type RunningRelay } from './runtime/leased-relay';
 import type { LeaseSettings } from './runtime/leased-role';
 import type { CheckpointStore } from './ports/checkpoint-store';

@@ -10,12 +10,11 @@ import {
   type BaselineTaken,
   type ChangeMetadata,
 } from '../domain';
-import { ConcurrencyError, type EventStore, type RecordedEvent } from '../ports/event-store';
-import type { Clock } from '../ports/clock';
+import { ConcurrencyError, type RecordedEvent } from '../ports/event-store';
 import { CorruptEventError } from './ci-event-codec';
 import { KeyedSerializer } from './keyed-serializer';
 import { StreamFollower } from './stream-follower';
-import { CATALOGUE_PREFIX } from './type-catalogue';
+import { CATALOGUE_PREFIX, parseCatalogueEvent, type CatalogueDeps } from './catalogue-log';
 
 /**
  * Members per event: ~30 bytes each, so a chunk stays far below the 1 MiB
@@ -40,14 +39,7 @@ export class BaselineCatalogue {
   private readonly stream: StreamFollower;
   private readonly membersPrefix: string;
 
-  constructor(
-    private readonly deps: {
-      readonly catalogue: EventStore;
-      readonly clock: Clock;
-      readonly newEventId: () => string;
-      readonly streamPrefix?: string;
-    },
-  ) {
+  constructor(private readonly deps: CatalogueDeps) {
     const prefix = deps.streamPrefix ?? CATALOGUE_PREFIX;
     this.stream = new StreamFollower(deps.catalogue, `${prefix}baselines`, (raw) => this.apply(raw));
     this.membersPrefix = `${prefix}baseline-members-`;
@@ -150,12 +142,8 @@ export class BaselineCatalogue {
   }
 
   private apply(raw: RecordedEvent): void {
-    const event = BaselineTakenSchema.safeParse({ type: raw.type, data: raw.data });
-    const metadata = ChangeMetadataSchema.safeParse(raw.metadata);
-    if (!event.success || !metadata.success) {
-      throw new CorruptEventError(raw.position, raw.streamName, (event.error ?? metadata.error)!.message);
-    }
-    this.headers.set(event.data.data.name, { ...event.data.data, takenAt: raw.recordedAt, metadata: metadata.data });
+    const { event, metadata } = parseCatalogueEvent(BaselineTakenSchema, raw);
+    this.headers.set(event.data.name, { ...event.data, takenAt: raw.recordedAt, metadata });
   }
 }
 

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { ChangeMetadataSchema, type ChangeMetadata } from '../domain';
-import type { EventStore } from '../ports/event-store';
-import type { Clock } from '../ports/clock';
-import { CATALOGUE_PREFIX } from './type-catalogue';
+import { CATALOGUE_PREFIX, type CatalogueDeps } from './catalogue-log';
 
 export const ImportCountsSchema = z.strictObject({
   created: z.number().int().nonnegative(),
@@ -41,14 +39,7 @@ export const IMPORT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export class ImportRecords {
   private readonly prefix: string;
 
-  constructor(
-    private readonly deps: {
-      readonly catalogue: EventStore;
-      readonly clock: Clock;
-      readonly newEventId: () => string;
-      readonly streamPrefix?: string;
-    },
-  ) {
+  constructor(private readonly deps: CatalogueDeps) {
     this.prefix = deps.streamPrefix ?? CATALOGUE_PREFIX;
   }
 

@@ -19,7 +19,7 @@ import type { CiCommandHandler } from './ci-command-handler';
 import type { ParsedLine } from './imports';
 import { refusalIssues } from './refusals';
 import { StreamFollower } from './stream-follower';
-import { CATALOGUE_PREFIX } from './type-catalogue';
+import { CATALOGUE_PREFIX } from './catalogue-log';
 import type { ViewsWait } from './views-wait';
 
 /** What a reconciliation found for one CI (or one line it could not read). */

@@ -7,16 +7,12 @@ import {
   type CiTypeDefinition,
   type CiTypeVersion,
 } from '../domain';
-import { ConcurrencyError, type EventStore, type RecordedEvent } from '../ports/event-store';
-import type { Clock } from '../ports/clock';
+import { ConcurrencyError, type RecordedEvent } from '../ports/event-store';
 import { compileAttributeSchema } from './attribute-schema';
-import { CorruptEventError } from './ci-event-codec';
 import { PreconditionFailedError } from './errors';
+import { CATALOGUE_PREFIX, parseCatalogueEvent, type CatalogueDeps } from './catalogue-log';
 import { KeyedSerializer } from './keyed-serializer';
 import { StreamFollower } from './stream-follower';
-
-/** The catalogue's streams are named with this prefix (a test sharing a server gives its own). */
-export const CATALOGUE_PREFIX = 'catalogue-';
 
 /** A definition names a type nobody defined (a relationship rule's target type). */
 export class UnknownTypeReferenceError extends Error {
@@ -53,14 +49,7 @@ export class TypeCatalogue {
   /** Every type's definitions, in one stream: types are few and change rarely. */
   private readonly stream: StreamFollower;
 
-  constructor(
-    private readonly deps: {
-      readonly catalogue: EventStore;
-      readonly clock: Clock;
-      readonly newEventId: () => string;
-      readonly streamPrefix?: string;
-    },
-  ) {
+  constructor(private readonly deps: CatalogueDeps) {
     this.stream = new StreamFollower(deps.catalogue, `${deps.streamPrefix ?? CATALOGUE_PREFIX}types`, (raw) =>
       this.apply(raw),
     );
@@ -167,19 +156,15 @@ export class TypeCatalogue {
   }
 
   private apply(raw: RecordedEvent): void {
-    const event = CiTypeDefinedSchema.safeParse({ type: raw.type, data: raw.data });
-    const metadata = ChangeMetadataSchema.safeParse(raw.metadata);
-    if (!event.success || !metadata.success) {
-      throw new CorruptEventError(raw.position, raw.streamName, (event.error ?? metadata.error)!.message);
-    }
-    const versions = this.versions.get(event.data.data.type) ?? [];
+    const { event, metadata } = parseCatalogueEvent(CiTypeDefinedSchema, raw);
+    const versions = this.versions.get(event.data.type) ?? [];
     versions.push({
-      type: event.data.data.type,
+      type: event.data.type,
       revision: versions.length + 1,
       recordedAt: raw.recordedAt,
-      definition: event.data.data.definition,
-      metadata: metadata.data,
+      definition: event.data.definition,
+      metadata,
     });
-    this.versions.set(event.data.data.type, versions);
+    this.versions.set(event.data.type, versions);
   }
 }

@@ -31,7 +31,7 @@ import { importRoutes } from './routes/import-routes';
 import { reconciliationRoutes } from './routes/reconciliation-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 import { measureRequests, metricsRoute } from './metrics';
-import type { ServiceMetrics } from '../runtime/service-metrics';
+import type { ServiceMetrics } from '../application/service-metrics';
 
 export interface AppDeps {
   readonly commands: CiCommandHandler;

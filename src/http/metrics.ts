@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import type { ServiceMetrics } from '../runtime/service-metrics';
+import type { ServiceMetrics } from '../application/service-metrics';
 
 /**
  * Times every request and counts it by method, route and status. The route

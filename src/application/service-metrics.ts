@@ -1,7 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventStore } from '../ports/event-store';
-import type { RunningRelay } from './leased-relay';
-import type { RunningProjections } from './projection-runner';
+import type { ViewProgress } from '../ports/view-store';
+
+/** What the relay lag is read from (the running relay, or its status from the shared checkpoint). */
+export interface RelayLag {
+  status(): Promise<{ readonly lagEvents: number; readonly lagSeconds: number }>;
+}
 
 /** How far behind counting stops: lag beyond it reads as this (counting is a scan). */
 const LAG_COUNT_CAP = 100_000;
@@ -23,8 +27,8 @@ export class ServiceMetrics {
 
   constructor(deps: {
     readonly eventStore: EventStore;
-    readonly runner: RunningProjections;
-    readonly relay?: RunningRelay | undefined;
+    readonly runner: ViewProgress;
+    readonly relay?: RelayLag | undefined;
     readonly now: () => number;
   }) {
     const registers = [this.registry];
