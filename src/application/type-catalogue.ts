@@ -64,7 +64,7 @@ export class TypeCatalogue {
   /** The definition in force at `at` (ms since the epoch); undefined when the type was not defined yet. */
   async at(type: string, at: number): Promise<CiTypeVersion | undefined> {
     await this.refresh();
-    return this.versions.get(type)?.findLast((version) => Date.parse(version.recordedAt) <= at);
+    return versionAt(this.versions.get(type), at);
   }
 
   async history(type: string): Promise<readonly CiTypeVersion[]> {
@@ -78,8 +78,9 @@ export class TypeCatalogue {
   async list(at?: number): Promise<CiTypeVersion[]> {
     await this.refresh();
     const found: CiTypeVersion[] = [];
-    for (const [type, versions] of [...this.versions].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const version = at === undefined ? versions.at(-1) : await this.at(type, at);
+    for (const [, versions] of [...this.versions].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      // Read once above: each type is looked up in memory, not refreshed again.
+      const version = at === undefined ? versions.at(-1) : versionAt(versions, at);
       if (version) found.push(version);
     }
     return found;
@@ -167,4 +168,8 @@ export class TypeCatalogue {
     });
     this.versions.set(event.data.type, versions);
   }
+}
+
+function versionAt(versions: readonly CiTypeVersion[] | undefined, at: number): CiTypeVersion | undefined {
+  return versions?.findLast((version) => Date.parse(version.recordedAt) <= at);
 }

@@ -1,5 +1,4 @@
-import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
-import { StoreUnavailableError, type ExpectedRevision, type NewEvent } from '../../src/ports/event-store';
+import { FlakyEventStore } from '../support/flaky-event-store';
 import { createTestService, type TestService } from '../support/test-service';
 
 /** Baselines (issue #13): take by selector at a point, read, diff, restore; names never reused. */
@@ -161,26 +160,13 @@ describe('baselines', () => {
   });
 
   it('a take cut short by the catalogue failing leaves no baseline, and taking it again works', async () => {
-    const catalogue = new FlakyCatalogue();
+    const catalogue = new FlakyEventStore();
     service = await createTestService({ catalogue });
     await estate();
-    catalogue.failNext = true;
+    // The header append fails once: the members are written, the baseline never becomes visible.
+    Object.assign(catalogue, { stream: 'catalogue-baselines', failAfter: 0, failTimes: 1 });
     await take({ name: 'b1' }).expect(503);
     expect((await service.request().get('/api/v1/baselines').expect(200)).body.items).toEqual([]);
     await take({ name: 'b1' }).expect(201);
   });
 });
-
-class FlakyCatalogue extends SqliteEventStore {
-  failNext = false;
-  constructor() {
-    super({ filename: ':memory:' });
-  }
-  override async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision) {
-    if (this.failNext && stream === 'catalogue-baselines') {
-      this.failNext = false;
-      throw new StoreUnavailableError('the catalogue is unreachable');
-    }
-    return super.append(stream, events, expected);
-  }
-}

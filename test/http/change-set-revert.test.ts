@@ -1,5 +1,4 @@
-import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
-import { StoreUnavailableError, type ExpectedRevision, type NewEvent } from '../../src/ports/event-store';
+import { FlakyEventStore } from '../support/flaky-event-store';
 import { createTestService, type TestService } from '../support/test-service';
 
 /** POST /change-sets/{changeRef}/revert (issue #13): dry run, conflicts, force, re-runs, failures midway. */
@@ -120,14 +119,3 @@ describe('change-set revert', () => {
 });
 
 /** An in-memory log whose appends fail, as an unreachable store's do, once `failAfter` more have succeeded. */
-class FlakyEventStore extends SqliteEventStore {
-  failAfter: number | undefined;
-  constructor() {
-    super({ filename: ':memory:' });
-  }
-  override async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision) {
-    if (this.failAfter !== undefined && this.failAfter-- <= 0)
-      throw new StoreUnavailableError('the event log is unreachable');
-    return super.append(stream, events, expected);
-  }
-}

@@ -1,5 +1,4 @@
-import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
-import { StoreUnavailableError, type ExpectedRevision, type NewEvent } from '../../src/ports/event-store';
+import { FlakyEventStore } from '../support/flaky-event-store';
 import { createTestService, type TestService } from '../support/test-service';
 
 /** POST /imports (issue #14): NDJSON in, a result per line out; idempotent, resumable, never half-written. */
@@ -125,15 +124,3 @@ describe('imports', () => {
     await service.request().get('/api/v1/imports/nope').expect(404);
   });
 });
-
-class FlakyEventStore extends SqliteEventStore {
-  failAfter: number | undefined;
-  constructor() {
-    super({ filename: ':memory:' });
-  }
-  override async append(stream: string, events: readonly NewEvent[], expected: ExpectedRevision) {
-    if (this.failAfter !== undefined && this.failAfter-- <= 0)
-      throw new StoreUnavailableError('the event log is unreachable');
-    return super.append(stream, events, expected);
-  }
-}
