@@ -10,6 +10,8 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
+      // Real responses in the HTTP tests are checked against the OpenAPI description.
+      setupFilesAfterEnv: ['<rootDir>/test/support/openapi-conformance-setup.ts'],
     },
     {
       displayName: 'integration',

@@ -31,6 +31,8 @@ import { importRoutes } from './routes/import-routes';
 import { reconciliationRoutes } from './routes/reconciliation-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 import { measureRequests, metricsRoute } from './metrics';
+import { openApiRoutes } from './openapi/openapi-routes';
+import { whoamiRoutes } from './routes/whoami-routes';
 import type { ServiceMetrics } from '../application/service-metrics';
 
 export interface AppDeps {
@@ -102,6 +104,9 @@ export function buildApp(deps: AppDeps): Express {
   const authz = deps.auth && authorization(deps.auth);
   if (deps.metrics) app.get('/metrics', ...(authz ? [authz.authenticate] : []), metricsRoute(deps.metrics));
 
+  // The API's description and its reference page are public: they describe, and hold no data.
+  app.use(openApiRoutes());
+
   const health = healthRoutes(deps.readiness);
   const healthMethods = methodRoutes([health]);
   app.use(healthMethods.options, health, healthMethods.notAllowed);
@@ -119,6 +124,7 @@ export function buildApp(deps: AppDeps): Express {
     reportRoutes(deps.reports, deps.clock),
     importRoutes(deps.imports),
     reconciliationRoutes(deps.reconciliations),
+    whoamiRoutes(authz !== undefined),
   ];
   const api = express.Router();
   if (authz) {

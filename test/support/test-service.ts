@@ -10,6 +10,7 @@ import type { ViewStore } from '../../src/ports/view-store';
 import { startService, type Service, type ServiceDeps } from '../../src/service';
 import { TestClock } from './test-clock';
 import { allProjections } from '../../projections';
+import { conforming } from './openapi-conformance';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -61,5 +62,5 @@ export async function createTestService(
     ...(options.policy && { policy: options.policy }),
     ...(options.lease && { lease: options.lease }),
   });
-  return { ...service, eventStore, viewStore, clock, request: () => supertest.agent(service.app) };
+  return { ...service, eventStore, viewStore, clock, request: () => supertest.agent(conforming(service.app)) };
 }

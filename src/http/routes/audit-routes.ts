@@ -16,7 +16,7 @@ export interface AuditDeps {
   readonly publicKey?: { readonly keyId: string; readonly pem: string };
 }
 
-const EvidenceQuerySchema = z.strictObject({
+export const EvidenceQuerySchema = z.strictObject({
   asOf: InstantSchema,
   ciId: CiIdSchema.optional(),
   type: TokenSchema.optional(),

@@ -9,7 +9,7 @@ import { InstantSchema, LimitTextSchema, cursorSchema, encodeCursor, parseWith }
 import { parseRfc3339 } from '../rfc3339';
 import { changeMetadata } from '../write-headers';
 
-const TakeBodySchema = z
+export const TakeBodySchema = z
   .strictObject({
     name: BaselineNameSchema,
     asOf: InstantSchema.optional(),
@@ -23,12 +23,12 @@ const TakeBodySchema = z
     path: ['position'],
   });
 
-const StatesQuerySchema = z.strictObject({
+export const StatesQuerySchema = z.strictObject({
   limit: LimitTextSchema,
   cursor: cursorSchema(z.strictObject({ after: z.string() })).optional(),
 });
 
-const AgainstSchema = z.strictObject({
+export const AgainstSchema = z.strictObject({
   against: z
     .string()
     .default('now')
@@ -49,7 +49,7 @@ const AgainstSchema = z.strictObject({
     }),
 });
 
-const RestoreBodySchema = z.strictObject({
+export const RestoreBodySchema = z.strictObject({
   reason: z.string().max(4096).optional(),
   changeRef: z.string().min(1).max(256).optional(),
   dryRun: z.boolean().default(false),

@@ -15,15 +15,10 @@ import {
   parseWith,
 } from '../request-parsing';
 
-/**
- * GET /changes: the change feed across all CIs, newest first; with
- * `relatedTo`, narrowed to a CI and its impact set (the graph as of `until`,
- * or now): what changed on this service and everything it depends on.
- */
-export function changeRoutes(queries: CiQueries, graph: GraphQueries, clock: Clock): Router {
-  const router = Router();
-  const instant = instantOrAgoSchema(() => clock.now().getTime());
-  const ChangesQuerySchema = z
+/** The query of GET /changes; `now` anchors durations such as `since=2h`. */
+export function changesQuerySchema(now: () => number) {
+  const instant = instantOrAgoSchema(now);
+  return z
     .strictObject({
       since: instant.optional(),
       until: instant.optional(),
@@ -55,6 +50,16 @@ export function changeRoutes(queries: CiQueries, graph: GraphQueries, clock: Clo
       message: 'direction and depth narrow relatedTo; give relatedTo too',
       path: ['relatedTo'],
     });
+}
+
+/**
+ * GET /changes: the change feed across all CIs, newest first; with
+ * `relatedTo`, narrowed to a CI and its impact set (the graph as of `until`,
+ * or now): what changed on this service and everything it depends on.
+ */
+export function changeRoutes(queries: CiQueries, graph: GraphQueries, clock: Clock): Router {
+  const router = Router();
+  const ChangesQuerySchema = changesQuerySchema(() => clock.now().getTime());
 
   router.get('/changes', async (req, res) => {
     const query = parseWith(ChangesQuerySchema, req.query);

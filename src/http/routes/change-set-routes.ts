@@ -5,7 +5,7 @@ import { invalidRequest } from '../problem';
 import { parseWith } from '../request-parsing';
 import { changeMetadata } from '../write-headers';
 
-const RevertBodySchema = z.strictObject({
+export const RevertBodySchema = z.strictObject({
   reason: z.string().max(4096).optional(),
   /** The new change reference the reverts are recorded under; default `revert:<changeRef>`. */
   changeRef: z.string().min(1).max(256).optional(),

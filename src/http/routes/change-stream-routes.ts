@@ -23,7 +23,7 @@ export interface ChangeStreamOptions {
 /** Entries read and written at a time: one chunk per page bounds what a slow client holds in memory. */
 const PAGE = 500;
 
-const StreamQuerySchema = z.strictObject({
+export const StreamQuerySchema = z.strictObject({
   from: z
     .string()
     .transform((text, ctx): { position: number } | { since: number } => {

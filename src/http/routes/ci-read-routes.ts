@@ -18,14 +18,14 @@ import {
   parseWith,
 } from '../request-parsing';
 
-const SingleCiQuerySchema = z
+export const SingleCiQuerySchema = z
   .strictObject({ asOf: InstantSchema.optional(), revision: RevisionTextSchema.optional() })
   .refine((query) => query.asOf === undefined || query.revision === undefined, {
     message: 'give asOf or revision, not both',
     path: ['revision'],
   });
 
-const ListQuerySchema = z.strictObject({
+export const ListQuerySchema = z.strictObject({
   asOf: InstantSchema.optional(),
   type: TokenSchema.optional(),
   status: CiStatusSchema.optional(),
@@ -36,7 +36,7 @@ const ListQuerySchema = z.strictObject({
 });
 
 /** History pages: up to 1000 changes each (the default), oldest first. */
-const HistoryQuerySchema = z.strictObject({
+export const HistoryQuerySchema = z.strictObject({
   limit: IntegerTextSchema.refine(
     (n) => n >= 1 && n <= MAX_PAGE_SIZE,
     `must be between 1 and ${MAX_PAGE_SIZE}`,
@@ -44,7 +44,7 @@ const HistoryQuerySchema = z.strictObject({
   cursor: cursorSchema(z.strictObject({ after: z.number().int().min(0) })).optional(),
 });
 
-const DiffQuerySchema = z.strictObject({
+export const DiffQuerySchema = z.strictObject({
   from: HistoryPointTextSchema,
   to: HistoryPointTextSchema.optional(),
 });

@@ -15,16 +15,16 @@ const desiredShape = desiredStateShape;
  * accepted so a client can send back what it read (id must match the URL;
  * the other two are server-managed and ignored: use If-Match for concurrency).
  */
-const PutBodySchema = z.strictObject({
+export const PutBodySchema = z.strictObject({
   ...desiredShape,
   id: CiIdSchema.optional(),
   revision: z.unknown().optional(),
   recordedAt: z.unknown().optional(),
 });
 
-const PostBodySchema = DesiredCiLineSchema;
+export const PostBodySchema = DesiredCiLineSchema;
 
-const RestoreBodySchema = z
+export const RestoreBodySchema = z
   .strictObject({
     asOf: InstantSchema.optional(),
     revision: z.number().int().min(1).optional(),
@@ -38,7 +38,7 @@ const RestoreBodySchema = z
   });
 
 /** DELETE may carry its change metadata in a body (for text a header cannot hold). */
-const RetireBodySchema = z.strictObject({
+export const RetireBodySchema = z.strictObject({
   reason: z.string().max(4096).optional(),
   changeRef: z.string().min(1).max(256).optional(),
 });

@@ -26,12 +26,12 @@ const TypesSchema = z
   .transform((text) => text.split(','))
   .pipe(z.array(TokenSchema).min(1).max(64));
 
-const RelationshipsQuerySchema = z.strictObject({
+export const RelationshipsQuerySchema = z.strictObject({
   asOf: InstantSchema.optional(),
   direction: z.enum(['out', 'in', 'both'], { error: 'must be out, in or both' }).default('both'),
 });
 
-const ImpactQuerySchema = z.strictObject({
+export const ImpactQuerySchema = z.strictObject({
   asOf: InstantSchema.optional(),
   direction: ImpactDirectionSchema.default('dependents'),
   depth: ImpactDepthSchema.default(DEFAULT_IMPACT_DEPTH),

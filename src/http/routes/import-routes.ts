@@ -7,7 +7,7 @@ import { HttpProblem, invalidRequest, problem, toProblem } from '../problem';
 import { LimitTextSchema, parseWith } from '../request-parsing';
 import { changeMetadata } from '../write-headers';
 
-const ImportQuerySchema = z.strictObject({
+export const ImportQuerySchema = z.strictObject({
   importId: z
     .string()
     .regex(IMPORT_ID_PATTERN, 'must be 1-128 characters: letters, digits and . _ : -, starting with a letter or digit')
@@ -15,6 +15,8 @@ const ImportQuerySchema = z.strictObject({
   /** `skip` (default): a malformed line is reported and skipped. `refuse`: any malformed line refuses the whole body. */
   onError: z.enum(['skip', 'refuse'], { error: 'must be skip or refuse' }).default('skip'),
 });
+
+export const ImportListQuerySchema = z.strictObject({ limit: LimitTextSchema });
 
 /** Result lines sent per write. */
 const RESULTS_PER_WRITE = 500;
@@ -45,7 +47,7 @@ export function importRoutes(imports: Imports): Router {
   });
 
   router.get('/imports', async (req, res) => {
-    const query = parseWith(z.strictObject({ limit: LimitTextSchema }), req.query);
+    const query = parseWith(ImportListQuerySchema, req.query);
     res.json({ items: await imports.records.list(query.limit) });
   });
 

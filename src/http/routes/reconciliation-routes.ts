@@ -7,7 +7,7 @@ import { problem } from '../problem';
 import { BooleanTextSchema, LimitTextSchema, cursorSchema, encodeCursor, parseWith } from '../request-parsing';
 import { changeMetadata } from '../write-headers';
 
-const RunQuerySchema = z.strictObject({
+export const RunQuerySchema = z.strictObject({
   /** Which discovery tool observed the snapshot (recorded with the report). */
   source: ChangeSourceSchema,
   scope: z
@@ -23,7 +23,7 @@ const RunQuerySchema = z.strictObject({
   apply: BooleanTextSchema.default(false),
 });
 
-const ItemsQuerySchema = z.strictObject({
+export const ItemsQuerySchema = z.strictObject({
   limit: LimitTextSchema,
   cursor: cursorSchema(z.strictObject({ from: z.number().int().min(0) })).optional(),
 });

@@ -27,6 +27,28 @@ const WithinSchema = z
     return z.NEVER;
   });
 
+const FormatSchema = z.enum(['json', 'csv'], { error: 'must be json or csv' }).optional();
+
+export const StatusQuerySchema = z.strictObject({ asOf: InstantSchema.optional(), format: FormatSchema });
+
+/** `now` anchors durations such as `since=30d`. */
+export function transitionsQuerySchema(now: () => number) {
+  return z.strictObject({
+    since: instantOrAgoSchema(now),
+    until: instantOrAgoSchema(now).optional(),
+    limit: LimitTextSchema,
+    cursor: cursorSchema(z.strictObject({ validFrom: z.number(), ciId: z.string() })).optional(),
+    format: FormatSchema,
+  });
+}
+
+export const RenewalsQuerySchema = z.strictObject({
+  within: WithinSchema,
+  limit: LimitTextSchema,
+  cursor: cursorSchema(z.strictObject({ date: z.string(), ciId: z.string(), attribute: z.string() })).optional(),
+  format: FormatSchema,
+});
+
 /**
  * Reports (reader): JSON by default, CSV with `Accept: text/csv` (or
  * `?format=csv`, for a link in a spreadsheet), with a header row.
@@ -34,9 +56,10 @@ const WithinSchema = z
 export function reportRoutes(reports: Reports, clock: Clock): Router {
   const router = Router();
   const now = () => clock.now().getTime();
+  const TransitionsQuery = transitionsQuerySchema(now);
 
   router.get('/reports/status', async (req, res) => {
-    const query = parseWith(z.strictObject({ asOf: InstantSchema.optional(), format: FormatSchema }), req.query);
+    const query = parseWith(StatusQuerySchema, req.query);
     if (query.asOf !== undefined && query.asOf > now()) {
       throw invalidRequest([
         { field: 'asOf', message: 'is in the future; ask about now (leave asOf out) or the past' },
@@ -52,16 +75,7 @@ export function reportRoutes(reports: Reports, clock: Clock): Router {
   });
 
   router.get('/reports/transitions', async (req, res) => {
-    const query = parseWith(
-      z.strictObject({
-        since: instantOrAgoSchema(now),
-        until: instantOrAgoSchema(now).optional(),
-        limit: LimitTextSchema,
-        cursor: cursorSchema(z.strictObject({ validFrom: z.number(), ciId: z.string() })).optional(),
-        format: FormatSchema,
-      }),
-      req.query,
-    );
+    const query = parseWith(TransitionsQuery, req.query);
     const until = query.until ?? now();
     if (query.since > until) {
       throw invalidRequest([{ field: 'since', message: 'is after until: the window must start before it ends' }]);
@@ -85,15 +99,7 @@ export function reportRoutes(reports: Reports, clock: Clock): Router {
   });
 
   router.get('/reports/renewals', async (req, res) => {
-    const query = parseWith(
-      z.strictObject({
-        within: WithinSchema,
-        limit: LimitTextSchema,
-        cursor: cursorSchema(z.strictObject({ date: z.string(), ciId: z.string(), attribute: z.string() })).optional(),
-        format: FormatSchema,
-      }),
-      req.query,
-    );
+    const query = parseWith(RenewalsQuerySchema, req.query);
     const today = clock.now();
     const page = await reports.renewals(today, query.within, query.cursor, query.limit);
     const last = page.items.at(-1);
@@ -115,8 +121,6 @@ export function reportRoutes(reports: Reports, clock: Clock): Router {
 
   return router;
 }
-
-const FormatSchema = z.enum(['json', 'csv'], { error: 'must be json or csv' }).optional();
 
 function send(
   req: Request,

@@ -7,7 +7,7 @@ import { invalidRequest } from '../problem';
 import { InstantSchema, parseWith } from '../request-parsing';
 import { changeMetadata, writePreconditions } from '../write-headers';
 
-const AsOfQuerySchema = z.strictObject({ asOf: InstantSchema.optional() });
+export const AsOfQuerySchema = z.strictObject({ asOf: InstantSchema.optional() });
 
 /** A type as the API shows it: its definition, plus revision and who recorded it, when and why. */
 function typeRepresentation(version: CiTypeVersion) {
