@@ -9,7 +9,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/', '<rootDir>/test/browser/'],
       // Real responses in the HTTP tests are checked against the OpenAPI description.
       setupFilesAfterEnv: ['<rootDir>/test/support/openapi-conformance-setup.ts'],
     },
@@ -21,6 +21,14 @@ module.exports = {
       // A real Kafka broker (broker/pom.xml, Java 17) for the relay suite.
       globalSetup: '<rootDir>/test/integration/kafka-global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/kafka-global-teardown.ts',
+    },
+    {
+      displayName: 'browser',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+      // Debian's chromium, installed with apt-get when the machine lacks it; driven by playwright-core.
+      globalSetup: '<rootDir>/test/browser/chromium-global-setup.ts',
     },
   ],
 };

@@ -32,6 +32,7 @@ import { reconciliationRoutes } from './routes/reconciliation-routes';
 import { healthRoutes, type ReadinessProbe } from './routes/health-routes';
 import { measureRequests, metricsRoute } from './metrics';
 import { openApiRoutes } from './openapi/openapi-routes';
+import { consoleRoutes } from './console-routes';
 import { whoamiRoutes } from './routes/whoami-routes';
 import type { ServiceMetrics } from '../application/service-metrics';
 
@@ -104,8 +105,9 @@ export function buildApp(deps: AppDeps): Express {
   const authz = deps.auth && authorization(deps.auth);
   if (deps.metrics) app.get('/metrics', ...(authz ? [authz.authenticate] : []), metricsRoute(deps.metrics));
 
-  // The API's description and its reference page are public: they describe, and hold no data.
+  // The API's description, its reference page and the console's files are public: they hold no data.
   app.use(openApiRoutes());
+  app.use(consoleRoutes());
 
   const health = healthRoutes(deps.readiness);
   const healthMethods = methodRoutes([health]);

@@ -199,7 +199,7 @@ export const OPERATIONS: readonly OperationDoc[] = [
     tag: 'Changes',
     summary: 'The change feed as Server-Sent Events (resume with Last-Event-ID)',
     description:
-      'Each event is `event: change`, `id: <log position>`, `data: <a Change as JSON>`. ' +
+      'Each event is `id: <log position>` and `data: <a Change as JSON>`, oldest first. ' +
       'A browser EventSource cannot send headers: ask POST /changes/stream/tickets for a ?ticket=.',
     query: StreamQuerySchema,
     responses: { 200: { description: 'the stream', contentType: 'text/event-stream' } },
