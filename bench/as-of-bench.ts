@@ -7,12 +7,10 @@ import { CiQueries } from '../src/application/ci-queries';
 import { GraphQueries } from '../src/application/graph-queries';
 import { ProjectionRunner } from '../src/runtime/projection-runner';
 import { BASE_TIME, recordedAtOf } from './log-generator';
-import { nowMs, percentile } from './stats';
+import { measureInTurn } from './stats';
 
-export interface LatencyFigures {
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-}
+export type { LatencyFigures } from './stats';
+import type { LatencyFigures } from './stats';
 
 /** Latency of the read paths, in-process through CiQueries (read-your-writes lookup included). */
 export async function asOfLatencies(dir: string, cis: number, rounds: number, samples: number) {
@@ -31,25 +29,7 @@ export async function asOfLatencies(dir: string, cis: number, rounds: number, sa
   const randomInstant = () =>
     BASE_TIME + Math.floor(random() * (recordedAtOf(rounds - 1, cis - 1) - BASE_TIME + 3_600_000));
 
-  /**
-   * Times the operations in turn, one sample of each per round, so pauses (GC, a noisy neighbour)
-   * fall on all of them alike rather than on whichever ran during them: their ratio is the figure.
-   */
-  async function measure(...operations: (() => Promise<unknown>)[]): Promise<LatencyFigures[]> {
-    for (let i = 0; i < Math.min(200, samples); i++) for (const run of operations) await run(); // warm-up
-    const times = operations.map((): number[] => []);
-    for (let i = 0; i < samples; i++) {
-      for (const [index, run] of operations.entries()) {
-        const start = nowMs();
-        await run();
-        times[index]!.push(nowMs() - start);
-      }
-    }
-    return times.map((sample) => {
-      sample.sort((a, b) => a - b);
-      return { p50Ms: percentile(sample, 50), p99Ms: percentile(sample, 99) };
-    });
-  }
+  const measure = (...operations: (() => Promise<unknown>)[]) => measureInTurn(samples, operations);
 
   const [current, asOfSingle] = (await measure(
     () => queries.current(randomCi()),

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
 import { asOfLatencies } from './as-of-bench';
 import { baselineFigures } from './baseline-bench';
+import { curvePoint, deepHistory } from './cost-curve-bench';
 import { estateFigures } from './estate-bench';
 import { autocannonAvailable, httpRun } from './http-bench';
 import { generateLog } from './log-generator';
@@ -25,12 +26,22 @@ import { figure, paired, type Figure } from './stats';
  * (min and max kept), compared with a baseline measured in the same run.
  */
 const quick = process.argv.includes('--quick');
-/** `--only=append,peer,http,rebuild,baseline,estate,relay`: run those sections only. */
+/** `--only=append,peer,http,rebuild,baseline,estate,relay,curve`: run those sections only. */
 const only = process.argv
   .find((arg) => arg.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
 const runs = (section: string) => !only || only.includes(section);
+/** `--curve=10k,100k,1m`: the log sizes of the cost curve, instead of the mode's. */
+const curveSizes = process.argv
+  .find((arg) => arg.startsWith('--curve='))
+  ?.slice('--curve='.length)
+  .split(',')
+  .map((size) => {
+    const match = /^(\d+)([km]?)$/i.exec(size);
+    if (!match) throw new Error(`--curve=${size}: give sizes such as 10k, 100k, 1m`);
+    return Number(match[1]) * ({ k: 1000, m: 1_000_000 }[match[2]!.toLowerCase()] ?? 1);
+  });
 const settings = quick
   ? {
       runs: 3,
@@ -43,6 +54,8 @@ const settings = quick
       cis: 10_000,
       rounds: 10,
       samples: 1000,
+      curve: [10_000, 100_000],
+      deep: { cis: 20, revisions: 1000, hot: 10_000 },
     }
   : {
       runs: 5,
@@ -55,6 +68,8 @@ const settings = quick
       cis: 100_000,
       rounds: 10,
       samples: 5000,
+      curve: [10_000, 100_000, 1_000_000, 10_000_000],
+      deep: { cis: 1000, revisions: 1000, hot: 10_000 },
     };
 
 interface Row {
@@ -398,6 +413,47 @@ async function estate() {
   }
 }
 
+const short = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
+
+/** The cost curve: the same questions as the log grows, and of deep histories. */
+async function curve() {
+  const samples = Math.min(settings.samples, quick ? 300 : 2000);
+  for (const events of curveSizes ?? settings.curve) {
+    log(`curve: a log of ${events.toLocaleString('en-US')} events (at most 100,000 CIs), generated, caught up, read`);
+    const point = await curvePoint(workDir, events, samples, (text) => log(`  curve ${short(events)}: ${text}`));
+    const at = `@ ${short(point.events)} events (${short(point.cis)} CIs)`;
+    add(`curve ${at}: log bytes per event`, figure([point.logBytesPerEvent]), 'bytes');
+    add(`curve ${at}: views bytes per event`, figure([point.viewBytesPerEvent]), 'bytes');
+    add(`curve ${at}: live runner catch-up from empty views`, figure([point.catchUpEventsPerSecond]), 'events/s');
+    add(`curve ${at}: service start to ready, existing log`, figure([point.startToReadyMs]), 'ms');
+    for (const [name, latency] of [
+      ['current state of one CI', point.current],
+      ['one CI as of an instant', point.asOf],
+      ['inventory page (100) as of an instant', point.inventoryPage],
+      ['change feed by a rare, old actor (100)', point.feedByActor],
+      ['change feed by change reference (100)', point.feedByChangeRef],
+      ['change feed by a rare type (100)', point.feedByType],
+    ] as const) {
+      add(`curve ${at}: ${name}, p50`, figure([latency.p50Ms]), 'ms');
+      add(`curve ${at}: ${name}, p99`, figure([latency.p99Ms]), 'ms');
+    }
+  }
+  const { cis, revisions, hot } = settings.deep;
+  log(`deep histories: ${cis} CIs × ${revisions} revisions, and one CI of ${hot.toLocaleString('en-US')} revisions`);
+  const deep = await deepHistory(workDir, cis, revisions, hot, samples);
+  const at = `${cis} CIs × ${revisions} revisions`;
+  for (const [name, latency] of [
+    [`inventory page (100) as of an instant, ${at}`, deep.inventoryPage],
+    [`history, first page (1,000) of a CI of ${hot} revisions`, deep.historyFirstPage],
+    [`history, last page (1,000) of a CI of ${hot} revisions`, deep.historyLastPage],
+    [`diff of revision 1 and ${hot} of that CI`, deep.diffFirstToLast],
+    [`that CI as of an instant`, deep.asOfHot],
+  ] as const) {
+    add(`deep: ${name}, p50`, figure([latency.p50Ms]), 'ms');
+    add(`deep: ${name}, p99`, figure([latency.p99Ms]), 'ms');
+  }
+}
+
 async function relay() {
   const unavailable = relayBenchUnavailable();
   if (unavailable) {
@@ -448,6 +504,7 @@ async function main() {
     if (runs('baseline')) await baselines();
     if (runs('estate')) await estate();
     if (runs('relay')) await relay();
+    if (runs('curve')) await curve();
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

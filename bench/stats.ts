@@ -37,3 +37,32 @@ export async function paired(
 export function nowMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
+
+export interface LatencyFigures {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/**
+ * Times the operations in turn, one sample of each per round, so pauses (GC,
+ * a noisy neighbour) fall on all of them alike rather than on whichever ran
+ * during them: their ratio is the figure. A warm-up of up to 200 rounds first.
+ */
+export async function measureInTurn(
+  samples: number,
+  operations: readonly (() => Promise<unknown>)[],
+): Promise<LatencyFigures[]> {
+  for (let i = 0; i < Math.min(200, samples); i++) for (const run of operations) await run();
+  const times = operations.map((): number[] => []);
+  for (let i = 0; i < samples; i++) {
+    for (const [index, run] of operations.entries()) {
+      const start = nowMs();
+      await run();
+      times[index]!.push(nowMs() - start);
+    }
+  }
+  return times.map((sample) => {
+    sample.sort((a, b) => a - b);
+    return { p50Ms: percentile(sample, 50), p99Ms: percentile(sample, 99) };
+  });
+}

@@ -361,6 +361,39 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         expect(await at(T(4), { limit: 2 })).toEqual(['a@2', 'b@1']);
         expect(await at(T(4), { afterCiId: 'b' })).toEqual(['c@1']);
       });
+
+      it('lists as of an instant past deep histories: key order, page size, filters, same-millisecond versions', async () => {
+        // d changes every step from T(1) on; its versions 40 and 41 were recorded in the same millisecond.
+        const writes = [];
+        for (let revision = 1; revision <= 60; revision++) {
+          const from = ms(T(1)) + (revision <= 40 ? revision : revision - 1) * 1000;
+          const to = revision === 60 ? null : ms(T(1)) + (revision < 40 ? revision + 1 : revision) * 1000;
+          const type = revision % 2 === 0 ? 'server' : 'vm';
+          writes.push({
+            view: 'ciVersions' as const,
+            doc: version(
+              'd',
+              revision,
+              new Date(from).toISOString(),
+              to === null ? null : new Date(to).toISOString(),
+              doc(type),
+            ),
+          });
+        }
+        await store.applyBatch({ writes, checkpoints: [] });
+        const at = async (instant: number, query: Partial<CiListQuery> = {}) =>
+          (await views.listCiVersionsAt(instant, list(query))).map((v) => `${v.ciId}@${v.revision}`);
+        const second = (n: number) => ms(T(1)) + n * 1000;
+        // b and c are not yet registered (T(2), T(4)): the scan passes over them.
+        expect(await at(second(10) + 500)).toEqual(['a@1', 'd@10']);
+        expect(await at(second(40))).toEqual(['a@1', 'd@41']); // 40's window is empty
+        expect(await at(second(40), { type: 'vm' })).toEqual(['d@41']);
+        expect(await at(second(40), { type: 'server' })).toEqual(['a@1']);
+        expect(await at(second(10), { limit: 1 })).toEqual(['a@1']);
+        expect(await at(second(10), { afterCiId: 'a', limit: 1 })).toEqual(['d@10']);
+        expect(await at(ms(T(4)), { afterCiId: 'a' })).toEqual(['b@1', 'c@1', 'd@60']);
+        expect(await at(ms(T(9)), { includeRetired: true })).toEqual(['a@3', 'b@1', 'c@1', 'd@60']);
+      });
     });
 
     describe('change feed', () => {

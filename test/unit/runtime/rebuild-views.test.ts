@@ -88,8 +88,10 @@ describe('rebuildViews', () => {
     schema.close();
     expect(indexes).toEqual([
       'ix_changeFeed_by_partition',
+      'ix_change_feed_by_actor',
       'ix_change_feed_by_change_ref',
       'ix_change_feed_by_time',
+      'ix_change_feed_by_type',
       'ix_ciVersions_as_of',
       'ix_ci_versions_by_type_status',
       'ix_ci_versions_transitions',
