@@ -73,6 +73,24 @@ export async function oursPeerWorkload(
   return result;
 }
 
+/** The workload through any Emmett event store: the same calls whatever it stores in. */
+function emmettWorkload(store: EmmettStore, count: number, writers: number, perStream: number): Promise<PeerResult> {
+  return workload(
+    count,
+    writers,
+    perStream,
+    (stream, index, revision) => {
+      const event = benchEvent(index);
+      return store.appendToStream(
+        stream,
+        [{ type: event.type, data: event.data, metadata: event.metadata as object }],
+        { expectedStreamVersion: BigInt(revision) },
+      );
+    },
+    async (stream) => (await store.readStream(stream)).events.length,
+  );
+}
+
 interface EmmettConnection {
   command(sql: string): Promise<unknown>;
   close(): void;
@@ -107,20 +125,7 @@ export async function emmettPeerWorkload(
     connectionOptions: { singleton: true, connection },
   });
   try {
-    return await workload(
-      count,
-      writers,
-      perStream,
-      (stream, index, revision) => {
-        const event = benchEvent(index);
-        return store.appendToStream(
-          stream,
-          [{ type: event.type, data: event.data, metadata: event.metadata as object }],
-          { expectedStreamVersion: BigInt(revision) },
-        );
-      },
-      async (stream) => (await store.readStream(stream)).events.length,
-    );
+    return await emmettWorkload(store, count, writers, perStream);
   } finally {
     connection.close();
   }
@@ -173,20 +178,7 @@ export async function emmettPostgresPeerWorkload(count: number, writers: number,
     const settings = (await admin.query(
       "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')",
     )) as { rows: { name: string; setting: string }[] };
-    const result = await workload(
-      count,
-      writers,
-      perStream,
-      (stream, index, revision) => {
-        const event = benchEvent(index);
-        return store.appendToStream(
-          stream,
-          [{ type: event.type, data: event.data, metadata: event.metadata as object }],
-          { expectedStreamVersion: BigInt(revision) },
-        );
-      },
-      async (stream) => (await store.readStream(stream)).events.length,
-    );
+    const result = await emmettWorkload(store, count, writers, perStream);
     return { ...result, durability: Object.fromEntries(settings.rows.map((row) => [row.name, row.setting])) };
   } finally {
     await store.close();
