@@ -7,7 +7,7 @@ import { CiQueries } from '../src/application/ci-queries';
 import { GraphQueries } from '../src/application/graph-queries';
 import { ProjectionRunner } from '../src/runtime/projection-runner';
 import { BASE_TIME, recordedAtOf } from './log-generator';
-import { measureInTurn } from './stats';
+import { measureInTurn, seededRandom } from './stats';
 
 export type { LatencyFigures } from './stats';
 import type { LatencyFigures } from './stats';
@@ -23,8 +23,7 @@ export async function asOfLatencies(dir: string, cis: number, rounds: number, sa
   const queries = new CiQueries(reads);
   const graph = new GraphQueries(reads);
   // A fixed-seed generator, so every run asks the same questions.
-  let seed = 42;
-  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const random = seededRandom(42);
   const randomCi = () => `ci-${Math.floor(random() * cis)}`;
   const randomInstant = () =>
     BASE_TIME + Math.floor(random() * (recordedAtOf(rounds - 1, cis - 1) - BASE_TIME + 3_600_000));

@@ -12,7 +12,7 @@ import { ciDocument, ciStreamName, diffDocuments, type CiDocument } from '../src
 import { ProjectionRunner } from '../src/runtime/projection-runner';
 import { serverDocument } from './fixtures';
 import { BASE_TIME, generateLog, recordedAtOf, type LogVariety } from './log-generator';
-import { measureInTurn, nowMs, type LatencyFigures } from './stats';
+import { measureInTurn, nowMs, seededRandom, type LatencyFigures } from './stats';
 
 /**
  * How the service behaves as its history grows: the same questions asked of
@@ -98,16 +98,26 @@ async function startToReady(dir: string): Promise<number> {
   }
 }
 
-/** Reads in process through CiQueries, as the routes make them (read-your-writes look-up included). */
-async function readLatencies(dir: string, cis: number, rounds: number, samples: number) {
+/** CiQueries over the directory's log, once its views hold every event; `close` stops and closes it all. */
+async function caughtUpQueries(dir: string) {
   const eventStore = new SqliteEventStore({ filename: path.join(dir, 'events.db') });
   const viewStore = new SqliteViewStore({ filename: path.join(dir, 'views.db'), views: allProjections });
   const runner = new ProjectionRunner(eventStore, viewStore, allProjections, pino({ level: 'silent' }));
   await runner.start();
-  await runner.waitForPosition(await eventStore.headPosition(), 600_000);
+  if (!(await runner.waitForPosition(await eventStore.headPosition(), 3_600_000))) throw new Error('views timed out');
   const queries = new CiQueries({ eventStore, viewStore, progress: runner, readWaitMs: 5000 });
-  let seed = 42; // a fixed-seed generator: every run asks the same questions
-  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const close = async () => {
+    await runner.stop();
+    await eventStore.close();
+    await viewStore.close();
+  };
+  return { queries, close };
+}
+
+/** Reads in process through CiQueries, as the routes make them (read-your-writes look-up included). */
+async function readLatencies(dir: string, cis: number, rounds: number, samples: number) {
+  const { queries, close } = await caughtUpQueries(dir);
+  const random = seededRandom(42); // every run asks the same questions
   const randomCi = () => `ci-${Math.floor(random() * cis)}`;
   const lastInstant = recordedAtOf(rounds - 1, cis - 1);
   const randomInstant = () => BASE_TIME + Math.floor(random() * (lastInstant - BASE_TIME + 3_600_000));
@@ -125,9 +135,7 @@ async function readLatencies(dir: string, cis: number, rounds: number, samples: 
     () => queries.changes({ limit: 100, changeRef: `CHG-${Math.floor(random() * rounds)}-0` }, undefined),
     feed({ ciType: 'network-device' }),
   );
-  await runner.stop();
-  await eventStore.close();
-  await viewStore.close();
+  await close();
   return {
     current: current!,
     asOf: asOf!,
@@ -208,14 +216,8 @@ export async function deepHistory(
   try {
     await generateLog(dir, cis, revisions, () => undefined);
     await appendHotCi(dir, hotRevisions);
-    const eventStore = new SqliteEventStore({ filename: path.join(dir, 'events.db') });
-    const viewStore = new SqliteViewStore({ filename: path.join(dir, 'views.db'), views: allProjections });
-    const runner = new ProjectionRunner(eventStore, viewStore, allProjections, pino({ level: 'silent' }));
-    await runner.start();
-    await runner.waitForPosition(await eventStore.headPosition(), 3_600_000);
-    const queries = new CiQueries({ eventStore, viewStore, progress: runner, readWaitMs: 5000 });
-    let seed = 7;
-    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const { queries, close } = await caughtUpQueries(dir);
+    const random = seededRandom(7);
     const lastInstant = recordedAtOf(revisions - 1, cis - 1);
     const instant = () => BASE_TIME + Math.floor(random() * (lastInstant - BASE_TIME));
     const [inventoryPage] = await measureInTurn(samples, [
@@ -235,9 +237,7 @@ export async function deepHistory(
     const [asOfHot] = await measureInTurn(samples, [
       () => queries.at('ci-hot', { asOf: BASE_TIME + Math.floor(random() * hotRevisions * 60_000) }),
     ]);
-    await runner.stop();
-    await eventStore.close();
-    await viewStore.close();
+    await close();
     return {
       events: cis * revisions + hotRevisions,
       inventoryPage: inventoryPage!,

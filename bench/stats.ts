@@ -66,3 +66,9 @@ export async function measureInTurn(
     return { p50Ms: percentile(sample, 50), p99Ms: percentile(sample, 99) };
   });
 }
+
+/** A fixed-seed generator of numbers in [0, 1): every run of a benchmark asks the same questions. */
+export function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+}
