@@ -99,6 +99,13 @@ describe('a log tampered with on disk', () => {
        SELECT 'x', stream, 3, type, data, metadata, recorded_at, recorded_ms, hash, hash FROM events WHERE position = 6`,
       { position: 7, reason: expect.stringMatching(/content does not match|recorded head/) },
     ],
+    [
+      // Opening the log chains only events after its recorded head, so this is not taken for a log
+      // from before the chain and re-chained as an upgrade: the edit is caught where it was made.
+      'an edited event with its hash erased, to pass as one from before the chain',
+      `UPDATE events SET data = replace(data, '"value":4', '"value":9'), prev_hash = NULL, hash = NULL WHERE position = 2`,
+      { position: 2 },
+    ],
   ])('catches %s', async (_what, sql, expected) => {
     expect((await verifyNow()).ok).toBe(true);
     tamper(sql);

@@ -51,7 +51,13 @@ export function addChainColumns(db: Database.Database): void {
  * Returns the upgrade, or undefined when every event was chained already.
  */
 export function chainUnchainedEvents(db: Database.Database, now: Date): ChainUpgrade | undefined {
-  const unchained = db.prepare<[], EventRow>('SELECT * FROM events WHERE hash IS NULL ORDER BY position').all();
+  // Every event up to the recorded head is chained (appends and this upgrade move the head in the
+  // transaction that chains): only those after it are looked at, so opening a long log does not
+  // read all of it. A log from before the chain has no head and is read once, to be chained.
+  const head = readChainHead(db)?.position ?? 0;
+  const unchained = db
+    .prepare<[number], EventRow>('SELECT * FROM events WHERE position > ? AND hash IS NULL ORDER BY position')
+    .all(head);
   if (unchained.length === 0) return undefined;
   const update = db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE position = ?');
   const upgrade: ChainUpgrade = {
