@@ -4,6 +4,8 @@ import path from 'node:path';
 
 export interface ChildResult {
   readonly eventsPerSecond: number;
+  /** Events per second of the one writer's own time (a rebuild's ceiling, however it projects); rebuilds only. */
+  readonly writerEventsPerSecond?: number;
   readonly maxRssMb: number;
 }
 
@@ -14,10 +16,12 @@ export async function runChild(
   viewsFile = 'views.db',
   /** The views to rebuild; every view when absent. */
   views?: readonly string[],
+  /** Worker threads; one per core when absent. */
+  threads?: number,
 ): Promise<ChildResult> {
   const child = fork(
     path.join(__dirname, 'rebuild-child.js'),
-    [dir, mode, viewsFile, ...(views ? [views.join(',')] : [])],
+    [dir, mode, viewsFile, views ? views.join(',') : 'all', ...(threads ? [String(threads)] : [])],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { allProjections } from '../../projections';
@@ -28,13 +30,19 @@ const program = new Command()
     positiveInteger,
     1000,
   )
+  .option(
+    '--threads <count>',
+    'on the embedded SQLite stores, threads projecting the log in parallel (CIs split between them); 1 for none',
+    positiveInteger,
+    availableParallelism(),
+  )
   .option('--no-progress-bar', 'print progress lines even on a terminal')
   .addHelpText(
     'after',
     '\nStores: EVENTSTORE_URL / MONGODB_URL select EventStoreDB / MongoDB; otherwise the SQLite files in DATA_DIR.\n' +
       'Stop the service before rebuilding.',
   )
-  .action(async (options: { batchSize: number; progressBar: boolean }) => {
+  .action(async (options: { batchSize: number; threads: number; progressBar: boolean }) => {
     const config = loadConfig();
     // Progress goes to stderr as a bar or lines; the log only says what matters.
     const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
@@ -62,6 +70,13 @@ const program = new Command()
         logger,
         batchSize: options.batchSize,
         onProgress: report.update,
+        ...(stores.sqliteFiles && {
+          parallel: {
+            threads: options.threads,
+            scriptPath: path.join(__dirname, '..', 'rebuild-worker-thread.js'),
+            eventStoreFile: stores.sqliteFiles.eventStoreFile,
+          },
+        }),
       });
       report.stop();
       console.error(

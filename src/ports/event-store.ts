@@ -132,6 +132,14 @@ export interface EventStore {
    */
   readByStream?(upTo: number, after: StreamCursor | undefined, limit: number): Promise<RecordedEvent[]>;
 
+  /**
+   * Stream names that split what readByStream visits up to `upTo` into at
+   * most `parts` ranges of about as many events (ascending, at most
+   * `parts - 1`; each range starts at one and ends before the next), so a
+   * rebuild can read the ranges in parallel.
+   */
+  streamSplits?(upTo: number, parts: number): Promise<string[]>;
+
   /** The position of the latest CI event in the log (0 when empty). */
   headPosition(): Promise<number>;
 

@@ -179,10 +179,22 @@ export interface ViewVersion {
   readonly version: number;
 }
 
+/**
+ * View writes already turned into a store's rows, per view: made in a worker
+ * thread and handed to the one writer (plain data, so it crosses threads).
+ */
+export type PreparedViewRows = readonly (readonly [view: string, rows: unknown[][]])[];
+
 /** A bulk load of emptied views: faster than batches, for one writer rebuilding from the log. */
 export interface ViewBulkLoad {
   /** Adds documents in order; a later write of the same stored document replaces an earlier one. */
   write(writes: readonly ViewWrite[]): Promise<void>;
+  /**
+   * Adds rows a parallel rebuild's worker prepared with this store's own
+   * row preparer (disjoint CIs per worker, in order within one); stores
+   * without a preparer lack it.
+   */
+  writePrepared?(rows: PreparedViewRows): Promise<void>;
   /** Makes what was written durable and queryable, with the checkpoints, in one step. */
   finish(checkpoints: readonly ProjectionCheckpoint[]): Promise<void>;
   /** Gives up, leaving the views empty at checkpoint 0 (a later catch-up starts over). */

@@ -7,11 +7,14 @@ import { projectEvents, type ViewState } from './project-events';
 
 export interface LoadViewsByStreamOptions {
   readonly readByStream: NonNullable<EventStore['readByStream']>;
-  readonly load: ViewBulkLoad;
+  /** Where the writes go: the bulk load itself, or a worker's row preparer. */
+  readonly load: Pick<ViewBulkLoad, 'write'>;
   readonly projections: readonly AnyProjection[];
   /** The last position to load (the head when the rebuild began). */
   readonly target: number;
   readonly pageSize: number;
+  /** The range of streams to load, for one part of a parallel rebuild: from this stream on, before that one. */
+  readonly streams?: { readonly from?: string | undefined; readonly before?: string | undefined };
   /** Called after each page with the number of events loaded so far. */
   readonly onPage: (eventsLoaded: number) => void;
 }
@@ -26,10 +29,14 @@ export interface LoadViewsByStreamOptions {
 export async function loadViewsByStream(options: LoadViewsByStreamOptions): Promise<number> {
   const { readByStream, load, projections, target, pageSize } = options;
   const states = new Map<string, ViewState>(projections.map((p) => [p.name, new Map()]));
-  let after: StreamCursor | undefined;
+  const { from, before } = options.streams ?? {};
+  // Revisions start at 0: (from, -1) comes before a stream's first event.
+  let after: StreamCursor | undefined = from === undefined ? undefined : { streamName: from, revision: -1 };
   let loaded = 0;
   for (;;) {
-    const page = await readByStream(target, after, pageSize);
+    const read = await readByStream(target, after, pageSize);
+    const inRange = before === undefined ? read.length : read.findIndex((event) => event.streamName >= before);
+    const page = inRange === -1 ? read : read.slice(0, inRange);
     if (page.length === 0) return loaded;
     const events = page.map(toRecordedCiEvent);
     const writes: ViewWrite[] = [];

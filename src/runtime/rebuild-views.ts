@@ -3,7 +3,11 @@ import type { AnyProjection } from '../../projections';
 import type { EventStore } from '../ports/event-store';
 import type { ViewStore } from '../ports/view-store';
 import { loadViewsByStream } from './load-views-by-stream';
+import { loadViewsInParallel } from './load-views-in-parallel';
 import { ProjectionRunner } from './projection-runner';
+
+/** Rows a rebuild worker prepares before handing them over: one insert transaction's worth. */
+const WORKER_BATCH_ROWS = 2_500;
 
 export interface RebuildProgress {
   /** Position every view has applied (a bulk load reaches the target only when it finishes). */
@@ -24,6 +28,18 @@ export interface RebuildOptions {
   readonly batchSize?: number;
   readonly progressIntervalMs?: number;
   readonly onProgress?: (progress: RebuildProgress) => void;
+  /**
+   * Bulk-load with worker threads, each projecting its own range of CIs,
+   * where the stores allow it (the embedded SQLite ones): the worker script
+   * opens the log at `eventStoreFile`. One thread, or absent: no workers.
+   */
+  readonly parallel?: {
+    readonly threads: number;
+    readonly scriptPath: string;
+    readonly eventStoreFile: string;
+    /** Rows a worker prepares before handing them over; 5,000 unless told. */
+    readonly batchRows?: number;
+  };
 }
 
 /**
@@ -68,22 +84,36 @@ async function bulkRebuild(
     fraction: total === 0 ? 1 : Math.min(1, loaded / total),
     elapsedMs: Date.now() - started,
   });
+  const onPage = (eventsLoaded: number) => {
+    loaded = eventsLoaded;
+    const now = Date.now();
+    if (now - lastReport < (options.progressIntervalMs ?? 250)) return;
+    lastReport = now;
+    options.onProgress?.(progress(0));
+  };
+  const pageSize = options.batchSize ?? 1000;
   const load = await bulk.startBulkLoad(projections.map((p) => ({ projection: p.name, version: p.version })));
   try {
-    await loadViewsByStream({
-      readByStream: bulk.readByStream,
-      load,
-      projections,
-      target,
-      pageSize: options.batchSize ?? 1000,
-      onPage: (eventsLoaded) => {
-        loaded = eventsLoaded;
-        const now = Date.now();
-        if (now - lastReport < (options.progressIntervalMs ?? 250)) return;
-        lastReport = now;
-        options.onProgress?.(progress(0));
-      },
-    });
+    const { parallel } = options;
+    const writePrepared = load.writePrepared?.bind(load);
+    const splits =
+      parallel && parallel.threads > 1 && eventStore.streamSplits && writePrepared
+        ? await eventStore.streamSplits(target, parallel.threads)
+        : [];
+    if (parallel && writePrepared && splits.length > 0) {
+      await loadViewsInParallel({
+        ...parallel,
+        splits,
+        load: Object.assign(load, { writePrepared }),
+        projections,
+        target,
+        pageSize,
+        flushSize: parallel.batchRows ?? WORKER_BATCH_ROWS,
+        onProgress: onPage,
+      });
+    } else {
+      await loadViewsByStream({ readByStream: bulk.readByStream, load, projections, target, pageSize, onPage });
+    }
     await load.finish(projections.map((p) => ({ projection: p.name, version: p.version, position: target })));
   } catch (error) {
     await load.abort();

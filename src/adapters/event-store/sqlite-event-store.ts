@@ -253,6 +253,19 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
+  async streamSplits(upTo: number, parts: number): Promise<string[]> {
+    return this.guard(() => {
+      const total = this.statements.countUpTo.get(upTo)?.count ?? 0;
+      const splits: string[] = [];
+      for (let part = 1; part < parts; part++) {
+        const stream = this.statements.streamAtOffset.get(upTo, Math.floor((total * part) / parts))?.stream;
+        // A split falls between streams: small logs give fewer, never a repeated one.
+        if (stream !== undefined && stream !== splits.at(-1) && stream !== '') splits.push(stream);
+      }
+      return splits;
+    });
+  }
+
   async headPosition(): Promise<number> {
     return this.guard(() => this.statements.headPosition.get()?.position ?? 0);
   }
@@ -364,6 +377,10 @@ function prepareStatements(db: Database.Database) {
     // The (stream, revision) unique index serves both the order and the row-value keyset.
     readByStream: db.prepare<[string, number, number, number], EventRow>(
       'SELECT * FROM events WHERE (stream, revision) > (?, ?) AND position <= ? ORDER BY stream, revision LIMIT ?',
+    ),
+    countUpTo: db.prepare<[number], { count: number }>('SELECT count(*) AS count FROM events WHERE position <= ?'),
+    streamAtOffset: db.prepare<[number, number], { stream: string }>(
+      'SELECT stream FROM events WHERE position <= ? ORDER BY stream, revision LIMIT 1 OFFSET ?',
     ),
     headPosition: db.prepare<[], { position: number | null }>('SELECT max(position) AS position FROM events'),
     countAfter: db.prepare<[number, number], { count: number }>(

@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { ProjectionCheckpoint, ViewBulkLoad, ViewVersion, ViewWrite } from '../../ports/view-store';
+import type {
+  PreparedViewRows,
+  ProjectionCheckpoint,
+  ViewBulkLoad,
+  ViewVersion,
+  ViewWrite,
+} from '../../ports/view-store';
+import { SqliteViewBulkRows } from './sqlite-view-bulk-rows';
 import type { SqliteViewTable } from './sqlite-view-tables';
 
 /** Documents held before they are inserted in one transaction (bounds the load's memory). */
@@ -15,21 +22,20 @@ export interface BulkLoadedView extends ViewVersion {
  * Loads emptied views with plain inserts, the way SQLite loads fastest:
  * secondary indexes dropped and built once at the end, no upsert guards
  * (nothing else writes), and writes to the same row coalesced in memory
- * first: a CI's current document is written once rather than once per
- * event, and a version once, already closed, rather than opened then closed.
+ * first (SqliteViewBulkRows). Rows may also come prepared by other threads
+ * (writePrepared): a parallel rebuild's workers project and serialise, and
+ * this connection, the only writer, inserts.
  *
  * Checkpoints stay at 0 until `finish`, so a load cut short by a crash is
  * redone from the start by the next rebuild or catch-up; every row it left
  * is one the upserts of that catch-up reproduce or replace.
  */
 export class SqliteViewBulkLoad implements ViewBulkLoad {
-  private readonly pending = new Map<string, Map<string | number, ViewWrite>>();
-  private pendingCount = 0;
+  private readonly rows: SqliteViewBulkRows;
   /** The connection's own page cache size, restored when the load ends. */
   private readonly cacheSize: number;
   private readonly inserts: Map<string, Database.Statement>;
-  private readonly tables: Map<string, SqliteViewTable>;
-  private readonly flushInTransaction: () => void;
+  private readonly insertInTransaction: (prepared: PreparedViewRows) => void;
 
   private constructor(
     private readonly db: Database.Database,
@@ -40,12 +46,12 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
     this.cacheSize = db.pragma('cache_size', { simple: true }) as number;
     // OR REPLACE: a row written in an earlier flush (a CI spanning two) is replaced, as an upsert would.
     this.inserts = new Map(views.map((view) => [view.projection, db.prepare(view.table.insertOrReplace())]));
-    this.tables = new Map(views.map((view) => [view.projection, view.table]));
-    this.flushInTransaction = db.transaction(() => {
-      for (const [view, writes] of this.pending) {
-        const insert = this.inserts.get(view)!;
-        const table = this.tableOf(view);
-        for (const write of writes.values()) insert.run(table.rowOf(write.doc));
+    this.rows = new SqliteViewBulkRows(new Map(views.map((view) => [view.projection, view.table])));
+    this.insertInTransaction = db.transaction((prepared: PreparedViewRows) => {
+      for (const [view, rows] of prepared) {
+        const insert = this.inserts.get(view);
+        if (!insert) throw new Error(`the bulk load does not load view "${view}"`);
+        for (const row of rows) insert.run(row);
       }
     });
   }
@@ -69,17 +75,13 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
   }
 
   async write(writes: readonly ViewWrite[]): Promise<void> {
-    for (const write of writes) {
-      let byRow = this.pending.get(write.view);
-      if (!byRow) {
-        byRow = new Map();
-        this.pending.set(write.view, byRow);
-      }
-      const before = byRow.size;
-      byRow.set(this.tableOf(write.view).rowKey(write.doc), write);
-      this.pendingCount += byRow.size - before;
-    }
-    if (this.pendingCount >= this.flushSize) this.flush();
+    this.rows.add(writes);
+    if (this.rows.size >= this.flushSize) this.flush();
+  }
+
+  /** Inserts rows another thread prepared (SqliteViewBulkRows), in one transaction. */
+  async writePrepared(prepared: PreparedViewRows): Promise<void> {
+    this.insertInTransaction(prepared);
   }
 
   async finish(checkpoints: readonly ProjectionCheckpoint[]): Promise<void> {
@@ -92,8 +94,7 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
   }
 
   async abort(): Promise<void> {
-    this.pending.clear();
-    this.pendingCount = 0;
+    this.rows.clear();
     this.db.transaction(() => {
       this.empty();
       this.createIndexes();
@@ -102,10 +103,7 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
   }
 
   private flush(): void {
-    if (this.pendingCount === 0) return;
-    this.flushInTransaction();
-    this.pending.clear();
-    this.pendingCount = 0;
+    if (this.rows.size > 0) this.insertInTransaction(this.rows.take());
   }
 
   private empty(): void {
@@ -117,11 +115,5 @@ export class SqliteViewBulkLoad implements ViewBulkLoad {
 
   private createIndexes(): void {
     for (const { table } of this.views) for (const sql of table.createIndexes()) this.db.exec(sql);
-  }
-
-  private tableOf(view: string): SqliteViewTable {
-    const table = this.tables.get(view);
-    if (!table) throw new Error(`the bulk load does not load view "${view}"`);
-    return table;
   }
 }

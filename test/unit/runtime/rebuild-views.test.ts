@@ -1,20 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { allProjections } from '../../../projections';
 import { SqliteEventStore } from '../../../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../../../src/adapters/view-store/sqlite-view-store';
+import { CiCommandHandler } from '../../../src/application/ci-command-handler';
 import type { ChangeMetadata } from '../../../src/domain';
 import type { ViewStore } from '../../../src/ports/view-store';
 import { rebuildViews, type RebuildProgress } from '../../../src/runtime/rebuild-views';
 import { dumpViews } from '../../support/dump-views';
 import { seedLog } from '../../support/seed-log';
+import { TestClock } from '../../support/test-clock';
 import { silentLogger } from '../../support/test-service';
 import { viewQueries } from '../../support/view-queries';
 
 const metadata: ChangeMetadata = { actor: 'tester', reason: null, changeRef: null, source: 'api', correlationId: null };
+
+/** The built worker script: the parallel rebuild runs it in worker threads. */
+const workerScript = path.resolve(__dirname, '../../../dist/src/rebuild-worker-thread.js');
+const itWhenBuilt = existsSync(workerScript) ? it : it.skip;
+if (!existsSync(workerScript))
+  console.warn('parallel rebuild tests skipped: run `npm run build` first (npm test does it)');
 
 describe('rebuildViews', () => {
   let dir: string;
@@ -29,7 +37,7 @@ describe('rebuildViews', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const rebuild = (viewStore: ViewStore, onProgress?: (progress: RebuildProgress) => void) =>
+  const rebuild = (viewStore: ViewStore, onProgress?: (progress: RebuildProgress) => void, threads = 1) =>
     rebuildViews({
       eventStore,
       viewStore,
@@ -38,7 +46,62 @@ describe('rebuildViews', () => {
       batchSize: 3,
       progressIntervalMs: 0,
       ...(onProgress && { onProgress }),
+      // Batches of 4 rows: a CI's rows span several, as they do at 5,000 in a large log.
+      parallel: { threads, scriptPath: workerScript, eventStoreFile: path.join(dir, 'events.db'), batchRows: 4 },
     });
+
+  itWhenBuilt('in worker threads, each a range of CIs, loads the same views as one thread does', async () => {
+    // A relationship per CI as well, so the graph's rows are split between the workers too.
+    const commands = new CiCommandHandler({ eventStore, clock: new TestClock(), newEventId: randomUUID });
+    for (let ci = 0; ci < 5; ci++)
+      await commands.execute(
+        {
+          type: 'DeclareCi',
+          ciId: `ci-${ci}`,
+          desired: {
+            type: 'server',
+            name: `ci ${ci}`,
+            attributes: { change: 9 },
+            relationships: [{ type: 'depends_on', target: `ci-${(ci + 1) % 5}` }],
+          },
+        },
+        { metadata },
+      );
+    const splits = await eventStore.streamSplits(await eventStore.headPosition(), 3);
+    expect(splits).toHaveLength(2);
+    const one = new SqliteViewStore({ filename: path.join(dir, 'one.db'), views: allProjections });
+    const three = new SqliteViewStore({ filename: path.join(dir, 'three.db'), views: allProjections });
+    await rebuild(one);
+    const seen: RebuildProgress[] = [];
+    const done = await rebuild(three, (progress) => seen.push(progress), 3);
+    expect(done).toMatchObject({ eventsApplied: 25, fraction: 1, position: await eventStore.headPosition() });
+    expect(seen.some((progress) => progress.fraction > 0 && progress.fraction < 1)).toBe(true);
+    const views = await dumpViews(three);
+    expect(views).toEqual(await dumpViews(one));
+    expect(JSON.stringify(views)).toContain('depends_on');
+    expect(await three.readCheckpoints()).toEqual(await one.readCheckpoints());
+    await Promise.all([one.close(), three.close()]);
+  });
+
+  itWhenBuilt('in worker threads, fails on a corrupt event as one thread does, leaving empty views at 0', async () => {
+    const views = new SqliteViewStore({ filename: path.join(dir, 'views.db'), views: allProjections });
+    await rebuild(views, undefined, 3);
+    const raw = new Database(path.join(dir, 'events.db'));
+    raw
+      .prepare(
+        `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms)
+         VALUES (?, 'ci-ci-0', 5, 'CiChanged', '{"ciId":"ci-0","patch":"not a patch"}', ?, ?, 0)`,
+      )
+      .run(randomUUID(), JSON.stringify(metadata), '2026-01-02T00:00:00.000Z');
+    raw.close();
+    await expect(rebuild(views, undefined, 3)).rejects.toThrow(/in ci-ci-0 is not a valid CI event/);
+    expect(await viewQueries(views).listCurrentCis({ includeRetired: true, limit: 100 })).toEqual([]);
+    expect(await viewQueries(views).listChanges({ limit: 100 })).toEqual([]);
+    expect((await views.readCheckpoints()).map((checkpoint) => checkpoint.position)).toEqual(
+      allProjections.map(() => 0),
+    );
+    await views.close();
+  });
 
   it('bulk-loads on SQLite and replays elsewhere, to the same views, reporting progress up to 100 %', async () => {
     const bulk = new SqliteViewStore({ filename: path.join(dir, 'bulk.db'), views: allProjections });
