@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
@@ -7,7 +7,10 @@ import { asOfLatencies } from './as-of-bench';
 import { baselineFigures } from './baseline-bench';
 import { curvePoint, deepHistory } from './cost-curve-bench';
 import { estateFigures } from './estate-bench';
+import { httpColdRun } from './http-cold-bench';
 import { autocannonAvailable, httpRun } from './http-bench';
+import type { LoadFigures } from './http-load';
+import { httpReadRun, READ_WORKLOADS, type ReadFigures } from './http-read-bench';
 import { generateLog } from './log-generator';
 import { describeMachine } from './machine';
 import {
@@ -49,12 +52,16 @@ const settings = quick
       batchedCount: 4000,
       writers: 64,
       peerCount: 500,
-      httpSeconds: 3,
+      httpRuns: 2,
+      httpSeconds: 2,
       httpCis: 500,
-      cis: 10_000,
+      httpCold: { cis: 10_000, runs: 1 },
+      httpReadRuns: 1,
+      rebuildRuns: 2,
+      cis: 5_000,
       rounds: 10,
-      samples: 1000,
-      curve: [10_000, 100_000],
+      samples: 500,
+      curve: [10_000, 50_000],
       deep: { cis: 20, revisions: 1000, hot: 10_000 },
     }
   : {
@@ -63,8 +70,12 @@ const settings = quick
       batchedCount: 20_000,
       writers: 64,
       peerCount: 2000,
+      httpRuns: 3,
       httpSeconds: 10,
       httpCis: 1000,
+      httpCold: { cis: 100_000, runs: 3 },
+      httpReadRuns: 3,
+      rebuildRuns: 3,
       cis: 100_000,
       rounds: 10,
       samples: 5000,
@@ -184,21 +195,67 @@ async function peer() {
 
 async function http() {
   if (!autocannonAvailable()) {
-    log('HTTP write path: skipped, autocannon is not installed (npm --prefix bench ci)');
+    log('HTTP: skipped, autocannon is not installed (npm --prefix bench ci)');
     return;
   }
+  const writeTarget = { text: '≥ 0.4', check: (r: number) => r >= 0.4 };
   for (const method of ['PUT', 'PATCH'] as const) {
-    log(`HTTP ${method}: 16 connections, ${settings.httpSeconds} s, ${settings.httpCis} CIs, ${settings.runs} runs`);
-    const runs: { ours: number; bare: number }[] = [];
-    for (let run = 0; run < settings.runs; run++)
+    log(
+      `HTTP ${method}: 16 connections, ${settings.httpSeconds} s, ${settings.httpCis} CIs, ${settings.httpRuns} runs`,
+    );
+    const runs: { ours: LoadFigures; bare: LoadFigures }[] = [];
+    for (let run = 0; run < settings.httpRuns; run++)
       runs.push(await httpRun(method, settings.httpSeconds, settings.httpCis));
-    add(`HTTP ${method} changes (service)`, figure(runs.map((r) => r.ours)), 'req/s');
-    add(`HTTP ${method} (bare express, JSON parse only)`, figure(runs.map((r) => r.bare)), 'req/s');
-    add(`HTTP ${method}: service / bare`, figure(runs.map((r) => r.ours / r.bare)), 'ratio', {
-      text: '≥ 0.4',
-      check: (r) => r >= 0.4,
-    });
+    addLoad(`HTTP ${method} changes`, runs, writeTarget);
   }
+  const { cis: coldCis, runs: coldRuns } = settings.httpCold;
+  for (const method of ['PUT', 'PATCH'] as const) {
+    log(`HTTP ${method}, working set of ${coldCis.toLocaleString('en-US')} CIs picked at random, ${coldRuns} runs`);
+    const runs: { ours: LoadFigures; bare: LoadFigures }[] = [];
+    for (let run = 0; run < coldRuns; run++)
+      runs.push(await httpColdRun(method, settings.httpSeconds, coldCis, 1 + run));
+    addLoad(`HTTP ${method} changes, ${coldCis.toLocaleString('en-US')} CIs at random`, runs, writeTarget);
+  }
+  log(`HTTP reads and a mixed load: ${settings.httpCis} CIs of 2 revisions, ${settings.httpSeconds} s each`);
+  const reads: ReadFigures[] = [];
+  for (let run = 0; run < settings.httpReadRuns; run++)
+    reads.push(await httpReadRun(settings.httpSeconds, settings.httpCis));
+  for (const workload of READ_WORKLOADS)
+    addLoad(
+      `HTTP GET ${workload}`,
+      reads.map((r) => ({ ours: r.ours[workload], bare: r.bare[workload] })),
+      { text: '≥ 0.6', check: (r) => r >= 0.6 },
+    );
+  for (const p of ['p50Ms', 'p99Ms'] as const)
+    add(
+      `HTTP GET as-of / current, ${p.slice(0, 3)} latency (16 connections)`,
+      figure(reads.map((r) => r.ours['as-of'][p] / r.ours.current[p])),
+      'ratio',
+      { text: '≤ 1.5', check: (r) => r <= 1.5 },
+    );
+  addLoad(
+    'HTTP mixed, 4 GETs (current, as-of, list, history) to 1 PATCH',
+    reads.map((r) => ({ ours: r.ours.mixed, bare: r.bare.mixed })),
+  );
+}
+
+/** A load's throughput, its ratio to bare express, and the service's latency percentiles. */
+function addLoad(
+  name: string,
+  runs: readonly { ours: LoadFigures; bare: LoadFigures }[],
+  target?: { text: string; check: (r: number) => boolean },
+) {
+  add(`${name} (service)`, figure(runs.map((r) => r.ours.requestsPerSecond)), 'req/s');
+  add(`${name} (bare express)`, figure(runs.map((r) => r.bare.requestsPerSecond)), 'req/s');
+  add(
+    `${name}: service / bare (median of per-run ratios)`,
+    figure(runs.map((r) => r.ours.requestsPerSecond / r.bare.requestsPerSecond)),
+    'ratio',
+    target,
+  );
+  add(`${name}, service latency p50`, figure(runs.map((r) => r.ours.p50Ms)), 'ms');
+  add(`${name}, service latency p99`, figure(runs.map((r) => r.ours.p99Ms)), 'ms');
+  add(`${name}, bare latency p99`, figure(runs.map((r) => r.bare.p99Ms)), 'ms');
 }
 
 async function rebuildAndQueries() {
@@ -215,23 +272,29 @@ async function rebuildAndQueries() {
       log(`  ${Math.round((done / total) * 100)}% (${done.toLocaleString('en-US')} events)`);
     }
   });
-  const rebuildRuns = quick ? settings.runs : 3;
-  log(`rebuilding every view from the log, ${rebuildRuns} runs, against a raw read of the log`);
+  const { rebuildRuns } = settings;
+  const threads = availableParallelism();
+  log(
+    `rebuilding every view from the log, ${rebuildRuns} runs: ${threads} worker threads (the default), one thread, a raw read`,
+  );
   const rebuilds: ChildResult[] = [];
+  const oneThread: ChildResult[] = [];
   const raws: ChildResult[] = [];
-  const withoutGraph: ChildResult[] = [];
+  const removeViews = (file: string) => {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(dir, file + suffix), { force: true });
+  };
   for (let run = 0; run < rebuildRuns; run++) {
     raws.push(await runChild(dir, 'raw'));
-    // The views there were before the graph, for comparison with earlier results.
-    withoutGraph.push(await runChild(dir, 'rebuild', 'views-nograph.db', ['currentCis', 'ciVersions', 'changeFeed']));
-    for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(dir, 'views-nograph.db' + suffix), { force: true });
+    oneThread.push(await runChild(dir, 'rebuild', 'views-one.db', undefined, 1));
+    removeViews('views-one.db');
+    // The last run's views are the ones the queries below read.
     const viewsFile = run === rebuildRuns - 1 ? 'views.db' : `views-${run}.db`;
-    rebuilds.push(await runChild(dir, 'rebuild', viewsFile));
-    if (viewsFile !== 'views.db')
-      for (const suffix of ['', '-wal', '-shm']) rmSync(path.join(dir, viewsFile + suffix), { force: true });
+    rebuilds.push(await runChild(dir, 'rebuild', viewsFile, undefined, threads));
+    if (viewsFile !== 'views.db') removeViews(viewsFile);
   }
+  const events = total.toLocaleString('en-US');
   add(
-    `rebuild all views (${total.toLocaleString('en-US')} events)`,
+    `rebuild all views (${events} events), ${threads} worker threads`,
     figure(rebuilds.map((r) => r.eventsPerSecond)),
     'events/s',
     {
@@ -239,14 +302,27 @@ async function rebuildAndQueries() {
       check: (v) => v >= 100_000,
     },
   );
+  add(`rebuild all views, one thread`, figure(oneThread.map((r) => r.eventsPerSecond)), 'events/s');
   add(
-    'rebuild without the graph view (currentCis, ciVersions, changeFeed)',
-    figure(withoutGraph.map((r) => r.eventsPerSecond)),
+    `rebuild, ${threads} threads / one thread (median of per-run ratios)`,
+    figure(rebuilds.map((r, i) => r.eventsPerSecond / oneThread[i]!.eventsPerSecond)),
+    'ratio',
+  );
+  add(
+    "rebuild ceiling: events / the one SQLite writer's own time (inserts, commits, index builds)",
+    figure(rebuilds.map((r) => r.writerEventsPerSecond!)),
     'events/s',
   );
   add('raw read of the same log', figure(raws.map((r) => r.eventsPerSecond)), 'events/s');
   add('rebuild / raw read', figure(rebuilds.map((r, i) => r.eventsPerSecond / raws[i]!.eventsPerSecond)), 'ratio');
-  add('rebuild peak RSS', figure(rebuilds.map((r) => r.maxRssMb)), 'MB', { text: '≤ 300', check: (v) => v <= 300 });
+  add(`rebuild peak RSS, ${threads} threads`, figure(rebuilds.map((r) => r.maxRssMb)), 'MB', {
+    text: '≤ 300',
+    check: (v) => v <= 300,
+  });
+  add('rebuild peak RSS, one thread', figure(oneThread.map((r) => r.maxRssMb)), 'MB', {
+    text: '≤ 300',
+    check: (v) => v <= 300,
+  });
 
   log(`as-of queries: ${settings.samples} samples each`);
   const latencies: Awaited<ReturnType<typeof asOfLatencies>>[] = [];
@@ -272,6 +348,12 @@ async function rebuildAndQueries() {
     'as-of, one CI, p99',
     pick((l) => l.asOfSingle.p99Ms),
     'ms',
+  );
+  add(
+    'as-of one CI p50 / current p50 (sampled in turn)',
+    pick((l) => l.asOfSingle.p50Ms / l.current.p50Ms),
+    'ratio',
+    { text: '≤ 1.5', check: (r) => r <= 1.5 },
   );
   add(
     'as-of one CI p99 / current p99',
@@ -460,7 +542,7 @@ async function relay() {
     log(`relay: skipped, ${unavailable}`);
     return;
   }
-  const [cis, rounds, seconds] = quick ? [2000, 10, 5] : [10_000, 10, 15];
+  const [cis, rounds, seconds] = quick ? [1000, 10, 3] : [10_000, 10, 15];
   log(`relay to a real Kafka broker: ${cis * rounds} events caught up, then ${seconds} s of HTTP writes (16 writers)`);
   const result = await relayFigures(cis, rounds, 16, seconds);
   add(
