@@ -23,6 +23,41 @@ eventStoreContract('SQLite (file, fsync on commit)', async () => {
 });
 
 describe('SqliteEventStore specifics', () => {
+  it('splits the streams up to a position into ranges of about as many events, at stream boundaries', async () => {
+    const store = new SqliteEventStore({ filename: ':memory:' });
+    try {
+      // 40 streams of 1 to 4 events; readByStream visits them in name order.
+      for (let i = 0; i < 40; i++)
+        await store.append(
+          `s-${String(i).padStart(2, '0')}`,
+          Array.from({ length: 1 + (i % 4) }, newEvent),
+          'no_stream',
+        );
+      const head = await store.headPosition();
+      const splits = await store.streamSplits(head, 4);
+      expect(splits).toHaveLength(3);
+      expect([...splits].sort()).toEqual(splits);
+      const events = await store.readByStream(head, undefined, 1000);
+      const bounds = [undefined, ...splits, undefined];
+      const sizes = bounds.slice(1).map((before, i) => {
+        const from = bounds[i];
+        return events.filter(
+          (e) => (from === undefined || e.streamName >= from) && (before === undefined || e.streamName < before),
+        ).length;
+      });
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(events.length);
+      for (const size of sizes) expect(Math.abs(size - events.length / 4)).toBeLessThanOrEqual(4);
+      // Only what lies up to the position is split; one part needs no split; an empty log has none.
+      expect(await store.streamSplits(head, 1)).toEqual([]);
+      expect((await store.streamSplits(3, 2)).length).toBeLessThanOrEqual(1);
+    } finally {
+      await store.close();
+    }
+    const empty = new SqliteEventStore({ filename: ':memory:' });
+    expect(await empty.streamSplits(0, 4)).toEqual([]);
+    await empty.close();
+  });
+
   it('keeps one hash chain when two processes append to one file, turn by turn', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
     const filename = path.join(dir, 'events.db');
