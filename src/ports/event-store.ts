@@ -54,10 +54,10 @@ export interface AppendResult {
   readonly position: number;
 }
 
+/** Where a stream ends: what a read-your-writes wait and a write's concurrency check need, nothing more. */
 export interface StreamHead {
   readonly revision: number;
   readonly position: number;
-  readonly recordedAt: string;
 }
 
 /** Where a read in stream order stopped: the last event returned. */

@@ -58,7 +58,7 @@ export class PerStreamChainStore implements EventStore {
 
   async streamHead(streamName: string): Promise<StreamHead | undefined> {
     const last = (await this.readStream(streamName)).at(-1);
-    return last && { revision: last.revision, position: last.position, recordedAt: last.recordedAt };
+    return last && { revision: last.revision, position: last.position };
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {

@@ -211,7 +211,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   async streamHead(streamName: string): Promise<StreamHead | undefined> {
     const event = await this.lastEvent(streamName);
-    return event && { revision: event.revision, position: event.position, recordedAt: event.recordedAt };
+    return event && { revision: event.revision, position: event.position };
   }
 
   private async lastEvent(streamName: string): Promise<RecordedEvent | undefined> {

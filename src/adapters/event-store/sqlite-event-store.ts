@@ -239,7 +239,7 @@ export class SqliteEventStore implements EventStore {
   async streamHead(streamName: string): Promise<StreamHead | undefined> {
     return this.guard(() => {
       const head = this.statements.head.get(streamName);
-      return head && { revision: head.revision, position: head.position, recordedAt: head.recorded_at };
+      return head && { revision: head.revision, position: head.position };
     });
   }
 
@@ -359,8 +359,10 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
 
 function prepareStatements(db: Database.Database) {
   return {
-    head: db.prepare<[string], { revision: number; position: number; recorded_at: string }>(
-      'SELECT revision, position, recorded_at FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+    // Answered from the (stream, revision) index alone, the position being the rowid: every read
+    // about a CI and every write begin with it, and the event's row (its data) is not needed.
+    head: db.prepare<[string], { revision: number; position: number }>(
+      'SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
     ),
     insert: db.prepare(
       `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms, prev_hash, hash)
