@@ -37,6 +37,24 @@ describe('rebuildViews', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Writes a 5th event of the CI behind the store, with a patch that is not a patch. */
+  function appendCorruptEvent(ciId: string): void {
+    const raw = new Database(path.join(dir, 'events.db'));
+    raw
+      .prepare(
+        `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms)
+         VALUES (?, ?, 5, 'CiChanged', ?, ?, ?, 0)`,
+      )
+      .run(
+        randomUUID(),
+        `ci-${ciId}`,
+        JSON.stringify({ ciId, patch: 'not a patch' }),
+        JSON.stringify(metadata),
+        '2026-01-02T00:00:00.000Z',
+      );
+    raw.close();
+  }
+
   const rebuild = (viewStore: ViewStore, onProgress?: (progress: RebuildProgress) => void, threads = 1) =>
     rebuildViews({
       eventStore,
@@ -86,14 +104,7 @@ describe('rebuildViews', () => {
   itWhenBuilt('in worker threads, fails on a corrupt event as one thread does, leaving empty views at 0', async () => {
     const views = new SqliteViewStore({ filename: path.join(dir, 'views.db'), views: allProjections });
     await rebuild(views, undefined, 3);
-    const raw = new Database(path.join(dir, 'events.db'));
-    raw
-      .prepare(
-        `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms)
-         VALUES (?, 'ci-ci-0', 5, 'CiChanged', '{"ciId":"ci-0","patch":"not a patch"}', ?, ?, 0)`,
-      )
-      .run(randomUUID(), JSON.stringify(metadata), '2026-01-02T00:00:00.000Z');
-    raw.close();
+    appendCorruptEvent(`ci-0`);
     await expect(rebuild(views, undefined, 3)).rejects.toThrow(/in ci-ci-0 is not a valid CI event/);
     expect(await viewQueries(views).listCurrentCis({ includeRetired: true, limit: 100 })).toEqual([]);
     expect(await viewQueries(views).listChanges({ limit: 100 })).toEqual([]);
@@ -127,14 +138,7 @@ describe('rebuildViews', () => {
     // Flushing every document: the CIs before the corrupt one are already inserted when it fails.
     const views = new SqliteViewStore({ filename: viewsFile, bulkLoadFlushSize: 1, views: allProjections });
     await rebuild(views);
-    const raw = new Database(path.join(dir, 'events.db'));
-    raw
-      .prepare(
-        `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms)
-         VALUES (?, 'ci-ci-4', 5, 'CiChanged', '{"ciId":"ci-4","patch":"not a patch"}', ?, ?, 0)`,
-      )
-      .run(randomUUID(), JSON.stringify(metadata), '2026-01-02T00:00:00.000Z');
-    raw.close();
+    appendCorruptEvent(`ci-4`);
 
     await expect(rebuild(views)).rejects.toThrow(/event at position 21 in ci-ci-4 is not a valid CI event/);
     expect(await viewQueries(views).listCurrentCis({ includeRetired: true, limit: 100 })).toEqual([]);
