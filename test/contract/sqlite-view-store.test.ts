@@ -1,9 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteViewStore } from '../../src/adapters/view-store/sqlite-view-store';
+import { SqliteViewTable } from '../../src/adapters/view-store/sqlite-view-tables';
+import { asOfIndex } from '../../src/ports/view-store';
 import { viewStoreContract } from './view-store.contract';
-import { allProjections, currentCisProjection, type AnyProjection, type CurrentCi } from '../../projections';
+import {
+  allProjections,
+  ciVersionsProjection,
+  currentCisProjection,
+  graphProjection,
+  type AnyProjection,
+  type CurrentCi,
+} from '../../projections';
 import { viewQueries } from '../support/view-queries';
 
 viewStoreContract('SQLite (in memory)', async () => {
@@ -52,4 +62,43 @@ describe('SQLite view layouts', () => {
     expect(await viewQueries(after).getCurrentCi('a')).toBeUndefined();
     await after.close();
   });
+
+  it.each([ciVersionsProjection, graphProjection])(
+    'reads $name as of an instant by its primary key, (key, validFrom, revision): one probe per key, no other index',
+    (projection) => {
+      const filename = path.join(dir, 'views.db');
+      new SqliteViewStore({ filename, views: allProjections }).close();
+      const db = new Database(filename, { readonly: true });
+      const table = new SqliteViewTable(projection);
+      const index = asOfIndex(projection.name);
+      const plan = (query: Parameters<SqliteViewTable['select']>[0]) => {
+        const { sql, params } = table.select(query);
+        return db
+          .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .all(...params)
+          .map((row) => (row as { detail: string }).detail);
+      };
+      try {
+        // One key as of T (a CI, or a CI's edges), and a page of every key as of T.
+        const one = plan({
+          where: [{ field: 'key', op: '=', value: 'a' }],
+          asOf: 1,
+          orderBy: [{ field: 'validFrom', direction: 'desc' }],
+          limit: 1,
+          index,
+        });
+        expect(one).toEqual([expect.stringMatching(/^SEARCH .* USING PRIMARY KEY \(_key=\? AND _valid_from<\?\)$/)]);
+        const page = plan({ asOf: 1, orderBy: [{ field: 'key', direction: 'asc' }], limit: 100, index });
+        const reads = page.filter((step) => step.includes(table.table.replaceAll('"', '')));
+        expect(
+          reads.some((step) => /USING PRIMARY KEY \(_key=\? AND _valid_from=\? AND _revision=\?\)/.test(step)),
+        ).toBe(true);
+        expect(reads.some((step) => /USING PRIMARY KEY \(_key=\? AND _valid_from<\?\)/.test(step))).toBe(true);
+        // The first key is the first entry of a key-ordered index (LIMIT 1); nothing reads the documents in a scan.
+        expect(reads.filter((step) => step.startsWith('SCAN') && !step.includes('COVERING INDEX'))).toEqual([]);
+      } finally {
+        db.close();
+      }
+    },
+  );
 });

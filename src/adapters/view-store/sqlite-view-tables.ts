@@ -57,7 +57,8 @@ export class SqliteViewTable {
 
   /** Tells a stored layout from another: a table whose signature changed is dropped and rebuilt. */
   signature(): string {
-    return layoutSignature(this.view);
+    // `sqlite 2`: temporal tables keyed by (key, validFrom, revision); older files rebuild their views.
+    return `sqlite 2 ${layoutSignature(this.view)}`;
   }
 
   createTable(): string {
@@ -69,16 +70,21 @@ export class SqliteViewTable {
       ...(this.view.kind === 'temporal' ? ['_valid_from INTEGER NOT NULL', '_valid_to INTEGER'] : []),
       ...this.fieldNames.map((name) => `${fieldColumn(name)} ${SQL_TYPES[this.view.fields[name]!.type]}`),
       '_doc TEXT NOT NULL',
-      this.view.kind === 'temporal' ? 'PRIMARY KEY (_key, _revision)' : 'PRIMARY KEY (_key)',
+      // A temporal view's rows are kept in (key, validFrom) order: "as of T" is one probe of the table
+      // itself, not of an index and then of the table; (key, revision) stays unique for upserts.
+      ...(this.view.kind === 'temporal'
+        ? ['PRIMARY KEY (_key, _valid_from, _revision)', 'UNIQUE (_key, _revision)']
+        : ['PRIMARY KEY (_key)']),
     ];
     // An integer key is the rowid itself; text keys make a clustered table.
     const rowid = this.view.kind !== 'temporal' && this.view.keyType === 'integer';
     return `CREATE TABLE IF NOT EXISTS ${this.table} (${definitions.join(', ')})${rowid ? '' : ' WITHOUT ROWID'}`;
   }
 
-  /** Every index beyond the primary key: the kind's own and the declared ones. */
+  /** Every index beyond the primary key: the kind's own and the declared ones (a temporal view's as-of order is its key's). */
   indexes(): IndexSpec[] {
-    return [...builtInIndexes(this.view), ...this.view.indexes];
+    const asOf = this.view.kind === 'temporal' ? asOfIndex(this.view.name) : undefined;
+    return [...builtInIndexes(this.view).filter((index) => index.name !== asOf), ...this.view.indexes];
   }
 
   createIndexes(): string[] {
@@ -190,12 +196,29 @@ export class SqliteViewTable {
       .join(', ');
     const sql =
       `SELECT ${this.readColumns()} FROM ${this.table}` +
-      (query.index ? ` INDEXED BY ${indexName(query.index)}` : '') +
+      (query.index ? ` ${this.indexedBy(query.index)}` : '') +
       (clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '') +
       (order ? ` ORDER BY ${order}` : '') +
       ' LIMIT ?';
     params.push(query.limit);
     return { sql, params };
+  }
+
+  /** Forces an index; a temporal view's as-of order is its primary key's. */
+  private indexedBy(index: string): string {
+    return this.view.kind === 'temporal' && index === asOfIndex(this.view.name)
+      ? this.byPrimaryKey()
+      : `INDEXED BY ${indexName(index)}`;
+  }
+
+  /**
+   * Forces the primary key of a WITHOUT ROWID table, which SQLite names as
+   * the first of its constraints (createTable declares it first); the
+   * planner would otherwise take the smaller (key, revision) index for an
+   * equality and then read the table too. A test checks the plans.
+   */
+  private byPrimaryKey(): string {
+    return `INDEXED BY ${quote(`sqlite_autoindex_view_${this.view.name}_1`)}`;
   }
 
   /** Documents as of an instant, in key order (an inventory page as of T): see selectAsOfByKey. */
@@ -232,8 +255,8 @@ export class SqliteViewTable {
       `WITH RECURSIVE keys(k) AS (` +
       `SELECT (SELECT _key FROM ${t}${seed ? ` WHERE _key ${seed.op} ?` : ''} ORDER BY _key LIMIT 1) ` +
       `UNION ALL SELECT (SELECT _key FROM ${t} WHERE _key > keys.k ORDER BY _key LIMIT 1) FROM keys WHERE keys.k IS NOT NULL) ` +
-      `SELECT ${this.readColumns()} FROM keys CROSS JOIN ${t} ON _key = keys.k AND _revision = (` +
-      `SELECT _revision FROM ${t} INDEXED BY ${indexName(asOfIndex(this.view.name))} ` +
+      `SELECT ${this.readColumns()} FROM keys CROSS JOIN ${t} ${this.byPrimaryKey()} ON _key = keys.k AND (_valid_from, _revision) = (` +
+      `SELECT _valid_from, _revision FROM ${t} ${this.byPrimaryKey()} ` +
       `WHERE _key = keys.k AND _valid_from <= ? ORDER BY _valid_from DESC, _revision DESC LIMIT 1) ` +
       `WHERE (_valid_to IS NULL OR _valid_to > ?)` +
       clauses.map((clause) => ` AND ${clause}`).join('') +
