@@ -74,8 +74,16 @@ export async function loadViewsInParallel(options: LoadViewsInParallelOptions): 
               }
             });
             worker.on('error', (error: unknown) => {
+              const code = (error as { code?: unknown } | null)?.code;
               failure ??=
-                error instanceof Error ? error : new Error(`a rebuild worker failed: ${JSON.stringify(error)}`);
+                code === 'ERR_WORKER_OUT_OF_MEMORY'
+                  ? new Error(
+                      `a rebuild worker ran out of its ${WORKER_HEAP.maxOldGenerationSizeMb} MB heap (very large CI documents?): ` +
+                        'run it again with a smaller --batch-size, or with --threads 1',
+                    )
+                  : error instanceof Error
+                    ? error
+                    : new Error(`a rebuild worker failed: ${JSON.stringify(error)}`);
             });
             worker.on('exit', (code) => {
               void inserting.then(() => {

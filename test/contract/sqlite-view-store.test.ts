@@ -63,7 +63,7 @@ describe('SQLite view layouts', () => {
     await after.close();
   });
 
-  it.each([ciVersionsProjection, graphProjection])(
+  it.each<AnyProjection>([ciVersionsProjection, graphProjection])(
     'reads $name as of an instant by its primary key, (key, validFrom, revision): one probe per key, no other index',
     (projection) => {
       const filename = path.join(dir, 'views.db');
