@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   const data = workerData as RebuildWorkerData;
   const post = (message: FromRebuildWorker) => port.postMessage(message);
   const projections = allProjections.filter((p) => data.projections.includes(p.name));
-  const eventStore = new SqliteEventStore({ filename: data.eventStoreFile });
+  // Read-only: the thread that started the rebuild owns the log's write lock, a worker only reads.
+  const eventStore = new SqliteEventStore({ filename: data.eventStoreFile, readOnly: true });
   const rows = new SqliteViewBulkRows(projections);
   let waiting = 0;
   port.on('message', () => {

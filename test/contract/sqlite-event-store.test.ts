@@ -23,6 +23,24 @@ eventStoreContract('SQLite (file, fsync on commit)', async () => {
 });
 
 describe('SqliteEventStore specifics', () => {
+  it('opened read-only, reads the log and refuses appends', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
+    const filename = path.join(dir, 'events.db');
+    const writer = new SqliteEventStore({ filename });
+    try {
+      await writer.append('s-1', [newEvent()], 'no_stream');
+      const reader = new SqliteEventStore({ filename, readOnly: true });
+      expect(await reader.readStream('s-1')).toHaveLength(1);
+      expect(reader.writeStatus()).toEqual({ writable: false, reason: 'opened read-only, for reading' });
+      await expect(reader.append('s-2', [newEvent()], 'no_stream')).rejects.toThrow(/accepts no writes/);
+      await reader.close();
+      expect(await writer.headPosition()).toBe(1);
+    } finally {
+      await writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('splits the streams up to a position into ranges of about as many events, at stream boundaries', async () => {
     const store = new SqliteEventStore({ filename: ':memory:' });
     try {

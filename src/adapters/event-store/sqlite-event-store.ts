@@ -30,6 +30,12 @@ export interface SqliteEventStoreOptions {
   readonly synchronous?: 'full' | 'normal';
   /** Most appends committed together in one transaction (group commit). */
   readonly maxGroupSize?: number;
+  /**
+   * Open an existing log for reading only: no schema, no chaining of older
+   * events, appends refused. For readers beside the process that writes it
+   * (a rebuild's worker threads), which must never take its write lock.
+   */
+  readonly readOnly?: boolean;
 }
 
 interface PendingAppend {
@@ -305,6 +311,11 @@ export class SqliteEventStore implements EventStore {
  * read-only so that history stays readable, and says why.
  */
 function openLog(options: SqliteEventStoreOptions): { db: Database.Database; readOnlyReason?: string } {
+  if (options.readOnly) {
+    const db = new Database(options.filename, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    return { db, readOnlyReason: 'opened read-only, for reading' };
+  }
   try {
     const db = new Database(options.filename);
     try {
