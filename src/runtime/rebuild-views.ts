@@ -37,7 +37,7 @@ export interface RebuildOptions {
     readonly threads: number;
     readonly scriptPath: string;
     readonly eventStoreFile: string;
-    /** Rows a worker prepares before handing them over; 5,000 unless told. */
+    /** Rows a worker prepares before handing them over; 2,500 unless told. */
     readonly batchRows?: number;
   };
 }
