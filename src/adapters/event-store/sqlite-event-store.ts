@@ -311,11 +311,7 @@ export class SqliteEventStore implements EventStore {
  * read-only so that history stays readable, and says why.
  */
 function openLog(options: SqliteEventStoreOptions): { db: Database.Database; readOnlyReason?: string } {
-  if (options.readOnly) {
-    const db = new Database(options.filename, { readonly: true, fileMustExist: true });
-    db.pragma('busy_timeout = 5000');
-    return { db, readOnlyReason: 'opened read-only, for reading' };
-  }
+  if (options.readOnly) return { db: openReadOnly(options.filename), readOnlyReason: 'opened read-only, for reading' };
   try {
     const db = new Database(options.filename);
     try {
@@ -339,7 +335,8 @@ function openLog(options: SqliteEventStoreOptions): { db: Database.Database; rea
   }
 }
 
-function openReadOnly(filename: string, writeError: unknown): Database.Database {
+/** @param writeError why it could not be opened read-write, when that was tried first */
+function openReadOnly(filename: string, writeError?: unknown): Database.Database {
   try {
     const db = new Database(filename, { readonly: true, fileMustExist: true });
     db.pragma('busy_timeout = 5000');
@@ -347,8 +344,10 @@ function openReadOnly(filename: string, writeError: unknown): Database.Database 
     return db;
   } catch (error) {
     throw new StoreUnavailableError(
-      `the event log ${filename} can be neither written (${describeSqliteError(writeError)}) ` +
-        `nor read (${describeSqliteError(error)}); free space on its disk or make DATA_DIR writable`,
+      writeError === undefined
+        ? `the event log ${filename} cannot be read (${describeSqliteError(error)}); check DATA_DIR`
+        : `the event log ${filename} can be neither written (${describeSqliteError(writeError)}) ` +
+            `nor read (${describeSqliteError(error)}); free space on its disk or make DATA_DIR writable`,
       { cause: error },
     );
   }

@@ -64,7 +64,7 @@ describe('rebuildViews', () => {
       batchSize: 3,
       progressIntervalMs: 0,
       ...(onProgress && { onProgress }),
-      // Batches of 4 rows: a CI's rows span several, as they do at 5,000 in a large log.
+      // Batches of 4 rows: a CI's rows span several, as they do at 2,500 in a large log.
       parallel: { threads, scriptPath: workerScript, eventStoreFile: path.join(dir, 'events.db'), batchRows: 4 },
     });
 
