@@ -75,11 +75,19 @@ export async function registerAll(url: string, cis: number, round = 0): Promise<
   await Promise.all(Array.from({ length: 16 }, worker));
 }
 
-/** The service as `npm start` runs it, on a data directory of its own (or the one given), stopped and removed after `use`. */
-export async function withService<T>(use: (service: Target) => Promise<T>, dataDir?: string): Promise<T> {
+/**
+ * The service as `npm start` runs it, on a data directory of its own (or the
+ * one given), stopped and removed after `use`; its log silent unless a level
+ * is given.
+ */
+export async function withService<T>(
+  use: (service: Target) => Promise<T>,
+  dataDir?: string,
+  logLevel?: string,
+): Promise<T> {
   const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'cl-bench-http-'));
   try {
-    const service = await startTarget('http-target-service.js', [dir]);
+    const service = await startTarget('http-target-service.js', logLevel ? [dir, logLevel] : [dir]);
     try {
       return await use(service);
     } finally {
@@ -105,18 +113,26 @@ export async function withBare<T>(bodies: Map<string, unknown>, use: (bare: Targ
   }
 }
 
-/** One paired run of a write workload: the service and the bare endpoint, one after the other. */
+/**
+ * One paired run of a write workload: the service (its request log at
+ * `logLevel`, silent unless given) and the bare endpoint, one after the other.
+ */
 export async function httpRun(
   method: HttpMethodUnderTest,
   durationSeconds: number,
   cis: number,
+  logLevel?: string,
 ): Promise<{ ours: LoadFigures; bare: LoadFigures }> {
   const request = () => (method === 'PUT' ? putRequest(roundRobin(cis)) : patchRequest(roundRobin(cis)));
-  const ours = await withService(async (service) => {
-    // Register every CI first, so PATCH has targets and PUT measures changes, not creations.
-    await registerAll(service.url, cis);
-    return load(service.url, durationSeconds, [request()]);
-  });
+  const ours = await withService(
+    async (service) => {
+      // Register every CI first, so PATCH has targets and PUT measures changes, not creations.
+      await registerAll(service.url, cis);
+      return load(service.url, durationSeconds, [request()]);
+    },
+    undefined,
+    logLevel,
+  );
   const bare = await withBare(new Map(), (target) => load(target.url, durationSeconds, [request()]));
   return { ours, bare };
 }

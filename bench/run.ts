@@ -208,6 +208,13 @@ async function http() {
       runs.push(await httpRun(method, settings.httpSeconds, settings.httpCis));
     addLoad(`HTTP ${method} changes`, runs, writeTarget);
   }
+  // The figures above run the service with its log silent, as bare express has none; `npm start`
+  // logs every request at info. What that costs, on the same PUTs:
+  log(`HTTP PUT with the request log on (LOG_LEVEL=info, to /dev/null), ${settings.httpRuns} runs`);
+  const logged: { ours: LoadFigures; bare: LoadFigures }[] = [];
+  for (let run = 0; run < settings.httpRuns; run++)
+    logged.push(await httpRun('PUT', settings.httpSeconds, settings.httpCis, 'info'));
+  addLoad('HTTP PUT changes, request log on (LOG_LEVEL=info)', logged);
   const { cis: coldCis, runs: coldRuns } = settings.httpCold;
   for (const method of ['PUT', 'PATCH'] as const) {
     log(`HTTP ${method}, working set of ${coldCis.toLocaleString('en-US')} CIs picked at random, ${coldRuns} runs`);

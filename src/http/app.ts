@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CiCommandHandler } from '../application/ci-command-handler';
 import type { CiQueries } from '../application/ci-queries';
 import type { GraphQueries } from '../application/graph-queries';
@@ -80,21 +81,31 @@ export function buildApp(deps: AppDeps): Express {
   app.set('etag', false); // ETags are CI revisions, set by the routes that have one
   app.set('query parser', 'simple');
 
-  app.use(
-    pinoHttp({
-      logger: deps.logger.child({}, { redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } }),
-      serializers: {
-        req: (req: { url: string }) => Object.assign(req, { url: redactTicket(req.url) }),
-      },
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && given.length > 0 && given.length <= 256 ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-    }),
-  );
+  const requestId: (req: IncomingMessage, res: ServerResponse) => string = (req, res) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && given.length > 0 && given.length <= 256 ? given : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    return id;
+  };
+  // The request log binds each request to a child logger, serialising the request as it does:
+  // where the logger writes nothing at all (LOG_LEVEL=silent), only the request id is kept.
+  if (deps.logger.isLevelEnabled('fatal')) {
+    app.use(
+      pinoHttp({
+        logger: deps.logger.child({}, { redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } }),
+        serializers: {
+          req: (req: { url: string }) => Object.assign(req, { url: redactTicket(req.url) }),
+        },
+        genReqId: requestId,
+        customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
+      }),
+    );
+  } else {
+    app.use((req, res, next) => {
+      req.id = requestId(req, res);
+      next();
+    });
+  }
   // The correlation id recorded on events is the request id, given or generated.
   app.use((req, _res, next) => {
     req.headers['x-request-id'] = String(req.id);

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import request from 'supertest';
 import { buildApp } from '../../src/http/app';
 import { createTestService, type TestService } from '../support/test-service';
 
@@ -107,10 +108,9 @@ describe('what a new user hit', () => {
     await service.request().get('/api/v1/cis/nobody/history').expect(404);
   });
 
-  it('never writes credentials into the request log', async () => {
-    const lines: string[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
-    const app = buildApp({
+  /** The app on a logger of its own, writing to `lines`. */
+  const loggedApp = (lines: string[], level = 'info') =>
+    buildApp({
       commands: service.commands,
       queries: service.queries,
       graph: service.graph,
@@ -122,10 +122,32 @@ describe('what a new user hit', () => {
       reconciliations: service.reconciliations,
       readiness: { check: async () => ({ ready: true, checks: {} }) },
       clock: service.clock,
-      logger,
+      logger: pino({ level }, { write: (line: string) => lines.push(line) }),
       changeStream: { maxStreams: 1, maxReplays: 1, heartbeatMs: 1000 },
       audit: { verify: () => Promise.reject(new Error('not used here')) },
     });
+
+  it('logs each request with its request id, and keeps the id when the log is silenced', async () => {
+    const lines: string[] = [];
+    const res = await request(loggedApp(lines)).get('/api/v1/cis/nobody').set('X-Request-Id', 'req-7').expect(404);
+    expect(res.headers['x-request-id']).toBe('req-7');
+    const entry = JSON.parse(lines.at(-1)!) as { req: { id: string; url: string }; res: { statusCode: number } };
+    expect(entry.req).toMatchObject({ id: 'req-7', url: '/api/v1/cis/nobody' });
+    expect(entry.res.statusCode).toBe(404);
+
+    // LOG_LEVEL=silent: nothing is written, and the id is still answered (and generated when not given).
+    const quiet: string[] = [];
+    const silent = loggedApp(quiet, 'silent');
+    expect((await request(silent).get('/api/v1/cis/nobody').set('X-Request-Id', 'req-8')).headers['x-request-id']).toBe(
+      'req-8',
+    );
+    expect((await request(silent).get('/api/v1/cis/nobody')).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(quiet).toEqual([]);
+  });
+
+  it('never writes credentials into the request log', async () => {
+    const lines: string[] = [];
+    const app = loggedApp(lines);
     const logged = createServer(app).listen(0, '127.0.0.1');
     await once(logged, 'listening');
     try {
