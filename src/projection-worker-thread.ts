@@ -5,7 +5,8 @@ import { allProjections } from '../projections';
 import { SqliteEventStore } from './adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
 import type { EventStore } from './ports/event-store';
-import { ProjectionRunner } from './runtime/projection-runner';
+import { loadStaleViews } from './runtime/load-stale-views';
+import { ProjectionRunner, type ProjectionStatus } from './runtime/projection-runner';
 import type {
   FromProjectionWorker,
   ProjectionWorkerData,
@@ -16,7 +17,8 @@ import type {
  * The worker thread's composition root: the projection runner (see
  * src/runtime/projection-worker.ts) on its own
  * connections to the same SQLite files, so projecting every write no longer
- * takes turns with request handling on the service's event loop.
+ * takes turns with request handling on the service's event loop. Views that
+ * hold nothing of the log yet are bulk-loaded first (loadStaleViews).
  */
 async function main(): Promise<void> {
   const port = parentPort!;
@@ -33,11 +35,38 @@ async function main(): Promise<void> {
   const runner = new ProjectionRunner(eventStore, viewStore, allProjections, logger, data.runner);
 
   const statusReports = new Subscription();
-  const starting = runner.start();
+  const stopped = new AbortController();
+  const loadingStatus = (eventsApplied: number): ProjectionStatus => ({
+    state: 'catching-up',
+    position: 0,
+    eventsApplied,
+    lastError: undefined,
+  });
+  // Statuses count the events the bulk load applied too: "applied since start", however applied.
+  let bulkLoaded = 0;
+  const withBulkLoaded = (status: ProjectionStatus): ProjectionStatus => ({
+    ...status,
+    eventsApplied: status.eventsApplied + bulkLoaded,
+  });
+  const starting = (async () => {
+    const loaded = await loadStaleViews({
+      eventStore: store,
+      viewStore,
+      projections: allProjections,
+      logger,
+      signal: stopped.signal,
+      onStart: () => post({ type: 'loading', status: loadingStatus(0) }),
+      onProgress: (progress) => post({ type: 'status', status: loadingStatus(progress.eventsApplied) }),
+    });
+    bulkLoaded = loaded?.eventsApplied ?? 0;
+    await runner.start();
+  })();
   let stopping: Promise<void> | undefined;
   const stop = () => {
+    stopped.abort(new Error('the service is stopping'));
     stopping ??= (async () => {
-      // A stop that arrives while the runner starts waits for it, or the runner would start after.
+      // A stop that arrives while the views load or the runner starts waits for that (a load stops at
+      // its next page), or the runner would start after.
       await starting.catch(() => undefined);
       statusReports.unsubscribe();
       await runner.stop();
@@ -53,10 +82,17 @@ async function main(): Promise<void> {
     else void stop();
   });
 
-  await starting;
+  try {
+    await starting;
+  } catch (error) {
+    if (stopping) return; // a bulk load stopped by stop(), which reports
+    throw error;
+  }
   if (stopping) return;
-  post({ type: 'started', status: runner.status() });
-  statusReports.add(runner.statusChanges().subscribe((status) => post({ type: 'status', status })));
+  post({ type: 'started', status: withBulkLoaded(runner.status()) });
+  statusReports.add(
+    runner.statusChanges().subscribe((status) => post({ type: 'status', status: withBulkLoaded(status) })),
+  );
 }
 
 main().catch((error: unknown) => {

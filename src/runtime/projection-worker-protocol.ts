@@ -17,6 +17,8 @@ export type ToProjectionWorker =
 
 /** Worker → service. */
 export type FromProjectionWorker =
+  /** Views that hold nothing of the log yet are being loaded in bulk; the runner starts after (`started`). */
+  | { readonly type: 'loading'; readonly status: ProjectionStatus }
   /** The runner has prepared its checkpoints and is following the log. */
   | { readonly type: 'started'; readonly status: ProjectionStatus }
   /** Sent whenever the views reach a new position or the runner's state changes. */

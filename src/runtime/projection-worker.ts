@@ -103,7 +103,8 @@ export class ProjectionWorker implements RunningProjections {
           return;
         }
         this.update(message.status);
-        if (message.type === 'started') {
+        // A bulk load of empty views can take minutes: the service starts meanwhile (not ready until it ends).
+        if (message.type === 'started' || message.type === 'loading') {
           started = true;
           this.restartDelayMs = this.initialRestartDelayMs;
           resolve();

@@ -29,6 +29,12 @@ export interface RebuildOptions {
   readonly progressIntervalMs?: number;
   readonly onProgress?: (progress: RebuildProgress) => void;
   /**
+   * Stops a one-thread bulk load between pages (the service stopping while
+   * it loads; worker threads are not stopped by it): the rebuild then fails
+   * with the signal's reason, and the load is aborted as on any failure.
+   */
+  readonly signal?: AbortSignal;
+  /**
    * Bulk-load with worker threads, each projecting its own range of CIs,
    * where the stores allow it (the embedded SQLite ones): the worker script
    * opens the log at `eventStoreFile`. One thread, or absent: no workers.
@@ -112,7 +118,18 @@ async function bulkRebuild(
         onProgress: onPage,
       });
     } else {
-      await loadViewsByStream({ readByStream: bulk.readByStream, load, projections, target, pageSize, onPage });
+      const onPageOrStop = (eventsLoaded: number) => {
+        options.signal?.throwIfAborted();
+        onPage(eventsLoaded);
+      };
+      await loadViewsByStream({
+        readByStream: bulk.readByStream,
+        load,
+        projections,
+        target,
+        pageSize,
+        onPage: onPageOrStop,
+      });
     }
     await load.finish(projections.map((p) => ({ projection: p.name, version: p.version, position: target })));
   } catch (error) {

@@ -87,6 +87,19 @@ describeBuilt('ProjectionWorker', () => {
     expect(worker.status().state).toBe('stopped');
   });
 
+  it('loads the views in bulk when they hold nothing of the log, then follows it', async () => {
+    for (let i = 0; i < 30; i++) await declare(`srv-${i % 10}`, i);
+    const worker = await startWorker();
+    const { position } = await declare('srv-0', 99);
+    expect(await worker.waitForPosition(position, 5000)).toBe(true);
+    await untilLive(worker);
+    // Applied since start: the 30 loaded in bulk and the one followed.
+    expect(worker.status()).toMatchObject({ state: 'live', position, eventsApplied: 31 });
+    expect((await viewQueries(views).getCurrentCi('srv-0'))?.document.attributes).toEqual({ cpu: 99 });
+    expect((await viewQueries(views).getCurrentCi('srv-9'))?.revision).toBe(3);
+    expect(await viewQueries(views).listChanges({ limit: 100 })).toHaveLength(31);
+  });
+
   it('replaces a worker that died, resuming from the checkpoints', async () => {
     const worker = await startWorker();
     const first = await declare('srv-1', 1);

@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { AnyProjection } from '../../projections';
+import type { EventStore } from '../ports/event-store';
+import type { ViewStore } from '../ports/view-store';
+import { rebuildViews, type RebuildProgress } from './rebuild-views';
+
+/**
+ * The projections whose views hold nothing of the log yet: no checkpoint,
+ * one of another projection version (the runner would reset the view), or
+ * one at 0 (a new or emptied views file, a changed table layout, a rebuild
+ * that was cut short).
+ */
+export async function staleProjections(
+  viewStore: ViewStore,
+  projections: readonly AnyProjection[],
+): Promise<AnyProjection[]> {
+  const stored = new Map((await viewStore.readCheckpoints()).map((checkpoint) => [checkpoint.projection, checkpoint]));
+  return projections.filter((projection) => {
+    const checkpoint = stored.get(projection.name);
+    return !checkpoint || checkpoint.version !== projection.version || checkpoint.position === 0;
+  });
+}
+
+export interface LoadStaleViewsOptions {
+  readonly eventStore: EventStore;
+  readonly viewStore: ViewStore;
+  readonly projections: readonly AnyProjection[];
+  readonly logger: Logger;
+  /** Stops the load between pages; it then fails, leaving those views empty at checkpoint 0. */
+  readonly signal?: AbortSignal;
+  /** Called before the load begins, when there is one. */
+  readonly onStart?: () => void;
+  readonly onProgress?: (progress: RebuildProgress) => void;
+}
+
+/**
+ * Before the projection runner starts: the views that hold nothing of a
+ * non-empty log are bulk-loaded up to its head, where both stores allow it
+ * (the embedded SQLite ones), as `npm run rebuild-views` does on one thread.
+ * The runner's catch-up writes each event with upserts into views whose
+ * indexes are all in place, and slows as they grow; the bulk load inserts
+ * in key order and builds the indexes once. The runner then goes on from
+ * the head the load reached. Resolves with the load's progress, or
+ * undefined when there was nothing to load this way.
+ */
+export async function loadStaleViews(options: LoadStaleViewsOptions): Promise<RebuildProgress | undefined> {
+  const { eventStore, viewStore, logger } = options;
+  if (!eventStore.readByStream || !viewStore.startBulkLoad) return undefined;
+  const stale = await staleProjections(viewStore, options.projections);
+  if (stale.length === 0 || (await eventStore.headPosition()) === 0) return undefined;
+  const views = stale.map((projection) => projection.name);
+  logger.info({ views }, 'these views hold nothing of the log yet: loading them in bulk before following it');
+  options.onStart?.();
+  const done = await rebuildViews({
+    eventStore,
+    viewStore,
+    projections: stale,
+    logger,
+    progressIntervalMs: 1000,
+    ...(options.signal && { signal: options.signal }),
+    ...(options.onProgress && { onProgress: options.onProgress }),
+  });
+  logger.info(
+    { views, events: done.eventsApplied, position: done.position, ms: done.elapsedMs },
+    'views loaded in bulk; following the log from there',
+  );
+  return done;
+}

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { allProjections } from '../../../projections';
+import { SqliteEventStore } from '../../../src/adapters/event-store/sqlite-event-store';
+import { SqliteViewStore } from '../../../src/adapters/view-store/sqlite-view-store';
+import { loadStaleViews, staleProjections } from '../../../src/runtime/load-stale-views';
+import { ProjectionRunner } from '../../../src/runtime/projection-runner';
+import { dumpViews } from '../../support/dump-views';
+import { seedLog } from '../../support/seed-log';
+import { silentLogger } from '../../support/test-service';
+import { viewQueries } from '../../support/view-queries';
+
+describe('loadStaleViews', () => {
+  let dir: string;
+  let eventStore: SqliteEventStore;
+  let head: number;
+  const stores: SqliteViewStore[] = [];
+  const viewStore = (name: string) => {
+    const store = new SqliteViewStore({ filename: path.join(dir, name), views: allProjections });
+    stores.push(store);
+    return store;
+  };
+  /** Views brought up to the head by the live runner's catch-up, as the service did before. */
+  const caughtUp = async (name: string) => {
+    const store = viewStore(name);
+    const runner = new ProjectionRunner(eventStore, store, allProjections, silentLogger);
+    await runner.start();
+    expect(await runner.waitForPosition(head, 5000)).toBe(true);
+    await runner.stop();
+    return store;
+  };
+  const load = (store: SqliteViewStore, signal?: AbortSignal) =>
+    loadStaleViews({
+      eventStore,
+      viewStore: store,
+      projections: allProjections,
+      logger: silentLogger,
+      ...(signal && { signal }),
+    });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cl-stale-views-'));
+    eventStore = new SqliteEventStore({ filename: path.join(dir, 'events.db') });
+    head = await seedLog(eventStore, 4, 5);
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    await eventStore.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads empty views in bulk to what the live catch-up makes, checkpoints at the head', async () => {
+    const bulk = viewStore('bulk.db');
+    expect((await staleProjections(bulk, allProjections)).map((p) => p.name)).toEqual(
+      allProjections.map((p) => p.name),
+    );
+    let started = 0;
+    const done = await loadStaleViews({
+      eventStore,
+      viewStore: bulk,
+      projections: allProjections,
+      logger: silentLogger,
+      onStart: () => (started += 1),
+    });
+    expect(started).toBe(1);
+    expect(done).toMatchObject({ eventsApplied: 20, position: head, fraction: 1 });
+    expect(await staleProjections(bulk, allProjections)).toEqual([]);
+    const reference = await caughtUp('caught-up.db');
+    expect(await dumpViews(bulk)).toEqual(await dumpViews(reference));
+    expect(await bulk.readCheckpoints()).toEqual(await reference.readCheckpoints());
+  });
+
+  it('loads only the views that hold nothing of the log, leaving the others as they are', async () => {
+    const views = await caughtUp('views.db');
+    const graph = allProjections.find((p) => p.name === 'graph')!;
+    await views.resetView('graph', graph.version); // emptied, at checkpoint 0
+    expect((await staleProjections(views, allProjections)).map((p) => p.name)).toEqual(['graph']);
+    const loaded: string[][] = [];
+    const startBulkLoad = views.startBulkLoad.bind(views);
+    views.startBulkLoad = (which) => {
+      loaded.push(which.map((view) => view.projection));
+      return startBulkLoad(which);
+    };
+    await load(views);
+    expect(loaded).toEqual([['graph']]);
+    expect(await dumpViews(views)).toEqual(await dumpViews(await caughtUp('reference.db')));
+    expect((await views.readCheckpoints()).map((checkpoint) => checkpoint.position)).toEqual(
+      allProjections.map(() => head),
+    );
+  });
+
+  it('counts a view of another projection version as holding nothing, wherever its checkpoint is', async () => {
+    const views = await caughtUp('views.db');
+    await views.applyBatch({ writes: [], checkpoints: [{ projection: 'changeFeed', version: 1, position: head }] });
+    expect((await staleProjections(views, allProjections)).map((p) => p.name)).toEqual(['changeFeed']);
+  });
+
+  it('does nothing when every view holds the log, or the log is empty', async () => {
+    expect(await load(await caughtUp('views.db'))).toBeUndefined();
+    const emptyLog = new SqliteEventStore({ filename: path.join(dir, 'empty.db') });
+    const views = viewStore('for-empty.db');
+    await expect(
+      loadStaleViews({ eventStore: emptyLog, viewStore: views, projections: allProjections, logger: silentLogger }),
+    ).resolves.toBeUndefined();
+    await emptyLog.close();
+  });
+
+  it('stopped, fails with the reason and leaves those views empty at checkpoint 0', async () => {
+    const views = viewStore('views.db');
+    const stop = new AbortController();
+    stop.abort(new Error('the service is stopping'));
+    await expect(load(views, stop.signal)).rejects.toThrow('the service is stopping');
+    expect(await viewQueries(views).listCurrentCis({ includeRetired: true, limit: 100 })).toEqual([]);
+    expect((await views.readCheckpoints()).map((checkpoint) => checkpoint.position)).toEqual(
+      allProjections.map(() => 0),
+    );
+  });
+});
