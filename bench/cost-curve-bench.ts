@@ -63,7 +63,7 @@ async function catchUp(dir: string, events: number): Promise<number> {
 }
 
 /** `node dist/src/main.js` on the data directory, from spawn to its first 200 on /readyz. */
-async function startToReady(dir: string): Promise<number> {
+export async function startToReady(dir: string): Promise<number> {
   const main = path.resolve(__dirname, '../src/main.js');
   const start = nowMs();
   const child = spawn(process.execPath, [main], {

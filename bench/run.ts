@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
 import { asOfLatencies } from './as-of-bench';
 import { baselineFigures } from './baseline-bench';
-import { curvePoint, deepHistory } from './cost-curve-bench';
+import { curvePoint, deepHistory, startToReady } from './cost-curve-bench';
 import { estateFigures } from './estate-bench';
 import { httpColdRun } from './http-cold-bench';
 import { autocannonAvailable, httpRun } from './http-bench';
@@ -330,6 +330,20 @@ async function rebuildAndQueries() {
     text: '≤ 300',
     check: (v) => v <= 300,
   });
+
+  // A new or emptied views file, a changed layout or projection version: the service loads the
+  // views itself before it follows the log (bulk, one thread, in its projection worker).
+  const startRuns = quick ? 1 : 2;
+  log(`the service started on the log with no views, until ready: ${startRuns} runs`);
+  const fromNothing: number[] = [];
+  for (let run = 0; run < startRuns; run++) {
+    const dataDir = path.join(workDir, `no-views-${run}`);
+    mkdirSync(dataDir);
+    copyFileSync(path.join(dir, 'events.db'), path.join(dataDir, 'events.db'));
+    fromNothing.push(await startToReady(dataDir));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  add(`service start to ready with no views (${events} events)`, figure(fromNothing), 'ms');
 
   log(`as-of queries: ${settings.samples} samples each`);
   const latencies: Awaited<ReturnType<typeof asOfLatencies>>[] = [];
