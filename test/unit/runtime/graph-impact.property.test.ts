@@ -164,7 +164,11 @@ function expectPathsHold(states: Map<string, CiDocument>, root: string, directio
 describe('impact as of T, for random graphs and random change histories', () => {
   it('equals a breadth-first search over the CIs folded from their streams at T', async () => {
     const queryArb = fc.record({
-      root: fc.constantFrom(...ciIds),
+      /** Mostly a CI that exists at T (so the walk is compared), sometimes any, which may not exist. */
+      root: fc.oneof(
+        { weight: 3, arbitrary: fc.nat().map((pick) => ({ existingAtT: pick })) },
+        { weight: 1, arbitrary: fc.constantFrom(...ciIds).map((ciId) => ({ ciId })) },
+      ),
       direction: fc.constantFrom<ImpactDirection>('dependents', 'dependencies'),
       depth: fc.integer({ min: 1, max: 6 }),
       types: fc.option(fc.subarray([...TYPES], { minLength: 1 }), { nil: undefined }),
@@ -172,7 +176,9 @@ describe('impact as of T, for random graphs and random change histories', () => 
       /** Where T falls: before the first event, at or just before an event, or after the last. */
       instant: fc.integer({ min: 0, max: 1000 }),
     });
+    let asked = 0;
     let answered = 0;
+    let rootAbsent = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.array(stepArb, { minLength: 1, maxLength: 30 }),
@@ -198,19 +204,25 @@ describe('impact as of T, for random graphs and random change histories', () => 
                     query.instant % (2 * times.length + 2)
                   ]!;
             const states = await foldedAt(eventStore, at);
-            const impact = await graph.impact(query.root, { ...query, asOf: at, limit: 1000 });
-            if (!states.has(query.root)) {
+            const existing = [...states.keys()];
+            const root =
+              'ciId' in query.root
+                ? query.root.ciId
+                : (existing[query.root.existingAtT % Math.max(1, existing.length)] ?? 'a');
+            asked += 1;
+            const impact = await graph.impact(root, { ...query, asOf: at, limit: 1000 });
+            if (!states.has(root)) {
               expect(impact).toBeUndefined();
+              rootAbsent += 1;
               continue;
             }
             answered += 1;
-            const expected = referenceImpact(states, query.root, query);
+            const expected = referenceImpact(states, root, query);
             const actual = new Map(
               impact!.items.map((item) => [item.ciId, { depth: item.depth, missing: item.missing === true }]),
             );
             expect(actual).toEqual(expected);
-            for (const item of impact!.items)
-              if (!item.missing) expectPathsHold(states, query.root, query.direction, item);
+            for (const item of impact!.items) if (!item.missing) expectPathsHold(states, root, query.direction, item);
           }
           await eventStore.close();
           await viewStore.close();
@@ -218,7 +230,10 @@ describe('impact as of T, for random graphs and random change histories', () => 
       ),
       { numRuns: 60 },
     );
-    // Never vacuous: most queries find their root, and are compared.
-    expect(answered).toBeGreaterThan(50);
+    // Never vacuous: well over a third of the queries find their root and are compared (about
+    // 6 in 10; a fixed count of 50 failed now and then, 60 being the mean before roots were
+    // drawn from the CIs that exist at T), and the answer for a root absent at T is checked too.
+    expect(answered).toBeGreaterThan(asked / 3);
+    expect(rootAbsent).toBeGreaterThan(0);
   });
 });
