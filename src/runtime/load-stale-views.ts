@@ -31,6 +31,11 @@ export interface LoadStaleViewsOptions {
   /** Called before the load begins, when there is one. */
   readonly onStart?: () => void;
   readonly onProgress?: (progress: RebuildProgress) => void;
+  /** How often `onProgress` is called (default 1 s) and a progress line logged (default 5 s). */
+  readonly progressIntervalMs?: number;
+  readonly progressLogIntervalMs?: number;
+  /** Events per page of the load (rebuildViews' default when absent). */
+  readonly batchSize?: number;
 }
 
 /**
@@ -51,14 +56,27 @@ export async function loadStaleViews(options: LoadStaleViewsOptions): Promise<Re
   const views = stale.map((projection) => projection.name);
   logger.info({ views }, 'these views hold nothing of the log yet: loading them in bulk before following it');
   options.onStart?.();
+  // At 1M events the load takes a minute or more, while the service is not ready: say how far it is.
+  const logEveryMs = options.progressLogIntervalMs ?? 5000;
+  let lastLogged = Date.now();
+  const onProgress = (progress: RebuildProgress) => {
+    options.onProgress?.(progress);
+    if (progress.fraction >= 1 || Date.now() - lastLogged < logEveryMs) return;
+    lastLogged = Date.now();
+    logger.info(
+      { views, events: progress.eventsApplied, percent: Math.floor(progress.fraction * 100) },
+      'loading views in bulk',
+    );
+  };
   const done = await rebuildViews({
     eventStore,
     viewStore,
     projections: stale,
     logger,
-    progressIntervalMs: 1000,
+    progressIntervalMs: options.progressIntervalMs ?? 1000,
+    onProgress,
+    ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
     ...(options.signal && { signal: options.signal }),
-    ...(options.onProgress && { onProgress: options.onProgress }),
   });
   logger.info(
     { views, events: done.eventsApplied, position: done.position, ms: done.elapsedMs },

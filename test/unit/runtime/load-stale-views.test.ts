@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import pino from 'pino';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { allProjections } from '../../../projections';
@@ -69,6 +70,28 @@ describe('loadStaleViews', () => {
     const reference = await caughtUp('caught-up.db');
     expect(await dumpViews(bulk)).toEqual(await dumpViews(reference));
     expect(await bulk.readCheckpoints()).toEqual(await reference.readCheckpoints());
+  });
+
+  it('says how far it has got while it loads, then that it is done', async () => {
+    const lines: string[] = [];
+    const progress: number[] = [];
+    await loadStaleViews({
+      eventStore,
+      viewStore: viewStore('views.db'),
+      projections: allProjections,
+      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(line) }),
+      batchSize: 4,
+      progressIntervalMs: 0,
+      progressLogIntervalMs: 0,
+      onProgress: (loaded) => progress.push(loaded.eventsApplied),
+    });
+    const logged = lines.map((line) => JSON.parse(line) as { msg: string; events?: number; percent?: number });
+    const loading = logged.filter((entry) => entry.msg === 'loading views in bulk');
+    // 20 events in pages of 4 (the pages end at CI boundaries): lines before the end, none at 100%.
+    expect(loading.length).toBeGreaterThan(0);
+    expect(loading.every((entry) => entry.events! < 20 && entry.percent! < 100)).toBe(true);
+    expect(progress.at(-1)).toBe(20);
+    expect(logged.at(-1)).toMatchObject({ msg: 'views loaded in bulk; following the log from there', events: 20 });
   });
 
   it('loads only the views that hold nothing of the log, leaving the others as they are', async () => {
