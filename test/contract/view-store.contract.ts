@@ -14,7 +14,7 @@ import {
 import type { CiDocument, CiStatus } from '../../src/domain';
 import type { CheckpointStore } from '../../src/ports/checkpoint-store';
 import type { LeaseStore } from '../../src/ports/lease-store';
-import type { ViewStore } from '../../src/ports/view-store';
+import type { ViewDoc, ViewStore } from '../../src/ports/view-store';
 import { viewQueries } from '../support/view-queries';
 
 export interface ViewStoreFixture {
@@ -309,6 +309,21 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         expect((await views.getCiVersionAt('a', ms(T(3))))?.revision).toBe(2);
         expect((await views.getCiVersionAt('a', ms(T(9))))?.revision).toBe(3);
         expect(await views.getCiVersionAt('nobody', ms(T(9)))).toBeUndefined();
+      });
+
+      it('answers as many documents as the limit allows, the first in the order asked', async () => {
+        // One-row probes are the hottest reads and SQLite writes their limit differently from others.
+        const revisions = async (limit: number) =>
+          (
+            await store.find<ViewDoc>('ciVersions', {
+              where: [{ field: 'key', op: '=', value: 'a' }],
+              orderBy: [{ field: 'validFrom', direction: 'desc' }],
+              limit,
+            })
+          ).map((found) => found.revision);
+        expect(await revisions(1)).toEqual([3]);
+        expect(await revisions(2)).toEqual([3, 2]);
+        expect(await revisions(10)).toEqual([3, 2, 1]);
       });
 
       it('returns the whole version document, validity included', async () => {

@@ -199,8 +199,11 @@ export class SqliteViewTable {
       (query.index ? ` ${this.indexedBy(query.index)}` : '') +
       (clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '') +
       (order ? ` ORDER BY ${order}` : '') +
-      ' LIMIT ?';
-    params.push(query.limit);
+      // A one-row probe (a CI now, or as of T: the hottest reads) takes its LIMIT as a literal:
+      // bound as a parameter, the same plan ran 3 µs slower for a CI now and 10 µs for one as of T
+      // (better-sqlite3 12.11, SQLite 3.53). Other limits stay parameters, one prepared statement a shape.
+      (query.limit === 1 ? ' LIMIT 1' : ' LIMIT ?');
+    if (query.limit !== 1) params.push(query.limit);
     return { sql, params };
   }
 
