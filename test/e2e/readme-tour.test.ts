@@ -110,7 +110,8 @@ describeTour('README tour (end to end)', () => {
 
   it('stops cleanly on SIGTERM', async () => {
     const child = service.child!;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close': the output is read whole before it is checked for errors.
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(service.output).not.toMatch(/"level":(50|60)/);

@@ -67,7 +67,8 @@ export function runServiceToFailure(env: Record<string, string>): Promise<{ code
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   return new Promise((resolve) =>
-    child.once('exit', (code) => {
+    // 'close', not 'exit': at 'exit' the last of the output (the error asserted on) may still be in the pipes.
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
     }),

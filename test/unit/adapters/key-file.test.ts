@@ -24,7 +24,9 @@ describeBuilt('key files made on first start', () => {
       children.map(async (child) => {
         let out = '';
         child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-        const [code] = await once(child, 'exit');
+        // 'close', not 'exit': at 'exit' the child's stdout may still hold its key (a CI run read one
+        // child's output before it arrived, and saw two keys).
+        const [code] = await once(child, 'close');
         expect(code).toBe(0);
         return out;
       }),
