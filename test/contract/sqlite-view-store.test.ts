@@ -101,4 +101,33 @@ describe('SQLite view layouts', () => {
       }
     },
   );
+
+  it('reads the edges into one CI with an index seek on the target, not through a json_each of one value', () => {
+    const filename = path.join(dir, 'views.db');
+    new SqliteViewStore({ filename, views: allProjections }).close();
+    const db = new Database(filename, { readonly: true });
+    const table = new SqliteViewTable(graphProjection);
+    const plan = (values: string[]) => {
+      const { sql, params } = table.select({
+        where: [{ field: 'target', op: 'in', values }],
+        asOf: 1,
+        limit: 10_000,
+        index: 'graph_incoming',
+      });
+      return db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...params)
+        .map((row) => (row as { detail: string }).detail);
+    };
+    try {
+      // Half the time of the json_each form for the edges into one CI (10.7 against 19 µs at p50).
+      expect(plan(['a'])).toEqual([
+        expect.stringMatching(/^SEARCH .* USING INDEX ix_graph_incoming \(f_target=\? AND _valid_from<\?\)$/),
+      ]);
+      // Several values (a level of an impact walk) stay one parameter however many there are.
+      expect(plan(['a', 'b']).some((step) => step.includes('json_each'))).toBe(true);
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -272,7 +272,12 @@ export class SqliteViewTable {
     const params: unknown[] = [];
     for (const condition of query.where ?? []) {
       const column = this.column(condition.field);
-      if (condition.op === 'in') {
+      if (condition.op === 'in' && condition.values.length === 1) {
+        // One value (the edges into one CI, its hottest use) is an equality: a plain index seek,
+        // without a json_each table to build and join.
+        clauses.push(`${column} = ?`);
+        params.push(condition.values[0]);
+      } else if (condition.op === 'in') {
         // One parameter for any number of values; SQLite still reads the index once per value.
         clauses.push(`${column} IN (SELECT value FROM json_each(?))`);
         params.push(JSON.stringify(condition.values));
