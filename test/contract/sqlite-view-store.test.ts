@@ -106,7 +106,7 @@ describe('SQLite view layouts', () => {
     const filename = path.join(dir, 'views.db');
     new SqliteViewStore({ filename, views: allProjections }).close();
     const db = new Database(filename, { readonly: true });
-    const table = new SqliteViewTable(graphProjection);
+    const table = new SqliteViewTable(graphProjection as AnyProjection);
     const plan = (values: string[]) => {
       const { sql, params } = table.select({
         where: [{ field: 'target', op: 'in', values }],

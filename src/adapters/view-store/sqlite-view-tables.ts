@@ -129,11 +129,13 @@ export class SqliteViewTable {
   docOf(row: { _doc: string; _valid_from?: number; _valid_to?: number | null }): ViewDoc {
     const doc = JSON.parse(row._doc) as ViewDoc;
     if (this.view.kind !== 'temporal') return doc;
-    return {
-      ...doc,
-      validFrom: new Date(row._valid_from!).toISOString(),
-      validTo: row._valid_to === null || row._valid_to === undefined ? null : new Date(row._valid_to).toISOString(),
-    } as TemporalDoc;
+    // The parsed object is this call's own: completed in place, in the key order a copy would have
+    // (the stored document lacks both). Copying it was 2.3 µs of the 6 a version took to read.
+    const version = doc as unknown as Record<string, unknown>;
+    version['validFrom'] = new Date(row._valid_from!).toISOString();
+    version['validTo'] =
+      row._valid_to === null || row._valid_to === undefined ? null : new Date(row._valid_to).toISOString();
+    return doc as TemporalDoc;
   }
 
   /** An upsert that keeps the stored row where the kind's rule says so (see ViewKind). */
