@@ -125,9 +125,9 @@ export class CiQueries {
     return this.deps.progress.currentPosition();
   }
 
-  /** Resolves true once the views have applied `position`, false after `timeoutMs`. */
-  waitForViews(position: number, timeoutMs: number): Promise<boolean> {
-    return this.deps.progress.waitForPosition(position, timeoutMs);
+  /** Resolves true once the views have applied `position`, false after `timeoutMs` or when `signal` aborts. */
+  waitForViews(position: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.deps.progress.waitForPosition(position, timeoutMs, signal);
   }
 
   private versionAt(ciId: string, point: HistoryPoint): Promise<CiVersion | undefined> {

@@ -237,6 +237,6 @@ export interface ViewStore extends ViewReader {
 export interface ViewProgress {
   /** The log position every view has applied. */
   currentPosition(): number;
-  /** Resolves true once every view has applied `position`, false after `timeoutMs`. */
-  waitForPosition(position: number, timeoutMs: number): Promise<boolean>;
+  /** Resolves true once every view has applied `position`, false after `timeoutMs` or when `signal` aborts. */
+  waitForPosition(position: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
 }

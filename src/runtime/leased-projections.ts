@@ -51,11 +51,11 @@ export class LeasedProjections implements RunningProjections {
     return this.leased.current?.currentPosition() ?? this.followed$.value;
   }
 
-  waitForPosition(position: number, timeoutMs: number): Promise<boolean> {
+  waitForPosition(position: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const running = this.leased.current;
     return running
-      ? running.waitForPosition(position, timeoutMs)
-      : waitForPosition(this.followed$, position, timeoutMs);
+      ? running.waitForPosition(position, timeoutMs, signal)
+      : waitForPosition(this.followed$, position, timeoutMs, signal);
   }
 
   status(): ProjectionStatus {

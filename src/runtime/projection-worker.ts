@@ -71,8 +71,8 @@ export class ProjectionWorker implements RunningProjections {
     return this.position$.value;
   }
 
-  waitForPosition(position: number, timeoutMs: number): Promise<boolean> {
-    return waitForPosition(this.position$, position, timeoutMs);
+  waitForPosition(position: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return waitForPosition(this.position$, position, timeoutMs, signal);
   }
 
   status(): ProjectionStatus {

@@ -121,4 +121,32 @@ describe('GET /changes/stream (Server-Sent Events)', () => {
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe('Last-Event-ID');
   });
+
+  it('stops waiting for the views when the client goes, not a heartbeat later', async () => {
+    // A heartbeat far longer than the test: a wait left running would hold its timer that long.
+    const quiet = await createTestService({ changeStream: { maxStreams: 2, heartbeatMs: 600_000 } });
+    const quietServer = quiet.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => quietServer.once('listening', resolve));
+    const waits: { signal: AbortSignal | undefined; outcome: Promise<boolean> }[] = [];
+    const waitForViews = quiet.queries.waitForViews.bind(quiet.queries);
+    jest.spyOn(quiet.queries, 'waitForViews').mockImplementation((position, timeoutMs, signal) => {
+      const outcome = waitForViews(position, timeoutMs, signal);
+      waits.push({ signal, outcome });
+      return outcome;
+    });
+    try {
+      const controller = new AbortController();
+      const { port } = quietServer.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/changes/stream`, { signal: controller.signal });
+      expect(res.status).toBe(200);
+      await until(() => waits.length > 0, 'the stream to wait for the views');
+      controller.abort();
+      const [wait] = waits;
+      await until(() => wait!.signal?.aborted === true, 'the wait to be told the client left');
+      await expect(wait!.outcome).resolves.toBe(false);
+    } finally {
+      await new Promise((resolve) => quietServer.close(resolve));
+      await quiet.stop();
+    }
+  });
 });

@@ -90,11 +90,14 @@ export function changeStreamRoutes(
     openStreams += 1;
     clients?.inc();
     let closed = false;
+    // Ends the wait for the views when the client goes, with its timer (a heartbeat's length).
+    const gone = new AbortController();
     // Not events.once(): it rejects when the request emits 'error' (a client gone mid-request,
     // "aborted"), and that rejection, unhandled, would end the process.
     const closedPromise = new Promise<void>((resolve) =>
       res.once('close', () => {
         closed = true;
+        gone.abort();
         resolve();
       }),
     );
@@ -133,7 +136,7 @@ export function changeStreamRoutes(
         release = undefined;
         // Everything the views held at the read has been seen (filters included).
         after = Math.max(after, viewsPosition);
-        const advanced = await Promise.race([queries.waitForViews(after + 1, options.heartbeatMs), closedPromise]);
+        const advanced = await queries.waitForViews(after + 1, options.heartbeatMs, gone.signal);
         if (!advanced && !closed) await write(res, ': heartbeat\n\n', closedPromise);
       }
     } catch (error) {
