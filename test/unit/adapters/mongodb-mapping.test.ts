@@ -132,7 +132,7 @@ describe('MongoDB documents', () => {
     ).toEqual([
       { _k: 1, _from: 1 },
       { _p: 1, _to: 1 },
-      { 'f.target': 1, _from: 1 },
+      { 'f.target': 1, _from: 1, _to: 1 },
       { _k: 1, _r: -1 },
     ]);
     expect(mapping('changeFeed').indexes()[0]).toEqual({ name: 'changeFeed_by_partition', key: { _p: 1, _id: 1 } });
