@@ -21,6 +21,12 @@ export async function waitForPosition(
     ),
     timer(timeoutMs).pipe(map(() => false)),
   ];
-  if (signal) waits.push(fromEvent(signal, 'abort').pipe(take(1), map(() => false)));
+  if (signal)
+    waits.push(
+      fromEvent(signal, 'abort').pipe(
+        take(1),
+        map(() => false),
+      ),
+    );
   return firstValueFrom(race(waits));
 }
