@@ -89,14 +89,13 @@ export function changeStreamRoutes(
 
     openStreams += 1;
     clients?.inc();
-    let closed = false;
-    // Ends the wait for the views when the client goes, with its timer (a heartbeat's length).
+    // Aborted when the client goes: ends the wait for the views with its timer (a heartbeat's length).
     const gone = new AbortController();
+    const isClosed = () => gone.signal.aborted;
     // Not events.once(): it rejects when the request emits 'error' (a client gone mid-request,
     // "aborted"), and that rejection, unhandled, would end the process.
     const closedPromise = new Promise<void>((resolve) =>
       res.once('close', () => {
-        closed = true;
         gone.abort();
         resolve();
       }),
@@ -113,7 +112,7 @@ export function changeStreamRoutes(
       await write(res, 'retry: 2000\n\n', closedPromise);
       const filter = { ciId: query.ciId, ciType: query.type, since };
       let replaying = after < queries.viewsPosition();
-      while (!closed) {
+      while (!isClosed()) {
         if (replaying && !release) {
           release = await waitForSlot(replaySlots, res, options.heartbeatMs, closedPromise);
           if (!release) break;
@@ -137,11 +136,11 @@ export function changeStreamRoutes(
         // Everything the views held at the read has been seen (filters included).
         after = Math.max(after, viewsPosition);
         const advanced = await queries.waitForViews(after + 1, options.heartbeatMs, gone.signal);
-        if (!advanced && !closed) await write(res, ': heartbeat\n\n', closedPromise);
+        if (!advanced && !isClosed()) await write(res, ': heartbeat\n\n', closedPromise);
       }
     } catch (error) {
       // Headers are sent: end the stream; the client reconnects with Last-Event-ID.
-      if (!closed) logger.warn({ err: error }, 'change stream ended on an error');
+      if (!isClosed()) logger.warn({ err: error }, 'change stream ended on an error');
     } finally {
       release?.();
       openStreams -= 1;
