@@ -171,6 +171,37 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         expect((await views.listChanges({ ciId: 'a', limit: 10 }))[0]?.actor).toBe('first');
       });
 
+      it('keeps a CI found by its indexed fields as they change, or do not, over newer and replayed writes', async () => {
+        const server = (revision: number, attributes: CiDocument['attributes']) =>
+          current('a', revision, doc('server', 'live', { warrantyEnd: '2027-01-10', ...attributes }));
+        const write = (...docs: CurrentCi[]) =>
+          store.applyBatch({ writes: docs.map((d) => ({ view: 'currentCis', doc: d })), checkpoints: [] });
+        const found = async () => ({
+          servers: (await views.listCurrentCis(list({ type: 'server' }))).map((c) => `${c.ciId}@${c.revision}`),
+          vms: (await views.listCurrentCis(list({ type: 'vm' }))).map((c) => `${c.ciId}@${c.revision}`),
+          ending: (
+            await currentCiQueries.endingBetween(store, 'warrantyEnd', { from: '2027-01-01', to: '2027-12-31' }, 10)
+          ).map((c) => `${c.ciId}@${c.revision}`),
+        });
+        await write(server(1, { kernel: '6.1' }));
+        // A new document, every indexed field as it was.
+        await write(server(2, { kernel: '6.2' }));
+        expect(await views.getCurrentCi('a')).toEqual(server(2, { kernel: '6.2' }));
+        expect(await found()).toEqual({ servers: ['a@2'], vms: [], ending: ['a@2'] });
+        // The type and the end date change: the CI moves in both indexes.
+        const vm = current('a', 3, doc('vm', 'live', { warrantyEnd: '2027-06-30' }));
+        await write(vm);
+        expect(await found()).toEqual({ servers: [], vms: ['a@3'], ending: ['a@3'] });
+        expect(
+          await currentCiQueries.endingBetween(store, 'warrantyEnd', { from: '2027-01-01', to: '2027-02-01' }, 10),
+        ).toEqual([]);
+        // Replays of older revisions, with the stored fields and without them, leave the newest.
+        const vm4 = current('a', 4, doc('vm', 'live', { warrantyEnd: '2027-06-30', kernel: '6.3' }));
+        await write(vm4, vm, server(2, { kernel: '6.2' }));
+        expect(await views.getCurrentCi('a')).toEqual(vm4);
+        expect(await found()).toEqual({ servers: [], vms: ['a@4'], ending: ['a@4'] });
+      });
+
       it('round-trips attribute keys that document stores treat specially', async () => {
         const odd = doc('server', 'live', { 'dotted.key': 1, $dollar: { $nested: [true] }, '': 'empty', 'ü ✓': null });
         await store.applyBatch({

@@ -115,6 +115,35 @@ export class SqliteViewTable {
     return row;
   }
 
+  /**
+   * A current view's row given a newer revision whose fields are unchanged
+   * (most changes touch attributes, not the indexed fields): only its revision
+   * and document are set. The upsert sets every column, and SQLite rewrites a
+   * row's entry in every index that holds a column set, even to the same
+   * value: one change rewrote five index entries. Changes nothing, for the
+   * upsert to do, where the row is missing, newer, or a field changed.
+   */
+  replaceDocument(): string {
+    const compared = this.columns.filter((c) => c !== '_key' && c !== '_revision' && c !== '_doc');
+    return (
+      `UPDATE ${this.table} SET _revision = ?, _doc = ? WHERE _key = ? AND _revision <= ?` +
+      compared.map((c) => ` AND ${c} IS ?`).join('')
+    );
+  }
+
+  /** replaceDocument's parameters, from a row in `columns` order (rowOf's). */
+  replaceParameters(row: readonly unknown[]): unknown[] {
+    const revision = this.partitionIsKey ? 1 : 2;
+    return [
+      row[revision],
+      row[row.length - 1],
+      row[0],
+      row[revision],
+      ...(this.partitionIsKey ? [] : [row[1]]),
+      ...row.slice(revision + 1, -1),
+    ];
+  }
+
   /** The stored row a document lands on, as one value (to coalesce writes in memory). */
   rowKey(doc: ViewDoc): string | number {
     const key = this.view.key(doc);
