@@ -28,6 +28,8 @@ export class SqliteViewTable {
   readonly columns: readonly string[];
   private readonly fieldNames: readonly string[];
   private readonly partitionIsKey: boolean;
+  /** Where replaceDocument's parameters are in a row, in their order. */
+  private readonly replaceOrder: readonly number[];
   /** Each field's value as stored, in column order (rows are made per document written: keep it direct). */
   private readonly fieldValues: readonly ((doc: ViewDoc) => FieldValue)[];
 
@@ -49,6 +51,8 @@ export class SqliteViewTable {
       ...this.fieldNames.map(fieldColumn),
       '_doc',
     ];
+    const at = (column: string) => this.columns.indexOf(column);
+    this.replaceOrder = ['_revision', '_doc', '_key', '_revision', ...this.comparedColumns()].map(at);
   }
 
   get name(): string {
@@ -120,28 +124,26 @@ export class SqliteViewTable {
    * (most changes touch attributes, not the indexed fields): only its revision
    * and document are set. The upsert sets every column, and SQLite rewrites a
    * row's entry in every index that holds a column set, even to the same
-   * value: one change rewrote five index entries. Changes nothing, for the
-   * upsert to do, where the row is missing, newer, or a field changed.
+   * value (five entries a change for the current CIs). Changes nothing, for
+   * the upsert to do, where the row is missing, newer, or a field changed.
    */
   replaceDocument(): string {
-    const compared = this.columns.filter((c) => c !== '_key' && c !== '_revision' && c !== '_doc');
     return (
       `UPDATE ${this.table} SET _revision = ?, _doc = ? WHERE _key = ? AND _revision <= ?` +
-      compared.map((c) => ` AND ${c} IS ?`).join('')
+      this.comparedColumns()
+        .map((c) => ` AND ${c} IS ?`)
+        .join('')
     );
   }
 
   /** replaceDocument's parameters, from a row in `columns` order (rowOf's). */
   replaceParameters(row: readonly unknown[]): unknown[] {
-    const revision = this.partitionIsKey ? 1 : 2;
-    return [
-      row[revision],
-      row[row.length - 1],
-      row[0],
-      row[revision],
-      ...(this.partitionIsKey ? [] : [row[1]]),
-      ...row.slice(revision + 1, -1),
-    ];
+    return this.replaceOrder.map((column) => row[column]);
+  }
+
+  /** The columns replaceDocument leaves as they are, and so requires unchanged. */
+  private comparedColumns(): string[] {
+    return this.columns.filter((c) => c !== '_key' && c !== '_revision' && c !== '_doc');
   }
 
   /** The stored row a document lands on, as one value (to coalesce writes in memory). */
