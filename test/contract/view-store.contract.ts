@@ -174,8 +174,8 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
       it('keeps a CI found by its indexed fields as they change, or do not, over newer and replayed writes', async () => {
         const server = (revision: number, attributes: CiDocument['attributes']) =>
           current('a', revision, doc('server', 'live', { warrantyEnd: '2027-01-10', ...attributes }));
-        const write = (...docs: CurrentCi[]) =>
-          store.applyBatch({ writes: docs.map((d) => ({ view: 'currentCis', doc: d })), checkpoints: [] });
+        const write = (written: CurrentCi) =>
+          store.applyBatch({ writes: [{ view: 'currentCis', doc: written }], checkpoints: [] });
         const found = async () => ({
           servers: (await views.listCurrentCis(list({ type: 'server' }))).map((c) => `${c.ciId}@${c.revision}`),
           vms: (await views.listCurrentCis(list({ type: 'vm' }))).map((c) => `${c.ciId}@${c.revision}`),
@@ -195,9 +195,12 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         expect(
           await currentCiQueries.endingBetween(store, 'warrantyEnd', { from: '2027-01-01', to: '2027-02-01' }, 10),
         ).toEqual([]);
-        // Replays of older revisions, with the stored fields and without them, leave the newest.
+        // Replays of older revisions (each a batch: a batch holds a page in log order), with the stored
+        // fields and without them, leave the newest.
         const vm4 = current('a', 4, doc('vm', 'live', { warrantyEnd: '2027-06-30', kernel: '6.3' }));
-        await write(vm4, vm, server(2, { kernel: '6.2' }));
+        await write(vm4);
+        await write(vm);
+        await write(server(2, { kernel: '6.2' }));
         expect(await views.getCurrentCi('a')).toEqual(vm4);
         expect(await found()).toEqual({ servers: [], vms: ['a@4'], ending: ['a@4'] });
       });
