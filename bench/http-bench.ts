@@ -78,16 +78,17 @@ export async function registerAll(url: string, cis: number, round = 0): Promise<
 /**
  * The service as `npm start` runs it, on a data directory of its own (or the
  * one given), stopped and removed after `use`; its log silent unless a level
- * is given.
+ * is given, and every commit fsynced unless `synchronous` is 'normal'.
  */
 export async function withService<T>(
   use: (service: Target) => Promise<T>,
   dataDir?: string,
   logLevel?: string,
+  synchronous: 'full' | 'normal' = 'full',
 ): Promise<T> {
   const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'cl-bench-http-'));
   try {
-    const service = await startTarget('http-target-service.js', logLevel ? [dir, logLevel] : [dir]);
+    const service = await startTarget('http-target-service.js', [dir, logLevel ?? 'silent', synchronous]);
     try {
       return await use(service);
     } finally {
@@ -115,24 +116,27 @@ export async function withBare<T>(bodies: Map<string, unknown>, use: (bare: Targ
 
 /**
  * One paired run of a write workload: the service (its request log at
- * `logLevel`, silent unless given) and the bare endpoint, one after the other.
+ * `logLevel`, silent unless given; SQLite's `synchronous`, 'full' unless
+ * given) and the bare endpoint, one after the other.
  */
 export async function httpRun(
   method: HttpMethodUnderTest,
   durationSeconds: number,
   cis: number,
   logLevel?: string,
+  synchronous?: 'full' | 'normal',
 ): Promise<{ ours: LoadFigures; bare: LoadFigures }> {
   const request = () => (method === 'PUT' ? putRequest(roundRobin(cis)) : patchRequest(roundRobin(cis)));
   const ours = await withService(
     async (service) => {
       // Register every CI first, so PATCH has targets and PUT measures changes, not creations.
       await registerAll(service.url, cis);
-      return load(service.url, durationSeconds, [request()]);
+      return load(service, durationSeconds, [request()]);
     },
     undefined,
     logLevel,
+    synchronous,
   );
-  const bare = await withBare(new Map(), (target) => load(target.url, durationSeconds, [request()]));
+  const bare = await withBare(new Map(), (target) => load(target, durationSeconds, [request()]));
   return { ours, bare };
 }

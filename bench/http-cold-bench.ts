@@ -41,8 +41,8 @@ export async function httpColdRun(
     await eventStore.close();
     await viewStore.close();
     const request = () => (method === 'PUT' ? putRequest(randomCi(cis, seed), cis) : patchRequest(randomCi(cis, seed)));
-    const ours = await withService((service) => load(service.url, seconds, [request()]), dir);
-    const bare = await withBare(new Map(), (target) => load(target.url, seconds, [request()]));
+    const ours = await withService((service) => load(service, seconds, [request()]), dir);
+    const bare = await withBare(new Map(), (target) => load(target, seconds, [request()]));
     return { ours, bare };
   } finally {
     rmSync(dir, { recursive: true, force: true });

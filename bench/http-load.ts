@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { benchDependencyAvailable, benchRequire } from './bench-deps';
+import { cpuPerRequest, sampleCpu, type CpuPerRequest } from './process-cpu';
 import { percentile } from './stats';
 
 /** One request autocannon sends: its setupRequest picks the path and body per request. */
@@ -48,6 +49,8 @@ export interface LoadFigures {
   /** Of every answer, from autocannon's own per-request timer (sub-millisecond, unlike its summary's). */
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** The target process's CPU per request, where /proc can tell. */
+  readonly cpu?: CpuPerRequest;
 }
 
 /**
@@ -55,16 +58,23 @@ export interface LoadFigures {
  * error (a benchmark of failures measures nothing).
  */
 export async function load(
-  url: string,
+  target: Target,
   seconds: number,
   requests: readonly LoadRequest[],
   connections = 16,
 ): Promise<LoadFigures> {
   const autocannon = benchRequire('autocannon') as Autocannon;
+  const { url } = target;
   const latencies: number[] = [];
+  const before = target.child.pid === undefined ? undefined : sampleCpu(target.child.pid);
   const run = autocannon({ url, connections, duration: seconds, requests });
   run.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   const result = await run;
+  const cpu = cpuPerRequest(
+    before,
+    target.child.pid === undefined ? undefined : sampleCpu(target.child.pid),
+    result.requests.total,
+  );
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`load on ${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
   latencies.sort((a, b) => a - b);
@@ -72,5 +82,6 @@ export async function load(
     requestsPerSecond: result.requests.total / seconds,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
+    ...(cpu && { cpu }),
   };
 }

@@ -89,11 +89,11 @@ export async function httpReadRun(seconds: number, cis: number): Promise<ReadFig
       const ours = {} as Record<ReadWorkload | 'mixed', LoadFigures>;
       const baseline = {} as Record<ReadWorkload | 'mixed', LoadFigures>;
       for (const workload of READ_WORKLOADS) {
-        ours[workload] = await load(service.url, seconds, [getRequest(urls[workload])]);
-        baseline[workload] = await load(bare.url, seconds, [getRequest(urls[workload])]);
+        ours[workload] = await load(service, seconds, [getRequest(urls[workload])]);
+        baseline[workload] = await load(bare, seconds, [getRequest(urls[workload])]);
       }
-      ours.mixed = await load(service.url, seconds, [mixedRequest(urls, cis)]);
-      baseline.mixed = await load(bare.url, seconds, [mixedRequest(urls, cis)]);
+      ours.mixed = await load(service, seconds, [mixedRequest(urls, cis)]);
+      baseline.mixed = await load(bare, seconds, [mixedRequest(urls, cis)]);
       return { ours, bare: baseline };
     });
   });

@@ -215,6 +215,13 @@ async function http() {
   for (let run = 0; run < settings.httpRuns; run++)
     logged.push(await httpRun('PUT', settings.httpSeconds, settings.httpCis, 'info'));
   addLoad('HTTP PUT changes, request log on (LOG_LEVEL=info)', logged);
+  // What the fsync of every commit costs: the same PUTs with SQLITE_SYNCHRONOUS=normal, which
+  // survives a crash of the process but may lose the last commits on a power loss.
+  log(`HTTP PUT with SQLITE_SYNCHRONOUS=normal (no fsync per commit), ${settings.httpRuns} runs`);
+  const unsynced: { ours: LoadFigures; bare: LoadFigures }[] = [];
+  for (let run = 0; run < settings.httpRuns; run++)
+    unsynced.push(await httpRun('PUT', settings.httpSeconds, settings.httpCis, undefined, 'normal'));
+  addLoad('HTTP PUT changes, SQLITE_SYNCHRONOUS=normal', unsynced);
   const { cis: coldCis, runs: coldRuns } = settings.httpCold;
   for (const method of ['PUT', 'PATCH'] as const) {
     log(`HTTP ${method}, working set of ${coldCis.toLocaleString('en-US')} CIs picked at random, ${coldRuns} runs`);
@@ -263,6 +270,16 @@ function addLoad(
   add(`${name}, service latency p50`, figure(runs.map((r) => r.ours.p50Ms)), 'ms');
   add(`${name}, service latency p99`, figure(runs.map((r) => r.ours.p99Ms)), 'ms');
   add(`${name}, bare latency p99`, figure(runs.map((r) => r.bare.p99Ms)), 'ms');
+  // Where a request's CPU goes (Linux): the service's event loop, all its threads, the bare endpoint's.
+  const ours = runs.map((r) => r.ours.cpu);
+  const bare = runs.map((r) => r.bare.cpu);
+  if (ours.every((cpu) => cpu !== undefined) && bare.every((cpu) => cpu !== undefined)) {
+    add(`${name}, service CPU per request, main thread`, figure(ours.map((cpu) => cpu.mainUs)), 'µs');
+    add(`${name}, service CPU per request, all threads`, figure(ours.map((cpu) => cpu.allUs)), 'µs');
+    add(`${name}, bare CPU per request, main thread`, figure(bare.map((cpu) => cpu.mainUs)), 'µs');
+    add(`${name}, bare CPU per request, all threads`, figure(bare.map((cpu) => cpu.allUs)), 'µs');
+    add(`${name}, machine busy during the service's load`, figure(ours.map((cpu) => cpu.machineBusy)), 'ratio');
+  }
 }
 
 async function rebuildAndQueries() {
