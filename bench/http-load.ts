@@ -66,15 +66,13 @@ export async function load(
   const autocannon = benchRequire('autocannon') as Autocannon;
   const { url } = target;
   const latencies: number[] = [];
-  const before = target.child.pid === undefined ? undefined : sampleCpu(target.child.pid);
+  const { pid } = target.child;
+  const sample = () => (pid === undefined ? undefined : sampleCpu(pid));
+  const before = sample();
   const run = autocannon({ url, connections, duration: seconds, requests });
   run.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   const result = await run;
-  const cpu = cpuPerRequest(
-    before,
-    target.child.pid === undefined ? undefined : sampleCpu(target.child.pid),
-    result.requests.total,
-  );
+  const cpu = cpuPerRequest(before, sample(), result.requests.total);
   if (result.non2xx > 0 || result.errors > 0)
     throw new Error(`load on ${url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
   latencies.sort((a, b) => a - b);
