@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { DesiredCiLineSchema, fieldIssues, type ChangeMetadata, type DesiredCiLine, type FieldIssue } from '../domain';
+import {
+  DesiredCiLineSchema,
+  compiledSchema,
+  fieldIssues,
+  type ChangeMetadata,
+  type DesiredCiLine,
+  type FieldIssue,
+} from '../domain';
 import type { CiCommandHandler } from './ci-command-handler';
 import { ImportRecords, type ImportCounts } from './import-records';
 import { refusalIssues } from './refusals';
@@ -29,6 +36,9 @@ export type ParsedLine =
   | { readonly line: number; readonly ok: true; readonly desired: DesiredCiLine }
   | { readonly line: number; readonly ok: false; readonly errors: readonly FieldIssue[] };
 
+/** Every line of an import is checked against it. */
+const CompiledLineSchema = compiledSchema(DesiredCiLineSchema);
+
 /** A line's text as a desired state: JSON, then the shape of PUT /cis/{id} with the id. */
 export function parseLine(line: number, text: string): ParsedLine | undefined {
   if (text.trim() === '') return undefined; // blank lines (a trailing newline) are not lines of data
@@ -38,7 +48,7 @@ export function parseLine(line: number, text: string): ParsedLine | undefined {
   } catch (error) {
     return { line, ok: false, errors: [{ field: '(line)', message: `is not JSON: ${(error as Error).message}` }] };
   }
-  const parsed = DesiredCiLineSchema.safeParse(json);
+  const parsed = CompiledLineSchema.safeParse(json);
   if (!parsed.success) return { line, ok: false, errors: fieldIssues(parsed.error) };
   return { line, ok: true, desired: parsed.data };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import './zod-messages';
 import { MAX_ATTRIBUTE_DEPTH, findShapeIssue } from './json-shape';
+import { JsonValueSchema } from './json-value';
 
 /**
  * The configuration item (CI) as declared by its owners. Declared once here as
@@ -45,13 +46,13 @@ export const CiNameSchema = z.string().min(1, 'must not be empty').max(256, 'mus
  */
 export const AttributesSchema = z
   .unknown()
-  // Checked on the raw input, before the recursive JSON schema runs (a failed refinement stops the pipe):
-  // parsing rebuilds objects, and a rebuilt object loses a __proto__ key.
+  // Checked on the raw input, before the record is parsed (a failed refinement stops the pipe):
+  // parsing rebuilds the record, and a rebuilt object loses a __proto__ key.
   .superRefine((raw, ctx) => {
     const issue = findShapeIssue(raw, MAX_ATTRIBUTE_DEPTH);
     if (issue) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   })
-  .pipe(z.record(z.string(), z.json()));
+  .pipe(z.record(z.string(), JsonValueSchema));
 
 export type Attributes = z.infer<typeof AttributesSchema>;
 

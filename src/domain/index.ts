@@ -8,6 +8,8 @@ export * from './events';
 export * from './field-issues';
 export * from './json-patch';
 export * from './json-shape';
+export * from './json-value';
+export * from './compiled-schema';
 export * from './merge-patch';
 export * from './secrets';
 export * from './ci-type';

@@ -1,16 +1,17 @@
 import { z } from 'zod';
 import { applyPatch, createPatch } from 'rfc6902';
 import type { CiDocument } from './ci';
+import { JsonValueSchema } from './json-value';
 
 /** RFC 6902 JSON Patch, declared once so events can be validated after read. */
 const pointer = z.string().regex(/^(\/.*)?$/, 'must be a JSON Pointer');
 export const JsonPatchOperationSchema = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('add'), path: pointer, value: z.json() }),
+  z.strictObject({ op: z.literal('add'), path: pointer, value: JsonValueSchema }),
   z.strictObject({ op: z.literal('remove'), path: pointer }),
-  z.strictObject({ op: z.literal('replace'), path: pointer, value: z.json() }),
+  z.strictObject({ op: z.literal('replace'), path: pointer, value: JsonValueSchema }),
   z.strictObject({ op: z.literal('move'), from: pointer, path: pointer }),
   z.strictObject({ op: z.literal('copy'), from: pointer, path: pointer }),
-  z.strictObject({ op: z.literal('test'), path: pointer, value: z.json() }),
+  z.strictObject({ op: z.literal('test'), path: pointer, value: JsonValueSchema }),
 ]);
 export const JsonPatchSchema = z.array(JsonPatchOperationSchema);
 export type JsonPatch = z.infer<typeof JsonPatchSchema>;

@@ -4,6 +4,10 @@ import { CiDocumentSchema, ciDocument, type CiDocument } from './ci';
 import { InvalidCiError } from './errors';
 import { fieldIssues, formatPath } from './field-issues';
 import { MAX_ATTRIBUTE_DEPTH, findShapeIssue } from './json-shape';
+import { compiledSchema } from './compiled-schema';
+
+/** Every PATCH checks the document it makes. */
+const CompiledCiDocumentSchema = compiledSchema(CiDocumentSchema);
 
 /** The fields a merge patch may touch; `type` changes go through PUT. */
 const MergePatchSchema = z.looseObject({}).superRefine((patch, ctx) => {
@@ -47,7 +51,7 @@ export function mergePatchDocument(document: CiDocument, mergePatch: unknown): C
     attributes: merged['attributes'] ?? {},
     relationships: merged['relationships'] ?? [],
   };
-  const result = CiDocumentSchema.safeParse(candidate);
+  const result = CompiledCiDocumentSchema.safeParse(candidate);
   if (!result.success) throw new InvalidCiError(fieldIssues(result.error));
   return ciDocument(result.data);
 }

@@ -1,13 +1,20 @@
 import ms from 'ms';
 import { z } from 'zod';
-import { CiIdSchema, fieldIssues } from '../domain';
+import { CiIdSchema, compiledSchema, fieldIssues } from '../domain';
 import type { HistoryPoint } from '../application/history-point';
 import { invalidRequest } from './problem';
 import { PLUS_HINT, RFC3339_HINT, parseRfc3339 } from './rfc3339';
 
-/** Parses with a zod schema, or throws a 400 naming each bad field. */
+/** A request that takes no query parameters: any one given is refused by name. */
+export const NoQuerySchema = z.strictObject({});
+
+/**
+ * Parses with a zod schema (its compiled form), or throws a 400 naming each
+ * bad field. Give it schemas made once, not per request: each is compiled
+ * the first time it is used.
+ */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = compiledSchema(schema).safeParse(value);
   if (!result.success) throw invalidRequest(fieldIssues(result.error, prefix));
   return result.data;
 }

@@ -5,7 +5,7 @@ import { CiIdSchema, TokenSchema } from '../../domain';
 import type { EvidencePack } from '../../application/evidence-pack';
 import type { EvidenceRequest } from '../../application/make-evidence';
 import { problem } from '../problem';
-import { InstantSchema, parseWith } from '../request-parsing';
+import { InstantSchema, NoQuerySchema, parseWith } from '../request-parsing';
 
 export interface AuditDeps {
   /** Recomputes the hash chain of the whole log. */
@@ -32,7 +32,7 @@ export function auditRoutes(deps: AuditDeps): Router {
   const router = Router();
   let running: Promise<VerifyResult> | undefined;
   router.get('/verify', async (req, res) => {
-    parseWith(z.strictObject({}), req.query);
+    parseWith(NoQuerySchema, req.query);
     running ??= deps.verify().finally(() => {
       running = undefined;
     });
@@ -50,7 +50,7 @@ export function auditRoutes(deps: AuditDeps): Router {
   });
 
   router.get('/evidence/public-key', (req, res) => {
-    parseWith(z.strictObject({}), req.query);
+    parseWith(NoQuerySchema, req.query);
     if (!deps.publicKey) throw problem(404, 'not-found', 'Evidence not offered', 'this server makes no evidence packs');
     res.json({ algorithm: 'Ed25519', keyId: deps.publicKey.keyId, publicKey: deps.publicKey.pem });
   });

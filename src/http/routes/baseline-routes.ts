@@ -5,7 +5,14 @@ import type { BaselinePoint, Baselines, DiffAgainst } from '../../application/ba
 import type { Clock } from '../../ports/clock';
 import { ciRepresentation } from '../ci-representation';
 import { invalidRequest } from '../problem';
-import { InstantSchema, LimitTextSchema, cursorSchema, encodeCursor, parseWith } from '../request-parsing';
+import {
+  cursorSchema,
+  encodeCursor,
+  InstantSchema,
+  LimitTextSchema,
+  NoQuerySchema,
+  parseWith,
+} from '../request-parsing';
 import { parseRfc3339 } from '../rfc3339';
 import { changeMetadata } from '../write-headers';
 
@@ -99,7 +106,7 @@ export function baselineRoutes(baselines: Baselines, clock: Clock): Router {
   });
 
   router.get('/baselines', async (req, res) => {
-    parseWith(z.strictObject({}), req.query);
+    parseWith(NoQuerySchema, req.query);
     res.json({ items: (await baselines.list()).map(baselineRepresentation) });
   });
 

@@ -1,6 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { parseWith } from '../request-parsing';
+import { NoQuerySchema, parseWith } from '../request-parsing';
 
 export interface ReadinessReport {
   readonly ready: boolean;
@@ -15,11 +14,11 @@ export interface ReadinessProbe {
 export function healthRoutes(readiness: ReadinessProbe): Router {
   const router = Router();
   router.get('/livez', (req, res) => {
-    parseWith(z.strictObject({}), req.query);
+    parseWith(NoQuerySchema, req.query);
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (req, res) => {
-    parseWith(z.strictObject({}), req.query);
+    parseWith(NoQuerySchema, req.query);
     const report = await readiness.check();
     res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });

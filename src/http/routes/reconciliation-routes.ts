@@ -4,7 +4,14 @@ import { ChangeSourceSchema, TokenSchema } from '../../domain';
 import type { ReconciliationReport, Reconciliations } from '../../application/reconciliations';
 import { NDJSON_TYPES, parsedLines, unsupportedNdjson } from '../ndjson';
 import { problem } from '../problem';
-import { BooleanTextSchema, LimitTextSchema, cursorSchema, encodeCursor, parseWith } from '../request-parsing';
+import {
+  BooleanTextSchema,
+  cursorSchema,
+  encodeCursor,
+  LimitTextSchema,
+  NoQuerySchema,
+  parseWith,
+} from '../request-parsing';
 import { changeMetadata } from '../write-headers';
 
 export const RunQuerySchema = z.strictObject({
@@ -46,7 +53,7 @@ export function reconciliationRoutes(reconciliations: Reconciliations): Router {
   });
 
   router.get('/reconciliations', async (req, res) => {
-    parseWith(z.strictObject({}), req.query);
+    parseWith(NoQuerySchema, req.query);
     res.json({ items: (await reconciliations.list()).map(summary) });
   });
 

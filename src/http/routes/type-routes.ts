@@ -4,7 +4,7 @@ import { CiTypeDefinitionSchema, TokenSchema, type CiTypeVersion } from '../../d
 import { TypeNotFoundError, type TypeCatalogue } from '../../application/type-catalogue';
 import { etagFor } from '../ci-representation';
 import { invalidRequest } from '../problem';
-import { InstantSchema, parseWith } from '../request-parsing';
+import { InstantSchema, NoQuerySchema, parseWith } from '../request-parsing';
 import { changeMetadata, writePreconditions } from '../write-headers';
 
 export const AsOfQuerySchema = z.strictObject({ asOf: InstantSchema.optional() });
@@ -83,7 +83,7 @@ export function typeRoutes(catalogue: TypeCatalogue): Router {
 
   router.get('/types/:type/history', async (req, res) => {
     const type = parseTypeName(req.params.type);
-    parseWith(z.strictObject({}), req.query);
+    parseWith(NoQuerySchema, req.query);
     const versions = await catalogue.history(type);
     res.json({ items: versions.map(typeRepresentation) });
   });

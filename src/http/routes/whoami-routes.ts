@@ -1,8 +1,7 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import { ROLES } from '../../ports/authenticator';
 import { principalOf } from '../authorization';
-import { parseWith } from '../request-parsing';
+import { NoQuerySchema, parseWith } from '../request-parsing';
 
 /**
  * GET /whoami: who the caller is and which roles it has, so a client (the
@@ -12,7 +11,7 @@ import { parseWith } from '../request-parsing';
 export function whoamiRoutes(authentication: boolean): Router {
   const router = Router();
   router.get('/whoami', (req, res) => {
-    parseWith(z.strictObject({}), req.query);
+    parseWith(NoQuerySchema, req.query);
     const principal = principalOf(req);
     res
       .setHeader('Cache-Control', 'no-store')
