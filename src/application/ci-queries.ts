@@ -70,20 +70,26 @@ export class CiQueries {
     page: { afterRevision: number; limit: number },
   ): Promise<{ items: HistoryEntry[]; revision: number } | undefined> {
     const stream = ciStreamName(ciId);
-    const fromRevision = page.afterRevision + 1;
-    // The head first: a page read after it can only hold events up to it, so the ETag never runs ahead.
-    const head = await this.deps.eventStore.streamHead(stream);
-    if (!head) return undefined;
-    const raw = await this.deps.eventStore.readStream(stream, {
-      fromRevision,
-      toRevision: Math.min(head.revision, page.afterRevision + page.limit),
-    });
+    const read = (toRevision: number) =>
+      this.deps.eventStore.readStream(stream, { fromRevision: page.afterRevision + 1, toRevision });
+    const pageEnd = page.afterRevision + page.limit;
+    let raw = await read(pageEnd);
+    // A page that is not full ends at the stream's head, read in the same statement: that is its ETag.
+    let revision = raw.length < page.limit ? raw.at(-1)?.revision : undefined;
+    if (revision === undefined) {
+      // A full page, or none: the head is read after it. A full page holds a past that cannot change,
+      // so it is the page as of that head too; an empty one is read again if the CI has grown since.
+      const head = await this.deps.eventStore.streamHead(stream);
+      if (!head) return undefined;
+      if (raw.length === 0 && head.revision > page.afterRevision) raw = await read(Math.min(head.revision, pageEnd));
+      revision = head.revision;
+    }
     const items = raw.map(toRecordedCiEvent).map((event): HistoryEntry => {
       // History is one CI's: its id, type and log position are the page's context, not the entry's.
       const { position: _position, ciId: _ciId, ciType: _ciType, ...entry } = changeRecord(event, '');
       return entry;
     });
-    return { items, revision: head.revision };
+    return { items, revision };
   }
 
   /** The patch between two points (`to` defaults to the current revision); undefined for an unknown CI. */

@@ -1,3 +1,4 @@
+import { encodeCursor } from '../../src/http/request-parsing';
 import { createTestService, type TestService } from '../support/test-service';
 
 describe('history, diff and restore', () => {
@@ -63,6 +64,22 @@ describe('history, diff and restore', () => {
         patch: [{ op: 'replace', path: '/status', value: 'retired' }],
       }),
     ]);
+  });
+
+  it("GET history's ETag is the CI's revision on every page: the last, a full one, and one past the end", async () => {
+    const expectPage = async (query: string, revisions: number[]) => {
+      const res = await service.request().get(`/api/v1/cis/app-1/history${query}`).expect(200);
+      expect(res.headers['etag']).toBe('"3"');
+      expect(res.body.items.map((item: { revision: number }) => item.revision)).toEqual(revisions);
+      return res.body.nextCursor as string | null;
+    };
+    expect(await expectPage('', [1, 2, 3])).toBeNull();
+    const next = await expectPage('?limit=2', [1, 2]);
+    expect(next).not.toBeNull();
+    expect(await expectPage(`?limit=2&cursor=${encodeURIComponent(next!)}`, [3])).toBeNull();
+    expect(await expectPage('?limit=3', [1, 2, 3])).toBeNull();
+    // A page after the last change is empty, and still says which revision the CI is at.
+    expect(await expectPage(`?cursor=${encodeURIComponent(encodeCursor({ after: 3 }))}`, [])).toBeNull();
   });
 
   it('GET history answers 404 for an unknown CI', async () => {
