@@ -1,6 +1,6 @@
 import { evolveDocument, type CiDocument, type CiEventType, type CiStatus } from '../src/domain';
-import { asOfIndex, type Condition, type ViewReader } from '../src/ports/view-store';
-import { ciDocumentFields, ciListConditions, type CiListQuery } from './current-cis';
+import { asOfIndex, type Condition, type DocQuery, type ViewReader } from '../src/ports/view-store';
+import { ciDocumentFields, ciListConditions, type CiJsonMembers, type CiListQuery } from './current-cis';
 import type { ProjectionDefinition } from './projection';
 import { versionWrites } from './versions';
 
@@ -139,13 +139,23 @@ export const ciVersionQueries = {
 
   /** Every CI as it stood at `at`, in id order. */
   listAt(views: ViewReader, at: number, query: CiListQuery): Promise<CiVersion[]> {
-    return views.find<CiVersion>(VIEW, {
-      where: ciListConditions(query),
-      asOf: at,
-      orderBy: [{ field: 'key', direction: 'asc' }],
-      limit: query.limit,
-      // Walks the versions in (key, validFrom) order, keeping the one per CI whose window holds `at`.
-      index: asOfIndex(VIEW),
-    });
+    return views.find<CiVersion>(VIEW, listAtQuery(at, query));
+  },
+
+  /** As listAt, each CI as the JSON texts it is answered from (a version's validFrom is its time recorded). */
+  async listAtJson(views: ViewReader, at: number, query: CiListQuery): Promise<CiJsonMembers[]> {
+    const members = ['ciId', 'revision', 'validFrom', 'document'];
+    return (await views.findJson(VIEW, listAtQuery(at, query), members)) as CiJsonMembers[];
   },
 };
+
+function listAtQuery(at: number, query: CiListQuery): DocQuery {
+  return {
+    where: ciListConditions(query),
+    asOf: at,
+    orderBy: [{ field: 'key', direction: 'asc' }],
+    limit: query.limit,
+    // Walks the versions in (key, validFrom) order, keeping the one per CI whose window holds `at`.
+    index: asOfIndex(VIEW),
+  };
+}

@@ -1,5 +1,5 @@
 import { evolveDocument, type CiDocument, type CiStatus } from '../src/domain';
-import type { Condition, FieldSpec, ViewReader } from '../src/ports/view-store';
+import type { Condition, DocQuery, FieldSpec, ViewReader } from '../src/ports/view-store';
 import type { ProjectionDefinition } from './projection';
 
 /** The current state of every CI: one document per CI. */
@@ -130,10 +130,23 @@ export const currentCiQueries = {
 
   /** In CI id order. */
   list(views: ViewReader, query: CiListQuery): Promise<CurrentCi[]> {
-    return views.find<CurrentCi>(VIEW, {
-      where: ciListConditions(query),
-      orderBy: [{ field: 'key', direction: 'asc' }],
-      limit: query.limit,
-    });
+    return views.find<CurrentCi>(VIEW, listQuery(query));
+  },
+
+  /** As list, each CI as the JSON texts it is answered from (CiJsonMembers), unparsed. */
+  async listJson(views: ViewReader, query: CiListQuery): Promise<CiJsonMembers[]> {
+    return (await views.findJson(VIEW, listQuery(query), [
+      'ciId',
+      'revision',
+      'recordedAt',
+      'document',
+    ])) as CiJsonMembers[];
   },
 };
+
+function listQuery(query: CiListQuery): DocQuery {
+  return { where: ciListConditions(query), orderBy: [{ field: 'key', direction: 'asc' }], limit: query.limit };
+}
+
+/** A CI as the JSON texts of its id, revision, time recorded and document, as a view holds them. */
+export type CiJsonMembers = [ciId: string, revision: string, recordedAt: string, document: string];

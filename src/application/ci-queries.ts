@@ -22,6 +22,14 @@ import type { CiSnapshot } from './ci-command-handler';
 import { ViewsWait, type ViewsWaitDeps } from './views-wait';
 import { describePoint, type HistoryPoint } from './history-point';
 
+/** A CI snapshot whose members are JSON texts, as the views store them (ViewReader.findJson). */
+export interface CiSnapshotJson {
+  readonly ciId: string;
+  readonly revision: string;
+  readonly recordedAt: string;
+  readonly document: string;
+}
+
 export type HistoryEntry = Omit<ChangeRecord, 'position' | 'ciId' | 'ciType'>;
 
 export interface CiQueriesDeps extends ViewsWaitDeps {
@@ -59,6 +67,21 @@ export class CiQueries {
     const views = this.deps.viewStore;
     if (asOf === undefined) return (await currentCiQueries.list(views, query)).map(fromCurrent);
     return (await ciVersionQueries.listAt(views, asOf, query)).map(fromVersion);
+  }
+
+  /** As list, each CI as the JSON texts the views hold (an inventory page is passed on without parsing it). */
+  async listJson(
+    query: CiListQuery,
+    asOf: number | undefined,
+    minPosition: number | undefined,
+  ): Promise<CiSnapshotJson[]> {
+    await this.wait.forMinPosition(minPosition);
+    const views = this.deps.viewStore;
+    const found =
+      asOf === undefined
+        ? await currentCiQueries.listJson(views, query)
+        : await ciVersionQueries.listAtJson(views, asOf, query);
+    return found.map(([ciId, revision, recordedAt, document]) => ({ ciId, revision, recordedAt, document }));
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { CiSnapshot } from '../application/ci-command-handler';
+import type { CiSnapshotJson } from '../application/ci-queries';
 import type { HistoryPoint } from '../application/history-point';
 import { problem } from './problem';
 
@@ -16,6 +17,19 @@ export function ciRepresentation(ci: CiSnapshot) {
     revision: ci.revision,
     recordedAt: ci.recordedAt,
   };
+}
+
+/**
+ * ciRepresentation written from JSON texts (CiSnapshotJson): the document's
+ * members are spliced in as stored, in the order they were stored (the
+ * schema's: every document is written from a parsed one), never parsed.
+ */
+export function ciRepresentationJson(ci: CiSnapshotJson): string {
+  const { document } = ci;
+  // A CI document always has members (its schema requires five); anything else is a broken view.
+  if (!document.startsWith('{') || document === '{}')
+    throw new Error(`CI ${ci.ciId}: stored document is not a CI document`);
+  return `{"id":${ci.ciId},${document.slice(1, -1)},"revision":${ci.revision},"recordedAt":${ci.recordedAt}}`;
 }
 
 /** The ETag of one CI is its revision, as a strong validator. */

@@ -320,6 +320,35 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         const next = await views.listCurrentCis(list({ limit: 2, includeRetired: true, afterCiId: 'b' }));
         expect(next.map((c) => c.ciId)).toEqual(['c', 'd']);
       });
+
+      it('answers members as JSON texts, written as JSON.stringify writes them, without parsing the documents', async () => {
+        const awkward = doc('server', 'live', {
+          text: 'é "quoted" \\ back\nslash \u2028 \ud83d\ude00 \u0001',
+          lone: '\ud800',
+          numbers: [1.5, -3, 0, 1e21, 2 ** 53, 1e-7],
+          nested: [{ a: [1, { b: null }] }, []],
+          $dollar: true,
+          'dot.key': {},
+        });
+        await store.applyBatch({ writes: [{ view: 'currentCis', doc: current('e', 4, awkward) }], checkpoints: [] });
+        const texts = await store.findJson(
+          'currentCis',
+          { where: [{ field: 'key', op: '>=', value: 'd' }], orderBy: [{ field: 'key', direction: 'asc' }], limit: 5 },
+          ['ciId', 'revision', 'recordedAt', 'document', 'absent'],
+        );
+        expect(texts).toEqual([
+          ['"d"', '1', JSON.stringify(T(1)), JSON.stringify(doc('server', 'maintenance')), 'null'],
+          ['"e"', '4', JSON.stringify(T(4)), JSON.stringify(awkward), 'null'],
+        ]);
+        // The CI list's queries ask the same of the store as find does.
+        const listed = await currentCiQueries.listJson(store, list({ type: 'server', includeRetired: true }));
+        expect(listed.map(([ciId, revision]) => `${JSON.parse(ciId)}@${revision}`)).toEqual([
+          'a@1',
+          'b@1',
+          'd@1',
+          'e@4',
+        ]);
+      });
     });
 
     describe('CI versions (point in time)', () => {
@@ -358,6 +387,29 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         expect(await revisions(1)).toEqual([3]);
         expect(await revisions(2)).toEqual([3, 2]);
         expect(await revisions(10)).toEqual([3, 2, 1]);
+      });
+
+      it('answers versions as JSON texts, validity included, and the inventory as of an instant so', async () => {
+        const texts = await store.findJson(
+          'ciVersions',
+          {
+            where: [{ field: 'key', op: '=', value: 'a' }],
+            orderBy: [{ field: 'validFrom', direction: 'asc' }],
+            limit: 5,
+          },
+          ['revision', 'validFrom', 'validTo', 'document'],
+        );
+        expect(texts).toEqual([
+          ['1', JSON.stringify(T(1)), JSON.stringify(T(3)), JSON.stringify(doc('server', 'live', { v: 1 }))],
+          ['2', JSON.stringify(T(3)), JSON.stringify(T(5)), JSON.stringify(doc('server', 'live', { v: 2 }))],
+          ['3', JSON.stringify(T(5)), 'null', JSON.stringify(doc('server', 'retired', { v: 3 }))],
+        ]);
+        const at = async (instant: string, query: Partial<CiListQuery> = {}) =>
+          (await ciVersionQueries.listAtJson(store, ms(instant), list(query))).map(
+            ([ciId, revision, validFrom]) => `${JSON.parse(ciId)}@${revision} ${JSON.parse(validFrom)}`,
+          );
+        expect(await at(T(4))).toEqual([`a@2 ${T(3)}`, `b@1 ${T(2)}`, `c@1 ${T(4)}`]);
+        expect(await at(T(4), { type: 'server', afterCiId: 'a' })).toEqual([`c@1 ${T(4)}`]);
       });
 
       it('returns the whole version document, validity included', async () => {

@@ -86,10 +86,15 @@ describeWithServers(['MONGODB_URL'], 'MongoDB view store', () => {
           queries.push(query);
           return [];
         },
+        async findJson(_view: string, query: DocQuery): Promise<string[][]> {
+          queries.push(query);
+          return [];
+        },
         count: () => Promise.reject(new Error('no counts here')),
       };
       await ciVersionQueries.at(recorder, 'ci-007', 2500);
       await ciVersionQueries.listAt(recorder, 2500, { includeRetired: false, limit: 20, type: 'server' });
+      await ciVersionQueries.listAtJson(recorder, 2500, { includeRetired: false, limit: 20 });
       for (const query of queries) {
         const explained = await fixture.store.explain(ciVersionsProjection.name, query);
         const { stages, indexes } = planParts(explained['queryPlanner']);

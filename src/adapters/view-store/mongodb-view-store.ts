@@ -181,6 +181,14 @@ export class MongoViewStore implements ViewStore, CheckpointStore, LeaseStore {
     }
   }
 
+  /** MongoDB hands back documents, not text: each member is written out as JSON here. */
+  async findJson(view: string, query: DocQuery, members: readonly string[]): Promise<string[][]> {
+    return (await this.find(view, query)).map((doc) => {
+      const values = doc as unknown as Record<string, unknown>;
+      return members.map((member) => JSON.stringify(values[member]) ?? 'null');
+    });
+  }
+
   async count(view: string, query: CountQuery): Promise<CountRow[]> {
     const mapping = this.mapping(view);
     const rows = await this.db

@@ -194,6 +194,20 @@ export class SqliteViewStore implements ViewStore, CheckpointStore, LeaseStore {
     return statement.all(...params).map((row) => table.docOf(row) as Doc);
   }
 
+  async findJson(view: string, query: DocQuery, members: readonly string[]): Promise<string[][]> {
+    const table = this.table(view);
+    const json = table.jsonMembers(members);
+    const { sql, params } = table.select(query, json.columns);
+    let statement = this.preparedQueries.get(sql);
+    if (!statement) {
+      // Rows as arrays: the texts are taken by position. (find's statements select other columns, so no
+      // statement is shared between the two modes.)
+      statement = this.db.prepare<unknown[], Row>(sql).raw(true);
+      this.preparedQueries.set(sql, statement);
+    }
+    return (statement.all(...params) as unknown as unknown[][]).map(json.texts);
+  }
+
   async count(view: string, query: CountQuery): Promise<CountRow[]> {
     const { sql, params } = this.table(view).count(query);
     let statement = this.preparedQueries.get(sql);

@@ -220,15 +220,42 @@ export class SqliteViewTable {
     return { sql, params };
   }
 
-  /** A query's SQL and parameters. */
-  select(query: DocQuery): { sql: string; params: unknown[] } {
-    if (this.isAsOfByKey(query)) return this.selectAsOfByKey(query);
+  /**
+   * Members of the stored documents as JSON texts (ViewReader.findJson): the
+   * columns to select, and how a raw row (an array, in their order) becomes
+   * the texts. SQLite's `->` writes a member out as the text it was stored as
+   * (JSON.stringify's, in rowOf), without JavaScript parsing the document. A
+   * temporal view's validity lives in its columns and is written out here.
+   */
+  jsonMembers(members: readonly string[]): { columns: string; texts(row: readonly unknown[]): string[] } {
+    const validity = (member: string) =>
+      this.view.kind === 'temporal' && (member === 'validFrom' || member === 'validTo');
+    const columns = members.map((member) => {
+      if (validity(member)) return member === 'validFrom' ? '_valid_from' : '_valid_to';
+      // Members are names the code chooses, never user input; anything else would need quoting in the path.
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(member)) throw new Error(`not a plain member name: "${member}"`);
+      return `_doc -> '$.${member}'`;
+    });
+    const converters = members.map((member) =>
+      validity(member)
+        ? (value: unknown) => (value === null ? 'null' : `"${new Date(value as number).toISOString()}"`)
+        : (value: unknown) => (value === null ? 'null' : (value as string)),
+    );
+    return {
+      columns: columns.join(', '),
+      texts: (row) => converters.map((convert, i) => convert(row[i])),
+    };
+  }
+
+  /** A query's SQL and parameters, selecting `columns` (by default what docOf reads). */
+  select(query: DocQuery, columns = this.readColumns()): { sql: string; params: unknown[] } {
+    if (this.isAsOfByKey(query)) return this.selectAsOfByKey(query, columns);
     const { clauses, params } = this.conditions(query);
     const order = (query.orderBy ?? [])
       .map(({ field, direction }) => `${this.column(field)} ${direction === 'desc' ? 'DESC' : 'ASC'}`)
       .join(', ');
     const sql =
-      `SELECT ${this.readColumns()} FROM ${this.table}` +
+      `SELECT ${columns} FROM ${this.table}` +
       (query.index ? ` ${this.indexedBy(query.index)}` : '') +
       (clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '') +
       (order ? ` ORDER BY ${order}` : '') +
@@ -281,7 +308,7 @@ export class SqliteViewTable {
    * CROSS JOIN keeps the keys the outer loop (SQLite never reorders it), so
    * the rows come in key order without a sort, whatever index a filter has.
    */
-  private selectAsOfByKey(query: DocQuery): { sql: string; params: unknown[] } {
+  private selectAsOfByKey(query: DocQuery, columns: string): { sql: string; params: unknown[] } {
     const at = query.asOf!;
     const seed = (query.where ?? []).findLast((c) => c.field === 'key' && (c.op === '>' || c.op === '>=')) as
       { readonly op: '>' | '>='; readonly value: string | number } | undefined;
@@ -291,7 +318,7 @@ export class SqliteViewTable {
       `WITH RECURSIVE keys(k) AS (` +
       `SELECT (SELECT _key FROM ${t}${seed ? ` WHERE _key ${seed.op} ?` : ''} ORDER BY _key LIMIT 1) ` +
       `UNION ALL SELECT (SELECT _key FROM ${t} WHERE _key > keys.k ORDER BY _key LIMIT 1) FROM keys WHERE keys.k IS NOT NULL) ` +
-      `SELECT ${this.readColumns()} FROM keys CROSS JOIN ${t} ${this.byPrimaryKey()} ON _key = keys.k AND (_valid_from, _revision) = (` +
+      `SELECT ${columns} FROM keys CROSS JOIN ${t} ${this.byPrimaryKey()} ON _key = keys.k AND (_valid_from, _revision) = (` +
       `SELECT _valid_from, _revision FROM ${t} ${this.byPrimaryKey()} ` +
       `WHERE _key = keys.k AND _valid_from <= ? ORDER BY _valid_from DESC, _revision DESC LIMIT 1) ` +
       `WHERE (_valid_to IS NULL OR _valid_to > ?)` +

@@ -72,6 +72,10 @@ async function specsOf(run: (reader: ViewReader) => Promise<unknown>): Promise<(
       specs.push({ view, ...mapping(view).findSpec(query) });
       return [];
     },
+    async findJson(view: string, query: DocQuery): Promise<string[][]> {
+      specs.push({ view, ...mapping(view).findSpec(query) });
+      return [];
+    },
     count: () => Promise.reject(new Error('no counts here')),
   };
   await run(reader);
@@ -188,6 +192,8 @@ describe('MongoDB queries of each view', () => {
       sort: { _id: 1 },
       limit: 50,
     });
+    // A page answered from JSON texts asks the same of the store.
+    expect(await specsOf((r) => currentCiQueries.listJson(r, list))).toEqual([spec]);
     const [filtered] = await specsOf((r) =>
       currentCiQueries.list(r, { ...list, type: 'server', status: 'retired', afterCiId: 'b' }),
     );
@@ -227,6 +233,7 @@ describe('MongoDB queries of each view', () => {
       limit: 50,
       hint: 'ciVersions_as_of',
     });
+    expect(await specsOf((r) => ciVersionQueries.listAtJson(r, 1000, { ...list, afterCiId: 'a' }))).toEqual([spec]);
   });
 
   it('filters the change feed on every field and pages by position both ways', async () => {
