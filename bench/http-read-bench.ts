@@ -2,9 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { patchRequest, registerAll, roundRobin, withBare, withService } from './http-bench';
 import { load, type LoadFigures, type LoadRequest } from './http-load';
 
-/** The reads compared with bare express: one CI now, one CI as of an instant, a page of the inventory, a CI's history. */
-export const READ_WORKLOADS = ['current', 'as-of', 'list', 'history'] as const;
+/**
+ * The reads compared with bare express: one CI now, one CI as of an instant,
+ * a page of the inventory now and as of an instant (an auditor's question),
+ * a CI's history.
+ */
+export const READ_WORKLOADS = ['current', 'as-of', 'list', 'list-as-of', 'history'] as const;
 export type ReadWorkload = (typeof READ_WORKLOADS)[number];
+
+/** The reads the mixed load takes turns at, as its figures' name says. */
+const MIXED_READS = ['current', 'as-of', 'list', 'history'] as const;
 
 export interface ReadFigures {
   readonly ours: Record<ReadWorkload | 'mixed', LoadFigures>;
@@ -23,7 +30,7 @@ function getRequest(urls: readonly string[]): LoadRequest {
 /** Four reads (one of each workload in turn) to one PATCH, as a console and a discovery feed together would ask. */
 function mixedRequest(urls: Record<ReadWorkload, readonly string[]>, cis: number): LoadRequest {
   const patch = patchRequest(roundRobin(cis));
-  const gets = READ_WORKLOADS.map((workload) => getRequest(urls[workload]));
+  const gets = MIXED_READS.map((workload) => getRequest(urls[workload]));
   let counter = 0;
   return {
     method: 'GET',
@@ -52,6 +59,7 @@ async function capture(url: string, cis: number, asOf: string) {
     current: byIndex((id) => `/api/v1/cis/${id}`),
     'as-of': byIndex((id) => `/api/v1/cis/${id}?asOf=${asOf}`),
     list: [],
+    'list-as-of': [],
     history: byIndex((id) => `/api/v1/cis/${id}/history`),
   };
   const bodies = new Map<string, unknown>();
@@ -62,11 +70,16 @@ async function capture(url: string, cis: number, asOf: string) {
     bodies.set(path, body);
     return body;
   };
-  // The inventory in pages of 100, following the cursors.
-  for (let path: string | null = '/api/v1/cis?limit=100'; path;) {
-    urls.list.push(path);
-    const { nextCursor } = (await get(path)) as { nextCursor: string | null };
-    path = nextCursor ? `/api/v1/cis?limit=100&cursor=${encodeURIComponent(nextCursor)}` : null;
+  // The inventory in pages of 100, now and as of the instant between the two revisions, following the cursors.
+  for (const [workload, first] of [
+    ['list', '/api/v1/cis?limit=100'],
+    ['list-as-of', `/api/v1/cis?limit=100&asOf=${asOf}`],
+  ] as const) {
+    for (let path: string | null = first; path;) {
+      urls[workload].push(path);
+      const { nextCursor } = (await get(path)) as { nextCursor: string | null };
+      path = nextCursor ? `${first}&cursor=${encodeURIComponent(nextCursor)}` : null;
+    }
   }
   for (const workload of ['current', 'as-of', 'history'] as const) for (const path of urls[workload]) await get(path);
   return { urls, bodies };
