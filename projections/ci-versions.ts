@@ -44,6 +44,9 @@ export const ciVersionsProjection: ProjectionDefinition<CiVersion> = {
     // Counting the estate by type and status as of any instant reads this index alone.
     { name: 'ci_versions_by_type_status', fields: ['type', 'status', 'validFrom', 'validTo'] },
   ],
+  // What an inventory page as of T reads of each CI (its revision and validFrom are columns already),
+  // handed out as stored (findJson).
+  membersReadAsJson: ['ciId', 'document'],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project(open, recorded) {
     const next = {

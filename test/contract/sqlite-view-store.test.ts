@@ -63,6 +63,71 @@ describe('SQLite view layouts', () => {
     await after.close();
   });
 
+  it('keeps the members a view reads as JSON apart from the rest of its document, each as JSON.stringify wrote it', async () => {
+    const filename = path.join(dir, 'views.db');
+    // A second member apart, which documents may hold as null or lack altogether.
+    const apart: AnyProjection = { ...currentCisProjection, membersReadAsJson: ['document', 'note'] };
+    const store = new SqliteViewStore({
+      filename,
+      views: allProjections.map((view) => (view.name === 'currentCis' ? apart : view)),
+    });
+    const document = (name: string) => ({
+      type: 'server',
+      name,
+      status: 'live' as const,
+      attributes: { line: 'a\u2028b', big: 1e21 },
+      relationships: [],
+    });
+    const ci = (ciId: string, revision: number, name: string, note?: unknown) => ({
+      ciId,
+      revision,
+      position: revision,
+      recordedAt: `2026-01-0${revision}T00:00:00.000Z`,
+      document: document(name),
+      ...(note === undefined ? {} : { note }),
+    });
+    const write = (...docs: ReturnType<typeof ci>[]) =>
+      store.applyBatch({ writes: docs.map((doc) => ({ view: 'currentCis', doc })), checkpoints: [] });
+    try {
+      await write(ci('a', 1, 'first', null), ci('b', 1, 'first'), ci('c', 1, 'first', { said: 'x' }));
+      // Revision 2 of a and c changes no field, so only their documents are replaced (replaceDocument).
+      await write(ci('a', 2, 'second', { said: 'y' }), ci('c', 2, 'second'));
+      const db = new Database(filename, { readonly: true });
+      const rows = db.prepare('SELECT _key, _doc, _m_document, _m_note FROM view_currentCis ORDER BY _key').all();
+      db.close();
+      expect(rows).toEqual([
+        {
+          _key: 'a',
+          _doc: JSON.stringify({ ciId: 'a', revision: 2, position: 2, recordedAt: '2026-01-02T00:00:00.000Z' }),
+          _m_document: JSON.stringify(document('second')),
+          _m_note: '{"said":"y"}',
+        },
+        expect.objectContaining({ _key: 'b', _m_document: JSON.stringify(document('first')), _m_note: null }),
+        // The note c's revision 2 lacks is gone, not left over from revision 1.
+        expect.objectContaining({ _key: 'c', _m_document: JSON.stringify(document('second')), _m_note: null }),
+      ]);
+      const found = await store.find('currentCis', { orderBy: [{ field: 'key', direction: 'asc' }], limit: 5 });
+      expect(found).toStrictEqual([ci('a', 2, 'second', { said: 'y' }), ci('b', 1, 'first'), ci('c', 2, 'second')]);
+      expect(await viewQueries(store).getCurrentCi('b')).toStrictEqual(ci('b', 1, 'first'));
+      const texts = await store.findJson('currentCis', { orderBy: [{ field: 'key', direction: 'asc' }], limit: 5 }, [
+        'ciId',
+        'note',
+        'document',
+      ]);
+      expect(texts).toEqual([
+        ['"a"', '{"said":"y"}', JSON.stringify(document('second'))],
+        ['"b"', 'null', JSON.stringify(document('first'))],
+        ['"c"', 'null', JSON.stringify(document('second'))],
+      ]);
+    } finally {
+      await store.close();
+    }
+    // Which members are apart is part of the layout: a file laid out otherwise rebuilds the view.
+    expect(new SqliteViewTable(apart).signature()).not.toBe(
+      new SqliteViewTable(currentCisProjection as AnyProjection).signature(),
+    );
+  });
+
   it.each<AnyProjection>([ciVersionsProjection, graphProjection])(
     'reads $name as of an instant by its primary key, (key, validFrom, revision): one probe per key, no other index',
     (projection) => {
