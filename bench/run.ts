@@ -52,16 +52,18 @@ const settings = quick
       batchedCount: 4000,
       writers: 64,
       peerCount: 500,
-      httpRuns: 2,
+      // One run of each HTTP load, each side, and a smaller log: quick mode keeps to ~3 minutes on a slow machine.
+      httpRuns: 1,
+      httpVariantRuns: 1,
       httpSeconds: 2,
       httpCis: 500,
       httpCold: { cis: 10_000, runs: 1 },
       httpReadRuns: 1,
-      rebuildRuns: 2,
-      cis: 5_000,
+      rebuildRuns: 1,
+      cis: 4_000,
       rounds: 10,
       samples: 500,
-      curve: [10_000, 50_000],
+      curve: [10_000, 25_000],
       deep: { cis: 20, revisions: 1000, hot: 10_000 },
     }
   : {
@@ -71,6 +73,7 @@ const settings = quick
       writers: 64,
       peerCount: 2000,
       httpRuns: 3,
+      httpVariantRuns: 3,
       httpSeconds: 10,
       httpCis: 1000,
       httpCold: { cis: 100_000, runs: 3 },
@@ -210,16 +213,16 @@ async function http() {
   }
   // The figures above run the service with its log silent, as bare express has none; `npm start`
   // logs every request at info. What that costs, on the same PUTs:
-  log(`HTTP PUT with the request log on (LOG_LEVEL=info, to /dev/null), ${settings.httpRuns} runs`);
+  log(`HTTP PUT with the request log on (LOG_LEVEL=info, to /dev/null), ${settings.httpVariantRuns} runs`);
   const logged: { ours: LoadFigures; bare: LoadFigures }[] = [];
-  for (let run = 0; run < settings.httpRuns; run++)
+  for (let run = 0; run < settings.httpVariantRuns; run++)
     logged.push(await httpRun('PUT', settings.httpSeconds, settings.httpCis, 'info'));
   addLoad('HTTP PUT changes, request log on (LOG_LEVEL=info)', logged);
   // What the fsync of every commit costs: the same PUTs with SQLITE_SYNCHRONOUS=normal, which
   // survives a crash of the process but may lose the last commits on a power loss.
-  log(`HTTP PUT with SQLITE_SYNCHRONOUS=normal (no fsync per commit), ${settings.httpRuns} runs`);
+  log(`HTTP PUT with SQLITE_SYNCHRONOUS=normal (no fsync per commit), ${settings.httpVariantRuns} runs`);
   const unsynced: { ours: LoadFigures; bare: LoadFigures }[] = [];
-  for (let run = 0; run < settings.httpRuns; run++)
+  for (let run = 0; run < settings.httpVariantRuns; run++)
     unsynced.push(await httpRun('PUT', settings.httpSeconds, settings.httpCis, undefined, 'normal'));
   addLoad('HTTP PUT changes, SQLITE_SYNCHRONOUS=normal', unsynced);
   const { cis: coldCis, runs: coldRuns } = settings.httpCold;
@@ -615,16 +618,25 @@ function printTable() {
 
 async function main() {
   const started = new Date();
+  // Each section's own duration, so the quick mode's budget and the full mode's length can be read per section.
+  const sectionSeconds: Record<string, number> = {};
   log(`ConfigLedger benchmark, ${quick ? 'quick' : 'full'} mode, in ${workDir}`);
   try {
-    if (runs('append')) await appendPath();
-    if (runs('peer')) await peer();
-    if (runs('http')) await http();
-    if (runs('rebuild')) await rebuildAndQueries();
-    if (runs('baseline')) await baselines();
-    if (runs('estate')) await estate();
-    if (runs('relay')) await relay();
-    if (runs('curve')) await curve();
+    for (const [section, body] of [
+      ['append', appendPath],
+      ['peer', peer],
+      ['http', http],
+      ['rebuild', rebuildAndQueries],
+      ['baseline', baselines],
+      ['estate', estate],
+      ['relay', relay],
+      ['curve', curve],
+    ] as const) {
+      if (!runs(section)) continue;
+      const sectionStarted = Date.now();
+      await body();
+      sectionSeconds[section] = (Date.now() - sectionStarted) / 1000;
+    }
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -634,7 +646,7 @@ async function main() {
   const file = path.join(resultsDir, `${started.toISOString().replace(/[:.]/g, '-')}-${quick ? 'quick' : 'full'}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ mode: quick ? 'quick' : 'full', started: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, machine: describeMachine(), settings, rows }, null, 2)}\n`,
+    `${JSON.stringify({ mode: quick ? 'quick' : 'full', started: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, sectionSeconds, machine: describeMachine(), settings, rows }, null, 2)}\n`,
   );
   log(`results written to ${path.relative(process.cwd(), file)}`);
   const missed = rows.filter((row) => row.target && !row.target.met);
