@@ -141,15 +141,14 @@ export class SqliteViewTable {
       row.push(Date.parse(validFrom), validTo === null ? null : Date.parse(validTo));
     }
     for (const value of this.fieldValues) row.push(value(doc));
+    const members = doc as unknown as Record<string, unknown>;
     let stored: object = doc;
     if (this.leftOut.size > 0) {
       const rest: Record<string, unknown> = {};
-      const members = doc as unknown as Record<string, unknown>;
       for (const member in members) if (!this.leftOut.has(member)) rest[member] = members[member];
       stored = rest;
     }
     row.push(JSON.stringify(stored));
-    const members = doc as unknown as Record<string, unknown>;
     // JSON.stringify's text, the one findJson hands out; undefined (a member the document lacks) is NULL.
     for (const member of this.apart) row.push(JSON.stringify(members[member]) ?? null);
     return row;
