@@ -94,7 +94,7 @@ export class SqliteViewStore implements ViewStore, CheckpointStore, LeaseStore {
    * calls), once per CI and view without it.
    */
   private readonly loadStateInTransaction: (view: string, partitions: readonly string[]) => Map<string, ViewDoc[]>;
-  /** Queries vary by which conditions are set; each shape is prepared once. */
+  /** Queries vary by which conditions are set; each shape is prepared once, per row form (see prepared). */
   private readonly preparedQueries = new Map<string, Database.Statement<unknown[], Row>>();
   private readonly bulkLoadFlushSize: number | undefined;
 
@@ -186,39 +186,43 @@ export class SqliteViewStore implements ViewStore, CheckpointStore, LeaseStore {
   async find<Doc extends ViewDoc>(view: string, query: DocQuery): Promise<Doc[]> {
     const table = this.table(view);
     const { sql, params } = table.select(query);
-    let statement = this.preparedQueries.get(sql);
-    if (!statement) {
-      statement = this.db.prepare<unknown[], Row>(sql);
-      this.preparedQueries.set(sql, statement);
-    }
-    return statement.all(...params).map((row) => table.docOf(row) as Doc);
+    return this.prepared(sql, 'objects')
+      .all(...params)
+      .map((row) => table.docOf(row) as Doc);
   }
 
   async findJson(view: string, query: DocQuery, members: readonly string[]): Promise<string[][]> {
     const table = this.table(view);
     const json = table.jsonMembers(members);
     const { sql, params } = table.select(query, json.columns);
-    let statement = this.preparedQueries.get(sql);
-    if (!statement) {
-      // Rows as arrays: the texts are taken by position. (find's statements select other columns, so no
-      // statement is shared between the two modes.)
-      statement = this.db.prepare<unknown[], Row>(sql).raw(true);
-      this.preparedQueries.set(sql, statement);
-    }
-    return (statement.all(...params) as unknown as unknown[][]).map(json.texts);
+    // Rows as arrays: the texts are taken by position.
+    return (this.prepared(sql, 'arrays').all(...params) as unknown as unknown[][]).map(json.texts);
   }
 
   async count(view: string, query: CountQuery): Promise<CountRow[]> {
     const { sql, params } = this.table(view).count(query);
-    let statement = this.preparedQueries.get(sql);
+    return this.prepared(sql, 'objects')
+      .all(...params)
+      .map((row) => {
+        const values = row as unknown as Record<string, string | number | null>;
+        return { group: query.groupBy.map((_, i) => values[`g${i}`] ?? null), count: Number(values['n']) };
+      });
+  }
+
+  /**
+   * A query's statement, prepared once: rows as objects (by column name) or
+   * as arrays (by position). Cached by both, so one SQL text read the two
+   * ways never gets the other's statement.
+   */
+  private prepared(sql: string, rows: 'objects' | 'arrays'): Database.Statement<unknown[], Row> {
+    const key = `${rows} ${sql}`;
+    let statement = this.preparedQueries.get(key);
     if (!statement) {
       statement = this.db.prepare<unknown[], Row>(sql);
-      this.preparedQueries.set(sql, statement);
+      if (rows === 'arrays') statement.raw(true);
+      this.preparedQueries.set(key, statement);
     }
-    return statement.all(...params).map((row) => {
-      const values = row as unknown as Record<string, string | number | null>;
-      return { group: query.groupBy.map((_, i) => values[`g${i}`] ?? null), count: Number(values['n']) };
-    });
+    return statement;
   }
 
   async loadCheckpoint(name: string): Promise<number> {
