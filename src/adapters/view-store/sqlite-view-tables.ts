@@ -86,9 +86,9 @@ export class SqliteViewTable {
 
   /** Tells a stored layout from another: a table whose signature changed is dropped and rebuilt. */
   signature(): string {
-    // `sqlite 2`: temporal tables keyed by (key, validFrom, revision); `sqlite 3`: members stored apart.
-    // Older files rebuild their views.
-    return `sqlite 3 ${JSON.stringify(this.apart)} ${layoutSignature(this.view)}`;
+    // `sqlite 2`: temporal tables keyed by (key, validFrom, revision); `sqlite 3`: members stored apart;
+    // `sqlite 4`: every table has a rowid. Older files rebuild their views.
+    return `sqlite 4 ${JSON.stringify(this.apart)} ${layoutSignature(this.view)}`;
   }
 
   createTable(): string {
@@ -102,15 +102,17 @@ export class SqliteViewTable {
       '_doc TEXT NOT NULL',
       // NULL where the document lacks the member ('null' where it holds null).
       ...this.apart.map((member) => `${memberColumn(member)} TEXT`),
-      // A temporal view's rows are kept in (key, validFrom) order: "as of T" is one probe of the table
-      // itself, not of an index and then of the table; (key, revision) stays unique for upserts.
+      // A temporal view's key is (key, validFrom, revision): "as of T" is one probe of it, which reads
+      // no row but the one found; (key, revision) stays unique for upserts.
       ...(this.view.kind === 'temporal'
         ? ['PRIMARY KEY (_key, _valid_from, _revision)', 'UNIQUE (_key, _revision)']
         : ['PRIMARY KEY (_key)']),
     ];
-    // An integer key is the rowid itself; text keys make a clustered table.
-    const rowid = this.view.kind !== 'temporal' && this.view.keyType === 'integer';
-    return `CREATE TABLE IF NOT EXISTS ${this.table} (${definitions.join(', ')})${rowid ? '' : ' WITHOUT ROWID'}`;
+    // Every table has a rowid (an integer key is the rowid itself). Clustered by a text key (WITHOUT
+    // ROWID), a B-tree's inner pages hold whole rows: with documents of about 750 bytes, the versions of
+    // 21,000 events took 961 inner pages over 4,033 leaves, and projecting wrote 42 KB per event in
+    // pages of 10 events. Rows in rowid order under narrow key indexes: 26 KB, and reads no slower.
+    return `CREATE TABLE IF NOT EXISTS ${this.table} (${definitions.join(', ')})`;
   }
 
   /** Every index beyond the primary key: the kind's own and the declared ones (a temporal view's as-of order is its key's). */
@@ -332,8 +334,8 @@ export class SqliteViewTable {
   }
 
   /**
-   * Forces the primary key of a WITHOUT ROWID table, which SQLite names as
-   * the first of its constraints (createTable declares it first); the
+   * Forces the primary key's index, which SQLite names after the first of
+   * the table's constraints (createTable declares it first); the
    * planner would otherwise take the smaller (key, revision) index for an
    * equality and then read the table too. A test checks the plans.
    */
