@@ -140,6 +140,15 @@ describe('SQLite view layouts', () => {
       expect(tables).toHaveLength(names.length);
       // wr: 1 for a WITHOUT ROWID table, whose inner pages would hold whole documents.
       expect(tables.filter((table) => (table as { wr: number }).wr !== 0)).toEqual([]);
+      // Those had text keys (`sqlite 4` rebuilds them); the change feed's integer key was its rowid, and a
+      // file made before keeps its feed.
+      const layouts = allProjections.map((view) => [view.name, new SqliteViewTable(view).signature().slice(0, 8)]);
+      expect(Object.fromEntries(layouts)).toEqual({
+        currentCis: 'sqlite 4',
+        ciVersions: 'sqlite 4',
+        changeFeed: 'sqlite 3',
+        graph: 'sqlite 4',
+      });
     } finally {
       db.close();
     }

@@ -87,8 +87,10 @@ export class SqliteViewTable {
   /** Tells a stored layout from another: a table whose signature changed is dropped and rebuilt. */
   signature(): string {
     // `sqlite 2`: temporal tables keyed by (key, validFrom, revision); `sqlite 3`: members stored apart;
-    // `sqlite 4`: every table has a rowid. Older files rebuild their views.
-    return `sqlite 4 ${JSON.stringify(this.apart)} ${layoutSignature(this.view)}`;
+    // `sqlite 4`: every table has a rowid. Older files rebuild their views. A table keyed by an integer
+    // had its rowid already and is laid out as in `sqlite 3`: the change feed is not rebuilt for nothing.
+    const layout = this.view.kind !== 'temporal' && this.view.keyType === 'integer' ? 3 : 4;
+    return `sqlite ${layout} ${JSON.stringify(this.apart)} ${layoutSignature(this.view)}`;
   }
 
   createTable(): string {
