@@ -65,15 +65,14 @@ const VIEW = ciVersionsProjection.name;
 export const ciVersionQueries = {
   /** The version of the CI valid at `at` (ms since the epoch), if it existed then. */
   async at(views: ViewReader, ciId: string, at: number): Promise<CiVersion | undefined> {
-    const [version] = await views.find<CiVersion>(VIEW, {
-      where: [{ field: 'key', op: '=', value: ciId }],
-      asOf: at,
-      // Newest first: the first version that began by `at` is the only one that can hold at `at`.
-      orderBy: [{ field: 'validFrom', direction: 'desc' }],
-      limit: 1,
-      index: asOfIndex(VIEW),
-    });
+    const [version] = await views.find<CiVersion>(VIEW, atQuery(ciId, at));
     return version;
+  },
+
+  /** As `at`, the CI as the JSON texts it is answered from (CiJsonMembers), unparsed. */
+  async atJson(views: ViewReader, ciId: string, at: number): Promise<CiJsonMembers | undefined> {
+    const [version] = await views.findJson(VIEW, atQuery(ciId, at), CI_JSON_MEMBERS);
+    return version as CiJsonMembers | undefined;
   },
 
   /** The CI's version as of log position `position`: the newest opened by an event at or before it. */
@@ -91,14 +90,14 @@ export const ciVersionQueries = {
   },
 
   async byRevision(views: ViewReader, ciId: string, revision: number): Promise<CiVersion | undefined> {
-    const [version] = await views.find<CiVersion>(VIEW, {
-      where: [
-        { field: 'key', op: '=', value: ciId },
-        { field: 'revision', op: '=', value: revision },
-      ],
-      limit: 1,
-    });
+    const [version] = await views.find<CiVersion>(VIEW, byRevisionQuery(ciId, revision));
     return version;
+  },
+
+  /** As `byRevision`, as JSON texts (CiJsonMembers), unparsed. */
+  async byRevisionJson(views: ViewReader, ciId: string, revision: number): Promise<CiJsonMembers | undefined> {
+    const [version] = await views.findJson(VIEW, byRevisionQuery(ciId, revision), CI_JSON_MEMBERS);
+    return version as CiJsonMembers | undefined;
   },
 
   /**
@@ -147,10 +146,33 @@ export const ciVersionQueries = {
 
   /** As listAt, each CI as the JSON texts it is answered from (a version's validFrom is its time recorded). */
   async listAtJson(views: ViewReader, at: number, query: CiListQuery): Promise<CiJsonMembers[]> {
-    const members = ['ciId', 'revision', 'validFrom', 'document'];
-    return (await views.findJson(VIEW, listAtQuery(at, query), members)) as CiJsonMembers[];
+    return (await views.findJson(VIEW, listAtQuery(at, query), CI_JSON_MEMBERS)) as CiJsonMembers[];
   },
 };
+
+/** A version's CiJsonMembers: its validFrom is the time its revision was recorded. */
+const CI_JSON_MEMBERS = ['ciId', 'revision', 'validFrom', 'document'];
+
+function atQuery(ciId: string, at: number): DocQuery {
+  return {
+    where: [{ field: 'key', op: '=', value: ciId }],
+    asOf: at,
+    // Newest first: the first version that began by `at` is the only one that can hold at `at`.
+    orderBy: [{ field: 'validFrom', direction: 'desc' }],
+    limit: 1,
+    index: asOfIndex(VIEW),
+  };
+}
+
+function byRevisionQuery(ciId: string, revision: number): DocQuery {
+  return {
+    where: [
+      { field: 'key', op: '=', value: ciId },
+      { field: 'revision', op: '=', value: revision },
+    ],
+    limit: 1,
+  };
+}
 
 function listAtQuery(at: number, query: CiListQuery): DocQuery {
   return {

@@ -88,8 +88,14 @@ const VIEW = currentCisProjection.name;
 
 export const currentCiQueries = {
   async get(views: ViewReader, ciId: string): Promise<CurrentCi | undefined> {
-    const [doc] = await views.find<CurrentCi>(VIEW, { where: [{ field: 'key', op: '=', value: ciId }], limit: 1 });
+    const [doc] = await views.find<CurrentCi>(VIEW, byIdQuery(ciId));
     return doc;
+  },
+
+  /** As `get`, the CI as the JSON texts it is answered from (CiJsonMembers), unparsed. */
+  async getJson(views: ViewReader, ciId: string): Promise<CiJsonMembers | undefined> {
+    const [doc] = await views.findJson(VIEW, byIdQuery(ciId), CI_JSON_MEMBERS);
+    return doc as CiJsonMembers | undefined;
   },
 
   /** The CIs among `ciIds` that exist (in no particular order). */
@@ -137,14 +143,15 @@ export const currentCiQueries = {
 
   /** As list, each CI as the JSON texts it is answered from (CiJsonMembers), unparsed. */
   async listJson(views: ViewReader, query: CiListQuery): Promise<CiJsonMembers[]> {
-    return (await views.findJson(VIEW, listQuery(query), [
-      'ciId',
-      'revision',
-      'recordedAt',
-      'document',
-    ])) as CiJsonMembers[];
+    return (await views.findJson(VIEW, listQuery(query), CI_JSON_MEMBERS)) as CiJsonMembers[];
   },
 };
+
+const CI_JSON_MEMBERS = ['ciId', 'revision', 'recordedAt', 'document'];
+
+function byIdQuery(ciId: string): DocQuery {
+  return { where: [{ field: 'key', op: '=', value: ciId }], limit: 1 };
+}
 
 function listQuery(query: CiListQuery): DocQuery {
   return { where: ciListConditions(query), orderBy: [{ field: 'key', direction: 'asc' }], limit: query.limit };

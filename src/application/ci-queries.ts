@@ -4,6 +4,7 @@ import {
   currentCiQueries,
   type ChangeFeedEntry,
   type ChangeQuery,
+  type CiJsonMembers,
   type CiListQuery,
   type CiVersion,
   type CurrentCi,
@@ -62,6 +63,24 @@ export class CiQueries {
     return version && fromVersion(version);
   }
 
+  /** As current, the CI as the JSON texts the views hold (answered without parsing its document). */
+  async currentJson(ciId: string): Promise<CiSnapshotJson | undefined> {
+    if (!(await this.wait.forCi(ciId))) return undefined;
+    const found = await currentCiQueries.getJson(this.deps.viewStore, ciId);
+    return found && snapshotJson(found);
+  }
+
+  /** As at, the CI as the JSON texts the views hold. */
+  async atJson(ciId: string, point: HistoryPoint): Promise<CiSnapshotJson | undefined> {
+    if (!(await this.wait.forCi(ciId))) return undefined;
+    const views = this.deps.viewStore;
+    const found =
+      'revision' in point
+        ? await ciVersionQueries.byRevisionJson(views, ciId, point.revision)
+        : await ciVersionQueries.atJson(views, ciId, point.asOf);
+    return found && snapshotJson(found);
+  }
+
   async list(query: CiListQuery, asOf: number | undefined, minPosition: number | undefined): Promise<CiSnapshot[]> {
     await this.wait.forMinPosition(minPosition);
     const views = this.deps.viewStore;
@@ -81,7 +100,7 @@ export class CiQueries {
       asOf === undefined
         ? await currentCiQueries.listJson(views, query)
         : await ciVersionQueries.listAtJson(views, asOf, query);
-    return found.map(([ciId, revision, recordedAt, document]) => ({ ciId, revision, recordedAt, document }));
+    return found.map(snapshotJson);
   }
 
   /**
@@ -173,6 +192,10 @@ export class CiQueries {
     }
     return fromVersion(version);
   }
+}
+
+function snapshotJson([ciId, revision, recordedAt, document]: CiJsonMembers): CiSnapshotJson {
+  return { ciId, revision, recordedAt, document };
 }
 
 function fromCurrent(current: CurrentCi): CiSnapshot {

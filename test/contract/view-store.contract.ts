@@ -339,6 +339,8 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           ['"d"', '1', JSON.stringify(T(1)), JSON.stringify(doc('server', 'maintenance')), 'null'],
           ['"e"', '4', JSON.stringify(T(4)), JSON.stringify(awkward), 'null'],
         ]);
+        expect(await currentCiQueries.getJson(store, 'e')).toEqual(texts[1]!.slice(0, 4));
+        expect(await currentCiQueries.getJson(store, 'nobody')).toBeUndefined();
         // The CI list's queries ask the same of the store as find does.
         const listed = await currentCiQueries.listJson(store, list({ type: 'server', includeRetired: true }));
         expect(listed.map(([ciId, revision]) => `${JSON.parse(ciId)}@${revision}`)).toEqual([
@@ -409,6 +411,12 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
           );
         expect(await at(T(4))).toEqual([`a@2 ${T(3)}`, `b@1 ${T(2)}`, `c@1 ${T(4)}`]);
         expect(await at(T(4), { type: 'server', afterCiId: 'a' })).toEqual([`c@1 ${T(4)}`]);
+        // One CI as of an instant, and at a revision, as GET /cis/{id} answers them.
+        const v2 = ['"a"', '2', JSON.stringify(T(3)), JSON.stringify(doc('server', 'live', { v: 2 }))];
+        expect(await ciVersionQueries.atJson(store, 'a', ms(T(4)))).toEqual(v2);
+        expect(await ciVersionQueries.atJson(store, 'a', ms(T(1)) - 1)).toBeUndefined();
+        expect(await ciVersionQueries.byRevisionJson(store, 'a', 2)).toEqual(v2);
+        expect(await ciVersionQueries.byRevisionJson(store, 'a', 4)).toBeUndefined();
       });
 
       it('returns the whole version document, validity included', async () => {

@@ -165,12 +165,17 @@ describe('internal errors', () => {
     const service = await createTestService();
     try {
       await service.request().put('/api/v1/cis/web-01').send(ok).expect(201);
-      service.viewStore.find = async () => {
+      const failure = async () => {
         throw new Error('SQLITE_CORRUPT: secret table layout');
       };
-      const res = await service.request().get('/api/v1/cis/web-01').expect(500);
-      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(JSON.stringify(res.body)).not.toMatch(/SQLITE|secret/);
+      // A CI is read as JSON texts (findJson), its history point for a diff as a document (find).
+      service.viewStore.find = failure;
+      service.viewStore.findJson = failure;
+      for (const url of ['/api/v1/cis/web-01', '/api/v1/cis/web-01/diff?from=1']) {
+        const res = await service.request().get(url).expect(500);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(JSON.stringify(res.body)).not.toMatch(/SQLITE|secret/);
+      }
     } finally {
       await service.stop();
     }

@@ -131,7 +131,7 @@ describe('reads', () => {
     it('writes each listed CI exactly as GET /cis/{id} writes it, now and as of an instant', async () => {
       // Members sent out of the representation's order, then changed by a merge patch.
       service.clock.set('2026-02-04T00:00:00.000Z');
-      await service
+      const put = await service
         .request()
         .put('/api/v1/cis/app-1')
         .send({
@@ -142,12 +142,28 @@ describe('reads', () => {
         })
         .expect(201);
       service.clock.set('2026-02-05T00:00:00.000Z');
-      await service
+      const patched = await service
         .request()
         .patch('/api/v1/cis/app-1')
         .set('content-type', 'application/merge-patch+json')
         .send({ status: 'maintenance', attributes: { alpha: null, beta: 2 } })
         .expect(200);
+      // A read is written from the stored JSON, a write's answer from the document it parsed: the same
+      // representation, members in its order, written as JSON.stringify writes it.
+      const order = ['id', 'type', 'name', 'status', 'attributes', 'relationships', 'revision', 'recordedAt'];
+      for (const [query, written] of [
+        ['', patched],
+        ['?revision=2', patched],
+        ['?revision=1', put],
+        ['?asOf=2026-02-04T12:00:00.000Z', put],
+      ] as const) {
+        const read = await service.request().get(`/api/v1/cis/app-1${query}`).expect(200);
+        expect(read.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(read.headers.etag).toBe(written.headers.etag);
+        expect(read.body).toEqual(written.body);
+        expect(Object.keys(read.body)).toEqual(order);
+        expect(read.text).toBe(JSON.stringify(read.body));
+      }
       for (const asOf of [undefined, '2026-02-04T12:00:00.000Z', '2026-02-05T00:00:00.000Z']) {
         const query = asOf ? `?asOf=${asOf}&` : '?';
         const listed = await service.request().get(`/api/v1/cis${query}includeRetired=true`).expect(200);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CiStatusSchema, TokenSchema } from '../../domain';
 import type { CiQueries } from '../../application/ci-queries';
 import type { HistoryPoint } from '../../application/history-point';
-import { ciNotFound as notFound, ciRepresentationJson, etagFor, sendCi } from '../ci-representation';
+import { ciNotFound as notFound, ciRepresentationJson, etagFor } from '../ci-representation';
 import {
   BooleanTextSchema,
   HistoryPointTextSchema,
@@ -83,13 +83,16 @@ export function ciReadRoutes(queries: CiQueries): Router {
         : query.asOf !== undefined
           ? { asOf: query.asOf }
           : undefined;
-    const ci = point ? await queries.at(ciId, point) : await queries.current(ciId);
+    // Written from the stored JSON, as a page is, rather than parsing the document to write it out
+    // again; byte for byte the representation writes answer with (sendCi).
+    const ci = point ? await queries.atJson(ciId, point) : await queries.currentJson(ciId);
     if (!ci) throw notFound(ciId, point);
-    if (!point && req.headers['if-none-match'] === etagFor(ci.revision)) {
-      res.status(304).setHeader('ETag', etagFor(ci.revision)).end();
+    const etag = etagFor(Number(ci.revision));
+    if (!point && req.headers['if-none-match'] === etag) {
+      res.status(304).setHeader('ETag', etag).end();
       return;
     }
-    sendCi(res, ci);
+    res.setHeader('ETag', etag).type('json').send(ciRepresentationJson(ci));
   });
 
   router.get('/cis/:id/history', async (req, res) => {
