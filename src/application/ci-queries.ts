@@ -63,7 +63,7 @@ export class CiQueries {
     return version && fromVersion(version);
   }
 
-  /** As current, the CI as the JSON texts the views hold (answered without parsing its document). */
+  /** As current, the CI as the JSON texts the views hold (GET /cis/{id} answers without parsing its document). */
   async currentJson(ciId: string): Promise<CiSnapshotJson | undefined> {
     if (!(await this.wait.forCi(ciId))) return undefined;
     const found = await currentCiQueries.getJson(this.deps.viewStore, ciId);
