@@ -84,7 +84,7 @@ export function ciReadRoutes(queries: CiQueries): Router {
           ? { asOf: query.asOf }
           : undefined;
     // Written from the stored JSON, as a page is, rather than parsing the document to write it out
-    // again; byte for byte the representation writes answer with (sendCi).
+    // again: the representation writes answer with (sendCi), its members in the same order.
     const ci = point ? await queries.atJson(ciId, point) : await queries.currentJson(ciId);
     if (!ci) throw notFound(ciId, point);
     const etag = etagFor(Number(ci.revision));
