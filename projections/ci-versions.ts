@@ -44,8 +44,8 @@ export const ciVersionsProjection: ProjectionDefinition<CiVersion> = {
     // Counting the estate by type and status as of any instant reads this index alone.
     { name: 'ci_versions_by_type_status', fields: ['type', 'status', 'validFrom', 'validTo'] },
   ],
-  // What an inventory page as of T reads of each CI (its revision and validFrom are columns already),
-  // handed out as stored (findJson).
+  // What an inventory page as of T, and one CI as of T or at a revision, read of each CI (its revision
+  // and validFrom are columns already), handed out as stored (findJson, CI_JSON_MEMBERS).
   membersReadAsJson: ['ciId', 'document'],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project(open, recorded) {

@@ -39,7 +39,8 @@ export const currentCisProjection: ProjectionDefinition<CurrentCi> = {
     { name: 'current_cis_by_licence_end', fields: ['licenceEnd', 'key'] },
     { name: 'current_cis_by_support_end', fields: ['supportEnd', 'key'] },
   ],
-  // What an inventory page reads of each CI (its revision is a column already), handed out as stored (findJson).
+  // What an inventory page and GET /cis/{id} read of each CI (its revision is a column already), handed
+  // out as stored (findJson, CI_JSON_MEMBERS).
   membersReadAsJson: ['ciId', 'recordedAt', 'document'],
   handles: ['CiRegistered', 'CiChanged', 'CiRetired', 'CiRestored'],
   project([latest], recorded) {

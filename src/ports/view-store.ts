@@ -70,9 +70,9 @@ export interface StoredView<Doc extends ViewDoc = ViewDoc> {
   /** Indexes beyond the ones each kind needs for its own writes and loads. */
   readonly indexes: readonly IndexSpec[];
   /**
-   * Top-level members that pages read as JSON text (findJson), such as a CI's
-   * document. A store may keep each apart from the rest of the document, so a
-   * page hands it out as it was stored rather than parsing the whole
+   * Top-level members that answers read as JSON text (findJson), such as a
+   * CI's document. A store may keep each apart from the rest of the document,
+   * so an answer hands it out as it was stored rather than parsing the whole
    * document to find it (SQLite does; MongoDB stores documents as they are).
    */
   readonly membersReadAsJson?: readonly string[];
