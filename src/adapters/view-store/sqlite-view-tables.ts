@@ -368,6 +368,9 @@ export class SqliteViewTable {
    * found; a lower bound on the key (the page cursor) also seeds the scan.
    * CROSS JOIN keeps the keys the outer loop (SQLite never reorders it), so
    * the rows come in key order without a sort, whatever index a filter has.
+   * The probe answers the version's rowid (the primary key's index holds
+   * it) and the row is read by it: joining on the probe's (key, validFrom,
+   * revision) sought the same entry in the primary key's index a second time.
    */
   private selectAsOfByKey(query: DocQuery, columns: string): { sql: string; params: unknown[] } {
     const at = query.asOf!;
@@ -379,8 +382,8 @@ export class SqliteViewTable {
       `WITH RECURSIVE keys(k) AS (` +
       `SELECT (SELECT _key FROM ${t}${seed ? ` WHERE _key ${seed.op} ?` : ''} ORDER BY _key LIMIT 1) ` +
       `UNION ALL SELECT (SELECT _key FROM ${t} WHERE _key > keys.k ORDER BY _key LIMIT 1) FROM keys WHERE keys.k IS NOT NULL) ` +
-      `SELECT ${columns} FROM keys CROSS JOIN ${t} ${this.byPrimaryKey()} ON _key = keys.k AND (_valid_from, _revision) = (` +
-      `SELECT _valid_from, _revision FROM ${t} ${this.byPrimaryKey()} ` +
+      `SELECT ${columns} FROM keys CROSS JOIN ${t} ON ${t}.rowid = (` +
+      `SELECT rowid FROM ${t} ${this.byPrimaryKey()} ` +
       `WHERE _key = keys.k AND _valid_from <= ? ORDER BY _valid_from DESC, _revision DESC LIMIT 1) ` +
       `WHERE (_valid_to IS NULL OR _valid_to > ?)` +
       clauses.map((clause) => ` AND ${clause}`).join('') +
