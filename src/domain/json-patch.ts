@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { applyPatch, createPatch } from 'rfc6902';
 import type { CiDocument } from './ci';
+import { diffJson } from './json-diff';
 import { JsonValueSchema } from './json-value';
 
 /** RFC 6902 JSON Patch, declared once so events can be validated after read. */
@@ -16,9 +17,12 @@ export const JsonPatchOperationSchema = z.discriminatedUnion('op', [
 export const JsonPatchSchema = z.array(JsonPatchOperationSchema);
 export type JsonPatch = z.infer<typeof JsonPatchSchema>;
 
-/** The patch that turns `from` into `to` (RFC 6902). `from` absent means "nothing yet". */
+/**
+ * The patch that turns `from` into `to` (RFC 6902). `from` absent means
+ * "nothing yet". Arrays are diffed in bounded time (diffJson).
+ */
 export function diffDocuments(from: CiDocument | undefined, to: CiDocument): JsonPatch {
-  return createPatch(from ?? {}, to) as JsonPatch;
+  return createPatch(from ?? {}, to, diffJson) as JsonPatch;
 }
 
 /**
