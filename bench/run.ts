@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
+import { arrayDiffTimes, putLargeArray, serverDiffMicros } from './array-diff-bench';
 import { asOfLatencies } from './as-of-bench';
 import { baselineFigures } from './baseline-bench';
 import { curvePoint, deepHistory, startToReady } from './cost-curve-bench';
@@ -29,7 +30,7 @@ import { figure, paired, type Figure } from './stats';
  * (min and max kept), compared with a baseline measured in the same run.
  */
 const quick = process.argv.includes('--quick');
-/** `--only=append,peer,http,rebuild,baseline,estate,relay,curve`: run those sections only. */
+/** `--only=append,peer,http,arrays,rebuild,baseline,estate,relay,curve`: run those sections only. */
 const only = process.argv
   .find((arg) => arg.startsWith('--only='))
   ?.slice('--only='.length)
@@ -503,6 +504,33 @@ async function baselines() {
   );
 }
 
+/**
+ * PUTs of a CI holding a long array (a server's installed packages), 1% of it
+ * changed each time: the diff of its arrays is bounded (src/domain/json-diff.ts);
+ * rfc6902's own array diff beside it, in-process, at sizes it can still finish.
+ */
+async function arrays() {
+  const requests = quick ? 10 : 50;
+  const sizes = quick ? [1_000, 3_000] : [1_000, 3_000, 20_000];
+  log(`arrays: PUTs changing 1% of a ${sizes.join(' / ')}-element array, ${requests} each; one diff at 100 and 300`);
+  for (const count of sizes) {
+    add(
+      `PUT of a CI with a ${count.toLocaleString('en-US')}-element array, 1% of it changed, one connection`,
+      await putLargeArray(count, requests),
+      'ms',
+    );
+  }
+  for (const count of [100, 300]) {
+    const { ours, rfc6902 } = arrayDiffTimes(count, quick ? 3 : 5);
+    const of = `${count}-element array, 1% changed`;
+    add(`diff of a ${of} (ours: Myers, jsdiff)`, ours, 'ms');
+    add(`diff of a ${of} (rfc6902's array diff, before)`, rfc6902, 'ms');
+  }
+  const server = serverDiffMicros(quick ? 10_000 : 30_000, quick ? 3 : 5);
+  add("diff of the HTTP section's PUT documents (ours)", server.ours, 'µs');
+  add("diff of the HTTP section's PUT documents (rfc6902 alone, before)", server.rfc6902, 'µs');
+}
+
 async function estate() {
   const cis = settings.cis;
   log(`estate: import ${cis.toLocaleString('en-US')} CIs over HTTP, again, reconcile a snapshot, time the reports`);
@@ -626,6 +654,7 @@ async function main() {
       ['append', appendPath],
       ['peer', peer],
       ['http', http],
+      ['arrays', arrays],
       ['rebuild', rebuildAndQueries],
       ['baseline', baselines],
       ['estate', estate],
