@@ -11,7 +11,7 @@ import { figure, nowMs, type Figure } from './stats';
 export function packagesDocument(count: number, version: number): CiDocument {
   return {
     type: 'server',
-    name: 'srv-packages',
+    name: `srv-packages-${count}`,
     status: 'live',
     attributes: {
       packages: Array.from({ length: count }, (_, i) => `pkg-${i}-1.${i % 100 === 7 ? version : 0}`),
@@ -21,30 +21,35 @@ export function packagesDocument(count: number, version: number): CiDocument {
 }
 
 /**
- * The latency of PUTs that each change 1% of a `count`-element array, one
- * at a time on one connection, through the real service (the diff runs on
- * its event loop, so this is what every other request waited for too).
+ * The latency of PUTs that each change 1% of a `count`-element array, for
+ * each count (a CI each), one at a time on one connection, through the real
+ * service (the diff runs on its event loop, so this is what every other
+ * request waited for too).
  */
-export async function putLargeArray(count: number, requests: number): Promise<Figure> {
+export async function putLargeArrays(counts: readonly number[], requests: number): Promise<Figure[]> {
   return withService(async (service) => {
-    const url = `${service.url}/api/v1/cis/srv-packages`;
-    const put = async (version: number) => {
-      const res = await fetch(url, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', 'x-actor': 'discovery' },
-        body: JSON.stringify(packagesDocument(count, version)),
-      });
-      if (!res.ok) throw new Error(`PUT of ${count} packages: HTTP ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-    };
-    await put(0);
-    const times: number[] = [];
-    for (let version = 1; version <= requests; version++) {
-      const started = nowMs();
-      await put(version);
-      times.push(nowMs() - started);
+    const figures: Figure[] = [];
+    for (const count of counts) {
+      const url = `${service.url}/api/v1/cis/srv-packages-${count}`;
+      const put = async (version: number) => {
+        const res = await fetch(url, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', 'x-actor': 'discovery' },
+          body: JSON.stringify(packagesDocument(count, version)),
+        });
+        if (!res.ok) throw new Error(`PUT of ${count} packages: HTTP ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      };
+      await put(0);
+      const times: number[] = [];
+      for (let version = 1; version <= requests; version++) {
+        const started = nowMs();
+        await put(version);
+        times.push(nowMs() - started);
+      }
+      figures.push(figure(times));
     }
-    return figure(times);
+    return figures;
   });
 }
 
