@@ -1,6 +1,7 @@
-import { create } from 'jsondiffpatch';
+import { create, type DiffContext } from 'jsondiffpatch';
 import { format } from 'jsondiffpatch/formatters/html';
 import { h } from './dom';
+import { LONG_ARRAY_CELLS, longArrayDelta } from './long-array-delta';
 import type { Ci } from './types';
 
 // Relationships are matched by what they are (type and target), not by their place in the list.
@@ -11,6 +12,15 @@ const differ = create({
   },
   arrays: { detectMove: false },
 });
+
+/** Long arrays (a server's installed packages) are diffed in bounded time, before jsondiffpatch's own LCS would be. */
+function longArrays(context: DiffContext): void {
+  const { left, right } = context;
+  if (!Array.isArray(left) || !Array.isArray(right) || left.length * right.length <= LONG_ARRAY_CELLS) return;
+  context.setResult(longArrayDelta(left, right, (before, after) => differ.diff(before, after))).exit();
+}
+longArrays.filterName = 'longArrays';
+differ.processor.pipes.diff.before('arrays', longArrays);
 
 /** What a reader compares: the document, without the bookkeeping that always differs. */
 function document(ci: Ci) {

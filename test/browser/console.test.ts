@@ -279,6 +279,34 @@ describe('the web console', () => {
     expect(pack.signature.algorithm).toBe('Ed25519');
   });
 
+  it('shows a new version of 30 of 3,000 installed packages as those 30 changed', async () => {
+    const server = (bumped: (i: number) => boolean) => ({
+      type: 'server',
+      name: 'build-01',
+      attributes: { packages: Array.from({ length: 3_000 }, (_, i) => `pkg-${i}-1.${bumped(i) ? 1 : 0}`) },
+    });
+    await api(
+      'PUT',
+      '/cis/build-01',
+      server(() => false),
+    );
+    await api(
+      'PUT',
+      '/cis/build-01',
+      server((i) => i % 100 === 7),
+    );
+    await page.goto(`${service.base}/#/ci/build-01`);
+    await page.waitForSelector('#timeline tbody tr >> nth=1');
+    await page.selectOption('select[name=from]', '1');
+    await page.selectOption('select[name=to]', '2');
+    await page.click('button:has-text("Show the difference")');
+    await page.waitForSelector('.diff .jsondiffpatch-modified');
+    // Matched in place (jsondiffpatch's own diff of arrays this long showed 30 removed and 30 added, slowly).
+    expect(await page.locator('.diff .jsondiffpatch-modified').count()).toBe(30);
+    expect(await page.locator('.diff .jsondiffpatch-added, .diff .jsondiffpatch-deleted').count()).toBe(0);
+    expect(await page.textContent('.diff .jsondiffpatch-modified >> nth=0')).toContain('pkg-7-1.1');
+  });
+
   it('serves the interactive API reference from the service itself', async () => {
     await page.goto(`${service.base}/api/v1/reference/`);
     await page.waitForSelector('.opblock-summary-path[data-path="/api/v1/cis/{id}/history"]');
