@@ -27,7 +27,8 @@ export function longArrayDelta(
   diffItem: (before: unknown, after: unknown) => Delta,
 ): ArrayDelta | undefined {
   const maxEditLength = Math.max(1, Math.floor(MAX_COMPARISONS / (left.length + right.length + 1)));
-  const found = diffArrays(left as unknown[], right as unknown[], { comparator: sameJson, maxEditLength });
+  const interned = new Map<string, object>();
+  const found = diffArrays(identities(left, interned), identities(right, interned), { maxEditLength });
   const changes = found ?? [...positional(left.length, right.length)];
   const delta: ArrayDelta = { _t: 'a' };
   let changed = false;
@@ -77,10 +78,17 @@ function* positional(leftLength: number, rightLength: number): Generator<ChangeO
   if (rightLength > common) yield { value: [], count: rightLength - common, added: true, removed: false };
 }
 
-/** Elements are equal when their JSON is (CI documents are JSON, and their members keep their order). */
-function sameJson(left: unknown, right: unknown): boolean {
-  return (
-    left === right ||
-    (typeof left === 'object' && typeof right === 'object' && JSON.stringify(left) === JSON.stringify(right))
-  );
+/**
+ * What Myers' algorithm compares elements by (with `===`): scalars as they
+ * are, objects and arrays as one object per distinct JSON text, so that each
+ * element is written out once rather than at every comparison.
+ */
+function identities(array: readonly unknown[], interned: Map<string, object>): unknown[] {
+  return array.map((element) => {
+    if (typeof element !== 'object' || element === null) return element;
+    const text = JSON.stringify(element);
+    let identity = interned.get(text);
+    if (!identity) interned.set(text, (identity = {}));
+    return identity;
+  });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { applyPatch, createPatch } from 'rfc6902';
+import { applyPatch } from 'rfc6902';
 import type { CiDocument } from './ci';
 import { diffJson } from './json-diff';
 import { JsonValueSchema } from './json-value';
@@ -22,7 +22,7 @@ export type JsonPatch = z.infer<typeof JsonPatchSchema>;
  * "nothing yet". Arrays are diffed in bounded time (diffJson).
  */
 export function diffDocuments(from: CiDocument | undefined, to: CiDocument): JsonPatch {
-  return createPatch(from ?? {}, to, diffJson) as JsonPatch;
+  return diffJson(from ?? {}, to) as JsonPatch;
 }
 
 /**
