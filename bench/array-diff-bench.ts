@@ -20,13 +20,24 @@ export function packagesDocument(count: number, version: number): CiDocument {
   };
 }
 
+/** The same server with its packages in reverse order at odd versions: every element moves. */
+export function reorderedPackagesDocument(count: number, version: number): CiDocument {
+  const document = packagesDocument(count, 0);
+  if (version % 2 === 1) (document.attributes['packages'] as string[]).reverse();
+  return document;
+}
+
 /**
- * The latency of PUTs that each change 1% of a `count`-element array, for
- * each count (a CI each), one at a time on one connection, through the real
- * service (the diff runs on its event loop, so this is what every other
- * request waited for too).
+ * The latency of PUTs of `documentAt(count, version)` for versions 1 to
+ * `requests`, after version 0, for each count (a CI each), one at a time on
+ * one connection, through the real service (the diff runs on its event loop,
+ * so this is what every other request waited for too).
  */
-export async function putLargeArrays(counts: readonly number[], requests: number): Promise<Figure[]> {
+export async function putLargeArrays(
+  counts: readonly number[],
+  requests: number,
+  documentAt: (count: number, version: number) => CiDocument = packagesDocument,
+): Promise<Figure[]> {
   return withService(async (service) => {
     const figures: Figure[] = [];
     for (const count of counts) {
@@ -35,7 +46,7 @@ export async function putLargeArrays(counts: readonly number[], requests: number
         const res = await fetch(url, {
           method: 'PUT',
           headers: { 'content-type': 'application/json', 'x-actor': 'discovery' },
-          body: JSON.stringify(packagesDocument(count, version)),
+          body: JSON.stringify(documentAt(count, version)),
         });
         if (!res.ok) throw new Error(`PUT of ${count} packages: HTTP ${res.status} ${await res.text()}`);
         await res.arrayBuffer();

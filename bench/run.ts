@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
-import { arrayDiffTimes, putLargeArrays, serverDiffMicros } from './array-diff-bench';
+import { arrayDiffTimes, putLargeArrays, reorderedPackagesDocument, serverDiffMicros } from './array-diff-bench';
 import { asOfLatencies } from './as-of-bench';
 import { baselineFigures } from './baseline-bench';
 import { curvePoint, deepHistory, startToReady } from './cost-curve-bench';
@@ -520,6 +520,14 @@ async function arrays() {
       puts[i]!,
       'ms',
     ),
+  );
+  // Every element moves: the array is replaced whole, in one operation (src/domain/json-diff.ts).
+  const longest = sizes.at(-1)!;
+  const [reordered] = await putLargeArrays([longest], requests, reorderedPackagesDocument);
+  add(
+    `PUT of a CI with a ${longest.toLocaleString('en-US')}-element array, reversed, one connection`,
+    reordered!,
+    'ms',
   );
   for (const count of [100, 300]) {
     const { ours, rfc6902 } = arrayDiffTimes(count, quick ? 3 : 5);
