@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { applyPatch, createPatch } from 'rfc6902';
+import { createPatch } from 'rfc6902';
 import { applyDocumentPatch, diffDocuments, type CiDocument, type JsonValue } from '../../../src/domain';
 
 /** A server whose attributes hold one array: what a discovery tool sends for installed packages. */
