@@ -6,9 +6,9 @@ import type { Operation } from 'rfc6902/diff';
  * Element comparisons one diff may make across all its arrays. Myers'
  * algorithm makes about (n + m) × d of them for d differences; each array is
  * given what the diff has left (and at least one difference), and past that it
- * is diffed element by element. Elements are compared by identity (objects
- * interned by their JSON text first), so a comparison costs a few nanoseconds
- * and no document costs more than milliseconds to diff.
+ * is compared position by position. Elements are compared by identity (objects
+ * interned by their JSON text first), so a comparison costs nanoseconds and a
+ * body at the 1 MB limit diffs in tens of milliseconds, not seconds.
  */
 const MAX_COMPARISONS = 200_000;
 
@@ -37,7 +37,7 @@ interface DiffState {
  * elements that differ where one was replaced are diffed in place
  * (`replace /packages/7/version`), as rfc6902 does. Operations are gathered in
  * one array: rfc6902 spread each member's operations into its caller's as
- * arguments, which overflows the stack past about 100,000 of them.
+ * arguments, which overflows the stack past 100,000 to 150,000 of them.
  */
 export function diffJson(input: unknown, output: unknown): Operation[] {
   const state: DiffState = { operations: [], comparisonsLeft: MAX_COMPARISONS, interned: new Map() };
