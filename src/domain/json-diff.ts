@@ -7,8 +7,9 @@ import type { Operation } from 'rfc6902/diff';
  * algorithm makes about (n + m) × d of them for d differences; each array is
  * given what the diff has left (and at least one difference), and past that it
  * is compared position by position. Elements are compared by identity (objects
- * interned by their JSON text first), so a comparison costs nanoseconds and a
- * body at the 1 MB limit diffs in tens of milliseconds, not seconds.
+ * interned by their JSON text first), so a comparison costs nanoseconds: a
+ * body at the 1 MB limit diffs in a fifth of a second at most (50,000 objects,
+ * every tenth changed), not minutes.
  */
 const MAX_COMPARISONS = 200_000;
 
