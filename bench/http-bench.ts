@@ -15,19 +15,28 @@ export const roundRobin =
   (cis: number): PickCi =>
   (counter) => ({ id: `bench-${counter % cis}`, index: counter % cis });
 
-/** PUTs of full server documents, each a real change (a new kernel and lastSeen). */
+/**
+ * PUTs of full server documents, each a real change (a new kernel and
+ * lastSeen), the n-th to a CI being its fixture's change n after the
+ * registration (change 0): its relationships are re-pointed at the fixture's
+ * pace (one every third change, another every fifth), as an estate's are.
+ */
 export function putRequest(pick: PickCi, estate?: number): LoadRequest {
   let counter = 0;
+  // Counted per CI: a change number shared by all CIs moved every CI's relationships at every PUT.
+  const changes = new Map<number, number>();
   return {
     method: 'PUT',
     headers: { 'content-type': 'application/json', 'x-actor': 'discovery' },
     setupRequest: (request) => {
       counter += 1;
       const { id, index } = pick(counter);
+      const change = (changes.get(index) ?? 0) + 1;
+      changes.set(index, change);
       return Object.assign(request, {
         method: 'PUT',
         path: `/api/v1/cis/${id}`,
-        body: JSON.stringify(serverDocument(index, 1_000 + counter, estate)),
+        body: JSON.stringify(serverDocument(index, change, estate)),
       });
     },
   };
