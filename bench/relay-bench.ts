@@ -86,7 +86,8 @@ export async function relayFigures(cis: number, rounds: number, writers: number,
     const writer = async (w: number) => {
       for (let i = 0; !stopWriting; i++) {
         const index = w * 1000 + (i % 100);
-        await agent.put(`/api/v1/cis/ci-${index}`).send(serverDocument(index, i, writers * 1000));
+        // The CI's own change number (each writer takes its 100 CIs in turn): relationships move at the fixture's pace.
+        await agent.put(`/api/v1/cis/ci-${index}`).send(serverDocument(index, Math.floor(i / 100), writers * 1000));
         writes += 1;
       }
     };
