@@ -131,6 +131,30 @@ describe('SqliteEventStore specifics', () => {
     await store.close();
   });
 
+  it('fails the whole group when the disk fills in the middle of it, writing none of its appends', async () => {
+    const store = new SqliteEventStore({ filename: ':memory:' });
+    await store.append(uniqueStream('first'), [newEvent()], 'no_stream');
+    // The file may grow no more: SQLite then ends the whole transaction (SQLITE_FULL), not one statement.
+    const db = (store as unknown as { db: { pragma(sql: string, options?: { simple: boolean }): unknown } }).db;
+    db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true }))}`);
+    const streams = [uniqueStream('a'), uniqueStream('big'), uniqueStream('c')];
+    const results = await Promise.allSettled([
+      store.append(streams[0]!, [newEvent()], 'no_stream'),
+      store.append(streams[1]!, [newEvent({ data: { ciId: 'x', blob: 'x'.repeat(200_000) } })], 'no_stream'),
+      store.append(streams[2]!, [newEvent()], 'no_stream'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/could not commit: SQLITE_FULL/);
+    for (const stream of streams) expect(await store.readStream(stream)).toEqual([]);
+    expect(store.writeStatus()).toMatchObject({ writable: false });
+    expect(await verifyLog(store)).toMatchObject({ ok: true, events: 1 });
+    // Room again: appends go on, chained to the last event that stands.
+    db.pragma('max_page_count = 1000000');
+    await expect(store.append(streams[2]!, [newEvent()], 'no_stream')).resolves.toMatchObject({ revision: 1 });
+    expect(await verifyLog(store)).toMatchObject({ ok: true, events: 2 });
+    await store.close();
+  });
+
   it('commits appends still queued when closed', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
     const filename = path.join(dir, 'events.db');

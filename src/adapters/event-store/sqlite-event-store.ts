@@ -160,6 +160,9 @@ export class SqliteEventStore implements EventStore {
           try {
             outcomes.push({ ok: true, result: this.appendOne(append) });
           } catch (error) {
+            // A full disk or an I/O error ends the whole transaction (SQLite rolls it back): the group
+            // fails as one. The appends after it must not run, each committed alone outside it.
+            if (!this.db.inTransaction) throw error;
             this.lastHash = hashBefore; // its savepoint rolled back: so does the chain
             outcomes.push({ ok: false, error });
           }
