@@ -131,6 +131,27 @@ describe('SqliteEventStore specifics', () => {
     await store.close();
   });
 
+  it('fails an append in a group alone, leaving none of its events and an unbroken chain', async () => {
+    const store = new SqliteEventStore({ filename: ':memory:' });
+    const circular: Record<string, unknown> = { ciId: 'x' };
+    circular['self'] = circular; // cannot be serialised: the append fails at its event
+    const [single, several] = [uniqueStream('single'), uniqueStream('several')];
+    const results = await Promise.allSettled([
+      store.append(uniqueStream('before'), [newEvent()], 'no_stream'),
+      store.append(single, [newEvent({ data: circular })], 'no_stream'),
+      // Its first event is written before its second fails: the append must leave neither.
+      store.append(several, [newEvent(), newEvent({ data: circular })], 'no_stream'),
+      store.append(uniqueStream('after'), [newEvent()], 'no_stream'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(await store.readStream(single)).toEqual([]);
+    expect(await store.readStream(several)).toEqual([]);
+    // The failed appends' events took no place in the chain: the last append follows the first.
+    expect(await verifyLog(store)).toMatchObject({ ok: true, events: 2 });
+    await expect(store.append(several, [newEvent(), newEvent()], 'no_stream')).resolves.toMatchObject({ revision: 2 });
+    await store.close();
+  });
+
   it('fails the whole group when the disk fills in the middle of it, writing none of its appends', async () => {
     const store = new SqliteEventStore({ filename: ':memory:' });
     await store.append(uniqueStream('first'), [newEvent()], 'no_stream');

@@ -65,8 +65,8 @@ const SCHEMA = `
  * The embedded event log: one SQLite table in WAL mode.
  *
  * Group commit: appends arriving in the same turn of the event loop are
- * written in one transaction (each append in its own savepoint, so one
- * conflicting append does not fail the others) and share one fsync. An
+ * written in one transaction and share one fsync; each append fails alone
+ * (appendOne), so one conflicting append does not fail the others. An
  * append's promise resolves only after that commit.
  */
 export class SqliteEventStore implements EventStore {
@@ -85,7 +85,7 @@ export class SqliteEventStore implements EventStore {
   private readonly maxGroupSize: number;
   private readonly statements: ReturnType<typeof prepareStatements>;
   /** A nested better-sqlite3 transaction runs as a savepoint. */
-  private readonly appendOne: (append: PendingAppend) => AppendResult;
+  private readonly appendInSavepoint: (append: PendingAppend) => AppendResult;
 
   /** Set while appends are refused by the operator's side (opened read-only, disk full at start). */
   private refusal: string | undefined;
@@ -103,7 +103,7 @@ export class SqliteEventStore implements EventStore {
     this.lastHash = readChainHead(this.db)?.hash ?? GENESIS_HASH;
     this.maxGroupSize = options.maxGroupSize ?? 512;
     this.statements = prepareStatements(this.db);
-    this.appendOne = this.db.transaction((append: PendingAppend) => this.appendInSavepoint(append));
+    this.appendInSavepoint = this.db.transaction((append: PendingAppend) => this.appendEvents(append));
   }
 
   writeStatus(): WriteStatus {
@@ -163,7 +163,7 @@ export class SqliteEventStore implements EventStore {
             // A full disk or an I/O error ends the whole transaction (SQLite rolls it back): the group
             // fails as one. The appends after it must not run, each committed alone outside it.
             if (!this.db.inTransaction) throw error;
-            this.lastHash = hashBefore; // its savepoint rolled back: so does the chain
+            this.lastHash = hashBefore; // nothing of it was written (see appendOne): nor is its chain link
             outcomes.push({ ok: false, error });
           }
         }
@@ -198,8 +198,19 @@ export class SqliteEventStore implements EventStore {
     if (newest > 0) this.appendedSubject.next(newest);
   }
 
-  /** Runs inside the group transaction, in a savepoint of its own. */
-  private appendInSavepoint(append: PendingAppend): AppendResult {
+  /**
+   * One append, alone in its group's fate: it fails without failing the others. An append of one
+   * event checks the stream and serialises its event before it writes, and writes with one
+   * statement, which SQLite undoes by itself if it fails: it needs no savepoint, two statements
+   * more per append (about a tenth of an append's cost in a group). An append of several events
+   * takes one, so that a failure after its first insert leaves none of them.
+   */
+  private appendOne(append: PendingAppend): AppendResult {
+    return append.events.length === 1 ? this.appendEvents(append) : this.appendInSavepoint(append);
+  }
+
+  /** Checks the stream's revision, then inserts the events, each chained to the one before. */
+  private appendEvents(append: PendingAppend): AppendResult {
     const head = this.statements.head.get(append.streamName);
     const actual = head?.revision ?? 0;
     const { expected } = append;
