@@ -18,7 +18,7 @@ import {
 import { GENESIS_HASH, chainHashOfParts } from '../../ports/event-chain';
 import { canonicalJson } from '../../ports/canonical-json';
 import { WAL_SIZE_LIMIT, cannotWrite, describeSqliteError } from '../sqlite-failures';
-import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades, type EventRow } from './sqlite-chain';
+import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades } from './sqlite-chain';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or ':memory:' for tests. */
@@ -367,17 +367,38 @@ function openReadOnly(filename: string, writeError?: unknown): Database.Database
   }
 }
 
-function toRecordedEvent(row: EventRow): RecordedEvent {
+/**
+ * The columns every read of events selects, in the order `toRecordedEvent`
+ * takes them. Reads take rows as arrays (better-sqlite3's raw mode): building
+ * an object with ten named members per row took a third of reading a CI's
+ * two events (22 against 14 µs, in process).
+ */
+const EVENT_COLUMNS = 'position, event_id, stream, revision, type, data, metadata, recorded_at, prev_hash, hash';
+type EventTuple = [
+  position: number,
+  eventId: string,
+  stream: string,
+  revision: number,
+  type: string,
+  data: string,
+  metadata: string,
+  recordedAt: string,
+  prevHash: string | null,
+  hash: string | null,
+];
+
+function toRecordedEvent(row: EventTuple): RecordedEvent {
+  const [position, id, streamName, revision, type, data, metadata, recordedAt, prevHash, hash] = row;
   return {
-    id: row.event_id,
-    streamName: row.stream,
-    revision: row.revision,
-    position: row.position,
-    type: row.type,
-    data: JSON.parse(row.data) as unknown,
-    metadata: JSON.parse(row.metadata) as unknown,
-    recordedAt: row.recorded_at,
-    ...(row.hash !== null && row.prev_hash !== null && { chain: { prevHash: row.prev_hash, hash: row.hash } }),
+    id,
+    streamName,
+    revision,
+    position,
+    type,
+    data: JSON.parse(data) as unknown,
+    metadata: JSON.parse(metadata) as unknown,
+    recordedAt,
+    ...(hash !== null && prevHash !== null && { chain: { prevHash, hash } }),
   };
 }
 
@@ -394,16 +415,22 @@ function prepareStatements(db: Database.Database) {
     ),
     saveChainHead: db.prepare('INSERT OR REPLACE INTO chain_head (id, position, hash) VALUES (1, ?, ?)'),
     chainHead: db.prepare<[], { hash: string }>('SELECT hash FROM chain_head WHERE id = 1'),
-    readStream: db.prepare<[string, number, number, number], EventRow>(
-      'SELECT * FROM events WHERE stream = ? AND revision BETWEEN ? AND ? AND recorded_ms <= ? ORDER BY revision',
-    ),
-    readAll: db.prepare<[number, number], EventRow>(
-      'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
-    ),
+    readStream: db
+      .prepare<[string, number, number, number], EventTuple>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? AND recorded_ms <= ? ORDER BY revision`,
+      )
+      .raw(true),
+    readAll: db
+      .prepare<[number, number], EventTuple>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+      )
+      .raw(true),
     // The (stream, revision) unique index serves both the order and the row-value keyset.
-    readByStream: db.prepare<[string, number, number, number], EventRow>(
-      'SELECT * FROM events WHERE (stream, revision) > (?, ?) AND position <= ? ORDER BY stream, revision LIMIT ?',
-    ),
+    readByStream: db
+      .prepare<[string, number, number, number], EventTuple>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE (stream, revision) > (?, ?) AND position <= ? ORDER BY stream, revision LIMIT ?`,
+      )
+      .raw(true),
     countUpTo: db.prepare<[number], { count: number }>('SELECT count(*) AS count FROM events WHERE position <= ?'),
     streamAtOffset: db.prepare<[number, number], { stream: string }>(
       'SELECT stream FROM events WHERE position <= ? ORDER BY stream, revision LIMIT 1 OFFSET ?',
