@@ -21,12 +21,13 @@ import {
   type SecretPolicy,
 } from '../domain';
 import type { Clock } from '../ports/clock';
-import { ConcurrencyError, type EventStore } from '../ports/event-store';
+import { ConcurrencyError, type EventStore, type StreamHead } from '../ports/event-store';
 import { toNewEvent, toRecordedCiEvent } from './ci-event-codec';
 import { PreconditionFailedError, WriteContentionError } from './errors';
 import { historyUpTo, type HistoryPoint } from './history-point';
 import { KeyedSerializer } from './keyed-serializer';
 import { CiStateCache, type CachedCi } from './ci-state-cache';
+import { SNAPSHOT_EVERY, ciStateOfSnapshot, snapshotOfCi } from './ci-snapshots';
 import type { ChangePolicy } from './change-policy';
 import type { CiTypeRules, TypeRulesSource } from './type-rules';
 
@@ -190,7 +191,14 @@ export class CiCommandHandler {
         );
         this.deps.observe?.appendSeconds((performance.now() - started) / 1000);
         const next = events.reduce<CiState>((folded, event) => evolve(folded, event, recordedAt), state);
-        this.cache.set(ciId, { state: next, position: result.position });
+        this.cache.set(
+          ciId,
+          this.keepSnapshot(ciId, {
+            state: next,
+            position: result.position,
+            snapshotRevision: current.snapshotRevision,
+          }),
+        );
         return {
           ci: snapshot(ciId, result.revision, recordedAt, next.document!),
           created: state.revision === 0,
@@ -276,22 +284,65 @@ export class CiCommandHandler {
     return new Date(Math.max(now, floor)).toISOString();
   }
 
-  /** The CI's current state: from the cache when the stream's head is still at the cached revision. */
+  /**
+   * The CI's current state: from the cache when the stream's head is still
+   * at the cached revision, else from its latest snapshot and the events
+   * after it, else from its whole stream (and the whole stream whenever the
+   * command needs the CI's history).
+   */
   private async load(
     ciId: string,
     needsHistory: boolean,
   ): Promise<{ current: CachedCi; history: RecordedCiEvent[] | undefined }> {
     if (!needsHistory) {
       const head = await this.deps.eventStore.streamHead(ciStreamName(ciId));
-      if (!head) return { current: { state: foldCi([]), position: 0 }, history: undefined };
+      if (!head) return { current: { state: foldCi([]), position: 0, snapshotRevision: 0 }, history: undefined };
       const cached = this.cache.getAt(ciId, head.revision);
       this.deps.observe?.stateCache(cached ? 'hit' : 'miss');
       if (cached) return { current: cached, history: undefined };
+      // A CI of fewer events has no snapshot (none is saved before SNAPSHOT_EVERY): no read is spent on one.
+      const fromSnapshot = head.revision >= SNAPSHOT_EVERY ? await this.loadFromSnapshot(ciId, head) : undefined;
+      if (fromSnapshot) {
+        const current = this.keepSnapshot(ciId, fromSnapshot);
+        this.cache.set(ciId, current);
+        return { current, history: undefined };
+      }
     }
     const history = await this.readHistory(ciId);
-    const current = { state: foldCi(history), position: history.at(-1)?.position ?? 0 };
+    const folded = { state: foldCi(history), position: history.at(-1)?.position ?? 0, snapshotRevision: 0 };
+    const current = history.length > 0 ? this.keepSnapshot(ciId, folded) : folded;
     if (history.length > 0) this.cache.set(ciId, current);
     return { current, history };
+  }
+
+  /** The CI's latest snapshot and the events after it, folded; undefined without a usable snapshot. */
+  private async loadFromSnapshot(ciId: string, head: StreamHead): Promise<CachedCi | undefined> {
+    const stream = ciStreamName(ciId);
+    const snapshot = await this.deps.eventStore.readSnapshot?.(stream);
+    // One beyond the head is not this stream's: the stream is read whole.
+    const base = snapshot && snapshot.revision <= head.revision ? ciStateOfSnapshot(snapshot) : undefined;
+    if (!base) return undefined;
+    const tail =
+      base.revision === head.revision
+        ? []
+        : (await this.deps.eventStore.readStream(stream, { fromRevision: base.revision + 1 })).map(toRecordedCiEvent);
+    return {
+      state: foldCi(tail, base),
+      position: tail.at(-1)?.position ?? head.position,
+      snapshotRevision: base.revision,
+    };
+  }
+
+  /**
+   * Saves a snapshot of the CI when its state is SNAPSHOT_EVERY events past
+   * the last one, without waiting for it: a snapshot that fails to save
+   * costs a longer read later, never a write.
+   */
+  private keepSnapshot(ciId: string, current: CachedCi): CachedCi {
+    const save = this.deps.eventStore.saveSnapshot?.bind(this.deps.eventStore);
+    if (!save || current.state.revision - current.snapshotRevision < SNAPSHOT_EVERY) return current;
+    save(ciStreamName(ciId), snapshotOfCi(current.state)).catch(() => undefined);
+    return { ...current, snapshotRevision: current.state.revision };
   }
 
   private async readHistory(ciId: string): Promise<RecordedCiEvent[]> {

@@ -5,6 +5,8 @@ export interface CachedCi {
   readonly state: CiState;
   /** The log position of the CI's latest event. */
   readonly position: number;
+  /** The revision of the CI's latest snapshot this writer knows of (0: none). */
+  readonly snapshotRevision: number;
 }
 
 /**

@@ -53,8 +53,12 @@ export function evolve(state: CiState, event: CiEvent, recordedAt: string): CiSt
   };
 }
 
-export function foldCi(events: Iterable<{ readonly event: CiEvent; readonly recordedAt: string }>): CiState {
-  let state = initialCiState;
+/** The state after `events`, folded onto `from` (a snapshot's state, or none). */
+export function foldCi(
+  events: Iterable<{ readonly event: CiEvent; readonly recordedAt: string }>,
+  from: CiState = initialCiState,
+): CiState {
+  let state = from;
   for (const { event, recordedAt } of events) state = evolve(state, event, recordedAt);
   return state;
 }

@@ -60,6 +60,18 @@ export interface StreamHead {
   readonly position: number;
 }
 
+/**
+ * A stream's state folded from its events 1..`revision`, saved by the writer
+ * that folded it so that a later write reads only the events after it. A
+ * cache beside the log, not part of it: never an event, never chained, read
+ * or exported; losing one costs one full read of the stream.
+ */
+export interface StreamSnapshot {
+  readonly revision: number;
+  /** JSON; its shape is the writer's (it checks its own version on reading). */
+  readonly state: unknown;
+}
+
 /** Where a read in stream order stopped: the last event returned. */
 export interface StreamCursor {
   readonly streamName: string;
@@ -139,6 +151,15 @@ export interface EventStore {
    * rebuild can read the ranges in parallel.
    */
   streamSplits?(upTo: number, parts: number): Promise<string[]>;
+
+  /**
+   * Optional: the latest snapshot saved for `streamName` (undefined if none),
+   * and saving one, which replaces an older one and never a newer one.
+   * Snapshots are not events: no read of events, and no count or position,
+   * ever includes them.
+   */
+  readSnapshot?(streamName: string): Promise<StreamSnapshot | undefined>;
+  saveSnapshot?(streamName: string, snapshot: StreamSnapshot): Promise<void>;
 
   /** The position of the latest CI event in the log (0 when empty). */
   headPosition(): Promise<number>;

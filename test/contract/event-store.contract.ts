@@ -266,6 +266,35 @@ export function eventStoreContract(name: string, createFixture: () => Promise<Ev
       expect(await store.countAfter(results[2]!.position, 10)).toBe(0);
     });
 
+    it('keeps the latest snapshot of a stream apart from its events', async () => {
+      // Both adapters offer snapshots (the writer's cache for CIs of long histories).
+      const { readSnapshot, saveSnapshot } = store;
+      expect(readSnapshot).toBeDefined();
+      expect(saveSnapshot).toBeDefined();
+      const read = (stream: string) => readSnapshot!.call(store, stream);
+      const save = (stream: string, revision: number, state: unknown) =>
+        saveSnapshot!.call(store, stream, { revision, state });
+      const before = await store.headPosition();
+      const stream = uniqueStream('snapshot');
+      await store.append(stream, [newEvent(), newEvent()], 'no_stream');
+      expect(await read(stream)).toBeUndefined();
+
+      await save(stream, 2, { document: { name: 'two' }, tags: ['a'] });
+      expect(await read(stream)).toEqual({ revision: 2, state: { document: { name: 'two' }, tags: ['a'] } });
+      await save(stream, 1, { document: { name: 'one' } });
+      expect(await read(stream)).toEqual({ revision: 2, state: { document: { name: 'two' }, tags: ['a'] } });
+      const last = await store.append(stream, [newEvent()], 2);
+      await save(stream, 3, { document: { name: 'three' } });
+      expect(await read(stream)).toEqual({ revision: 3, state: { document: { name: 'three' } } });
+      expect(await read(uniqueStream('no-snapshot'))).toBeUndefined();
+
+      // Snapshots are not events: no read, count or position includes them.
+      expect((await store.readStream(stream)).map((e) => e.revision)).toEqual([1, 2, 3]);
+      expect((await store.readAll(before, 100)).map((e) => e.streamName)).toEqual([stream, stream, stream]);
+      expect(await store.countAfter(before, 100)).toBe(3);
+      expect(await store.headPosition()).toBe(last.position);
+    });
+
     it('signals appends on appended$', async () => {
       const signal = firstValueFrom(store.appended$.pipe(take(1), timeout(5000)));
       const result = await store.append(uniqueStream('signal'), [newEvent()], 'no_stream');

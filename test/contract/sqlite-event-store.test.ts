@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
 import { verifyLog } from '../../src/application/verify-log';
 import { eventStoreContract, newEvent, uniqueStream } from './event-store.contract';
@@ -37,6 +38,33 @@ describe('SqliteEventStore specifics', () => {
       expect(await writer.headPosition()).toBe(1);
     } finally {
       await writer.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opened read-only, reads snapshots where the log has them, none where it was made before them, and saves none', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
+    const filename = path.join(dir, 'events.db');
+    try {
+      const writer = new SqliteEventStore({ filename });
+      await writer.append('s-1', [newEvent()], 'no_stream');
+      await writer.saveSnapshot('s-1', { revision: 1, state: { n: 1 } });
+      await writer.close();
+      const reader = new SqliteEventStore({ filename, readOnly: true });
+      expect(await reader.readSnapshot('s-1')).toEqual({ revision: 1, state: { n: 1 } });
+      await reader.saveSnapshot('s-1', { revision: 2, state: { n: 2 } });
+      expect(await reader.readSnapshot('s-1')).toEqual({ revision: 1, state: { n: 1 } });
+      await reader.close();
+
+      // A log from before snapshots: no table, and a reader must not create one.
+      const old = new Database(filename);
+      old.exec('DROP TABLE stream_snapshots');
+      old.close();
+      const oldReader = new SqliteEventStore({ filename, readOnly: true });
+      expect(await oldReader.readSnapshot('s-1')).toBeUndefined();
+      expect(await oldReader.readStream('s-1')).toHaveLength(1);
+      await oldReader.close();
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { SqliteEventStore } from '../../src/adapters/event-store/sqlite-event-store';
 import { CiCommandHandler } from '../../src/application/ci-command-handler';
 import { PreconditionFailedError, WriteContentionError } from '../../src/application/errors';
-import type { ChangeMetadata, CiCommand } from '../../src/domain';
+import { ciStreamName, foldCi, type ChangeMetadata, type CiCommand } from '../../src/domain';
+import { toRecordedCiEvent } from '../../src/application/ci-event-codec';
 import { ConcurrencyError, StoreUnavailableError, type EventStore } from '../../src/ports/event-store';
 import { TestClock } from '../support/test-clock';
 
@@ -119,6 +120,90 @@ describe('CiCommandHandler', () => {
       await handler.execute(declare('b'), { metadata });
       await handler.execute(declare('c'), { metadata });
       expect(reads()).toBe(2);
+    });
+  });
+
+  describe('snapshots of CIs with long histories', () => {
+    const change = (n: number): CiCommand => ({ type: 'PatchCi', ciId: 'x', mergePatch: { attributes: { n } } });
+    const stream = ciStreamName('x');
+
+    /** The event store, recording the revision each read of the CI's stream started from. */
+    function reading(): { store: EventStore; reads: number[] } {
+      const reads: number[] = [];
+      const store = Object.create(eventStore) as EventStore;
+      store.readStream = async (name, options) => {
+        reads.push(options?.fromRevision ?? 1);
+        return eventStore.readStream(name, options);
+      };
+      return { store, reads };
+    }
+
+    /** A handler without a cache: every write loads its CI, as the first write after a restart does. */
+    const uncached = (store: EventStore) =>
+      new CiCommandHandler({ eventStore: store, clock: new TestClock(), newEventId: randomUUID, stateCacheSize: 0 });
+
+    const wholeStream = async () => foldCi((await eventStore.readStream(stream)).map(toRecordedCiEvent));
+
+    it('loads a CI from its latest snapshot and the events after it, deciding as on the whole stream', async () => {
+      const { store, reads } = reading();
+      const handler = uncached(store);
+      await handler.execute(declare('a'), { metadata });
+      for (let n = 2; n <= 250; n++) await handler.execute(change(n), { metadata });
+      // Saved each time a load folded a hundred events past the last one: at revisions 100 and 200.
+      expect((await eventStore.readSnapshot(stream))?.revision).toBe(200);
+
+      reads.length = 0;
+      const outcome = await handler.execute(change(251), { metadata });
+      expect(reads).toEqual([201]);
+      const whole = await wholeStream();
+      expect(whole.revision).toBe(251);
+      expect(outcome.ci).toEqual({ ciId: 'x', revision: 251, recordedAt: whole.recordedAt, document: whole.document });
+      // A write that changes nothing answers from the same state.
+      await expect(handler.execute(change(251), { metadata })).resolves.toMatchObject({
+        appended: false,
+        ci: { revision: 251, document: whole.document },
+      });
+    });
+
+    it('reads the whole stream where the snapshot is of another shape or beyond the head', async () => {
+      const { store, reads } = reading();
+      store.saveSnapshot = async () => undefined; // none saved: the test gives its own
+      const handler = uncached(store);
+      await handler.execute(declare('a'), { metadata });
+      for (let n = 2; n <= 105; n++) await handler.execute(change(n), { metadata });
+      const whole = await wholeStream();
+      const valid = { version: 1, recordedAt: whole.recordedAt, document: { ...whole.document!, name: 'wrong' } };
+      // A snapshot of the right shape is trusted (the writer saved it): this one names the CI "wrong".
+      store.readSnapshot = async () => ({ revision: 50, state: valid });
+      reads.length = 0;
+      const trusted = await handler.execute(change(106), { metadata });
+      expect(reads).toEqual([51]);
+      expect(trusted.ci).toMatchObject({ revision: 106, document: { name: 'wrong' } });
+
+      const others = [
+        { revision: 50, state: { ...valid, version: 99 } },
+        { revision: 50, state: { ...valid, document: null } },
+        { revision: 999, state: valid },
+      ];
+      for (const [i, snapshot] of others.entries()) {
+        store.readSnapshot = async () => snapshot;
+        reads.length = 0;
+        const outcome = await handler.execute(change(200 + i), { metadata });
+        expect(reads).toEqual([1]);
+        expect(outcome.ci.document.name).toBe('a');
+      }
+    });
+
+    it('fails no write when a snapshot cannot be saved', async () => {
+      const { store } = reading();
+      store.saveSnapshot = async () => {
+        throw new StoreUnavailableError('the event log could not save a snapshot: disk I/O error');
+      };
+      const handler = uncached(store);
+      await handler.execute(declare('a'), { metadata });
+      for (let n = 2; n <= 120; n++) await handler.execute(change(n), { metadata });
+      expect((await wholeStream()).revision).toBe(120);
+      expect(await eventStore.readSnapshot(stream)).toBeUndefined();
     });
   });
 });

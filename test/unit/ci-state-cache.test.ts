@@ -1,7 +1,11 @@
 import { CiStateCache } from '../../src/application/ci-state-cache';
 import { initialCiState } from '../../src/domain';
 
-const at = (revision: number) => ({ state: { ...initialCiState, revision }, position: revision * 10 });
+const at = (revision: number) => ({
+  state: { ...initialCiState, revision },
+  position: revision * 10,
+  snapshotRevision: 0,
+});
 
 describe('CiStateCache', () => {
   it('answers only for the exact revision asked', () => {

@@ -1,9 +1,11 @@
 import {
+  ANY,
   BACKWARDS,
   END,
   EventStoreDBClient,
   FORWARDS,
   START,
+  jsonEvent,
   streamNameFilter,
   type AllStreamResolvedEvent,
   type EventData,
@@ -22,6 +24,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   type StreamHead,
+  type StreamSnapshot,
   type WriteStatus,
 } from '../../ports/event-store';
 import { CiFreeRange } from './ci-free-range';
@@ -233,6 +236,48 @@ export class EventStoreDbEventStore implements EventStore {
     );
   }
 
+  async readSnapshot(streamName: string): Promise<StreamSnapshot | undefined> {
+    const name = snapshotStreamName(streamName);
+    return this.guard(
+      `read the snapshot of ${streamName}`,
+      async () => {
+        // The newest snapshot is the stream's last event (its metadata keeps only that one).
+        const read = this.client.readStream(name, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+        try {
+          for await (const resolved of read) {
+            const data = resolved.event?.data as { revision?: unknown; state?: unknown } | undefined;
+            if (data && typeof data.revision === 'number') return { revision: data.revision, state: data.state };
+          }
+          return undefined;
+        } finally {
+          await cancelUnfinished(read);
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * Appended to the stream `snapshot-<stream>`, outside the CI streams that
+   * readers of `$all` keep, after the events it folds were appended (not
+   * atomically with them: a snapshot is a cache, checked against the
+   * stream's head when used). Keeps an older snapshot where a newer one is
+   * there already, and has the server keep only the latest.
+   */
+  async saveSnapshot(streamName: string, snapshot: StreamSnapshot): Promise<void> {
+    const name = snapshotStreamName(streamName);
+    const stored = await this.readSnapshot(streamName);
+    if (stored && stored.revision >= snapshot.revision) return;
+    await this.guard(`save the snapshot of ${streamName}`, async () => {
+      await this.client.appendToStream(
+        name,
+        jsonEvent({ type: 'StreamSnapshot', data: { revision: snapshot.revision, state: snapshot.state } }),
+        { expectedRevision: ANY },
+      );
+      if (!stored) await this.client.setStreamMetadata(name, { maxCount: 1 });
+    });
+  }
+
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
     return this.guard('read $all', async () => {
       const events: RecordedEvent[] = [];
@@ -393,6 +438,11 @@ export class EventStoreDbEventStore implements EventStore {
     }
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/** Where a stream's snapshots live: a name no CI stream (`ci-…`) can have, so `$all`'s readers never keep it. */
+function snapshotStreamName(streamName: string): string {
+  return `snapshot-${streamName}`;
 }
 
 /** A read left before its end (break, return, a throw) is cancelled, or its gRPC call runs on. */

@@ -13,12 +13,14 @@ import {
   type ChainHead,
   type ChainUpgrade,
   type StreamHead,
+  type StreamSnapshot,
   type WriteStatus,
 } from '../../ports/event-store';
 import { GENESIS_HASH, chainHashOfParts } from '../../ports/event-chain';
 import { canonicalJson } from '../../ports/canonical-json';
 import { WAL_SIZE_LIMIT, cannotWrite, describeSqliteError } from '../sqlite-failures';
 import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades } from './sqlite-chain';
+import { SqliteSnapshots } from './sqlite-snapshots';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or ':memory:' for tests. */
@@ -84,6 +86,7 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private readonly maxGroupSize: number;
   private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly snapshots: SqliteSnapshots;
   /** A nested better-sqlite3 transaction runs as a savepoint. */
   private readonly appendInSavepoint: (append: PendingAppend) => AppendResult;
 
@@ -103,6 +106,7 @@ export class SqliteEventStore implements EventStore {
     this.lastHash = readChainHead(this.db)?.hash ?? GENESIS_HASH;
     this.maxGroupSize = options.maxGroupSize ?? 512;
     this.statements = prepareStatements(this.db);
+    this.snapshots = new SqliteSnapshots(this.db);
     this.appendInSavepoint = this.db.transaction((append: PendingAppend) => this.appendEvents(append));
   }
 
@@ -261,6 +265,26 @@ export class SqliteEventStore implements EventStore {
       const head = this.statements.head.get(streamName);
       return head && { revision: head.revision, position: head.position };
     });
+  }
+
+  async readSnapshot(streamName: string): Promise<StreamSnapshot | undefined> {
+    return this.guard(() => this.snapshots.get(streamName));
+  }
+
+  /**
+   * Written on its own, outside the group commit: a writer saves one at most
+   * every hundred events of a stream. Where appends are refused (read-only,
+   * a full disk) nothing is saved: the snapshot is a cache.
+   */
+  async saveSnapshot(streamName: string, snapshot: StreamSnapshot): Promise<void> {
+    if (this.refusal !== undefined) return;
+    try {
+      this.snapshots.put(streamName, snapshot);
+    } catch (error) {
+      throw new StoreUnavailableError(`the event log could not save a snapshot: ${describeSqliteError(error)}`, {
+        cause: error,
+      });
+    }
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
