@@ -7,12 +7,14 @@ import { allProjections } from '../projections';
 import { SqliteEventStore } from '../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../src/adapters/view-store/sqlite-view-store';
 import { toNewEvent } from '../src/application/ci-event-codec';
+import { CiCommandHandler } from '../src/application/ci-command-handler';
 import { CiQueries } from '../src/application/ci-queries';
 import { ciDocument, ciStreamName, diffDocuments, type CiDocument } from '../src/domain';
+import { systemClock } from '../src/ports/clock';
 import { ProjectionRunner } from '../src/runtime/projection-runner';
 import { serverDocument } from './fixtures';
 import { BASE_TIME, generateLog, recordedAtOf, type LogVariety } from './log-generator';
-import { measureInTurn, nowMs, seededRandom, type LatencyFigures } from './stats';
+import { measureInTurn, nowMs, percentile, seededRandom, type LatencyFigures } from './stats';
 
 /**
  * How the service behaves as its history grows: the same questions asked of
@@ -111,7 +113,7 @@ async function caughtUpQueries(dir: string) {
     await eventStore.close();
     await viewStore.close();
   };
-  return { queries, close };
+  return { queries, eventStore, close };
 }
 
 /** Reads in process through CiQueries, as the routes make them (read-your-writes look-up included). */
@@ -202,6 +204,10 @@ export interface DeepFigures {
   readonly historyLastPage: LatencyFigures;
   readonly diffFirstToLast: LatencyFigures;
   readonly asOfHot: LatencyFigures;
+  /** The first write to ci-hot by a writer that has not cached it, on a log written without the service. */
+  readonly firstUncachedWriteMs: number;
+  /** Later writes to ci-hot, none of them cached (as every first write to a CI after a restart). */
+  readonly uncachedWrite: LatencyFigures;
 }
 
 /** `cis` CIs of `revisions` revisions each, and ci-hot with `hotRevisions`: deep histories. */
@@ -216,7 +222,7 @@ export async function deepHistory(
   try {
     await generateLog(dir, cis, revisions, () => undefined);
     await appendHotCi(dir, hotRevisions);
-    const { queries, close } = await caughtUpQueries(dir);
+    const { queries, eventStore, close } = await caughtUpQueries(dir);
     const random = seededRandom(7);
     const lastInstant = recordedAtOf(revisions - 1, cis - 1);
     const instant = () => BASE_TIME + Math.floor(random() * (lastInstant - BASE_TIME));
@@ -237,9 +243,11 @@ export async function deepHistory(
     const [asOfHot] = await measureInTurn(samples, [
       () => queries.at('ci-hot', { asOf: BASE_TIME + Math.floor(random() * hotRevisions * 60_000) }),
     ]);
+    const writes = await uncachedWrites(eventStore, few);
     await close();
     return {
       events: cis * revisions + hotRevisions,
+      ...writes,
       inventoryPage: inventoryPage!,
       historyFirstPage: historyFirstPage!,
       historyLastPage: historyLastPage!,
@@ -249,4 +257,27 @@ export async function deepHistory(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes to ci-hot by a writer that caches no CI, so each one loads the CI
+ * as the first write to it after a restart does: the first on a log whose
+ * CI has no snapshot yet (written here without the service), the rest after it.
+ */
+async function uncachedWrites(eventStore: SqliteEventStore, samples: number) {
+  const writer = new CiCommandHandler({ eventStore, clock: systemClock, newEventId: randomUUID, stateCacheSize: 0 });
+  const metadata = { actor: 'bench', reason: null, changeRef: null, source: 'api', correlationId: null };
+  const write = async (n: number) => {
+    const started = nowMs();
+    await writer.execute(
+      { type: 'PatchCi', ciId: 'ci-hot', mergePatch: { attributes: { benchWrite: n } } },
+      { metadata },
+    );
+    return nowMs() - started;
+  };
+  const firstUncachedWriteMs = await write(0);
+  const times: number[] = [];
+  for (let n = 1; n <= samples; n++) times.push(await write(n));
+  times.sort((a, b) => a - b);
+  return { firstUncachedWriteMs, uncachedWrite: { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) } };
 }

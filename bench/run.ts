@@ -608,10 +608,16 @@ async function curve() {
     [`history, last page (1,000) of a CI of ${hot} revisions`, deep.historyLastPage],
     [`diff of revision 1 and ${hot} of that CI`, deep.diffFirstToLast],
     [`that CI as of an instant`, deep.asOfHot],
+    [`a write to that CI, not cached (as the first after a restart)`, deep.uncachedWrite],
   ] as const) {
     add(`deep: ${name}, p50`, figure([latency.p50Ms]), 'ms');
     add(`deep: ${name}, p99`, figure([latency.p99Ms]), 'ms');
   }
+  add(
+    `deep: the first write to that CI, not cached, on a log written without the service`,
+    figure([deep.firstUncachedWriteMs]),
+    'ms',
+  );
 }
 
 async function relay() {

@@ -4,9 +4,10 @@ import type { StreamSnapshot } from '../ports/event-store';
 /**
  * How many events a writer folds past a CI's last snapshot before it saves
  * a new one. A write whose CI is not cached reads the snapshot and at most
- * about this many events, however long the CI's history: folding 10,000
- * revisions took 350 to 470 ms of the event loop (in process, a CI of the
- * benches' server documents); a hundred take about 3.
+ * about this many events, however long the CI's history: folded whole, a CI
+ * of 10,000 revisions held the event loop for about 400 ms per such write;
+ * from its snapshot the write took 2.3 to 2.5 ms at p50, its commit included
+ * (`npm run bench -- --quick --only=curve`, deep histories; docs/performance.md).
  */
 export const SNAPSHOT_EVERY = 100;
 
