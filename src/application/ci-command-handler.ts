@@ -191,14 +191,9 @@ export class CiCommandHandler {
         );
         this.deps.observe?.appendSeconds((performance.now() - started) / 1000);
         const next = events.reduce<CiState>((folded, event) => evolve(folded, event, recordedAt), state);
-        this.cache.set(
-          ciId,
-          this.keepSnapshot(ciId, {
-            state: next,
-            position: result.position,
-            snapshotRevision: current.snapshotRevision,
-          }),
-        );
+        // The state before this write: what a reader of the log following it (the relay) folds on from.
+        const { snapshotRevision } = this.keepSnapshot(ciId, current);
+        this.cache.set(ciId, { state: next, position: result.position, snapshotRevision });
         return {
           ci: snapshot(ciId, result.revision, recordedAt, next.document!),
           created: state.revision === 0,

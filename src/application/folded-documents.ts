@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { ciStreamName, evolveDocument, type CiDocument, type RecordedCiEvent } from '../domain';
 import type { EventStore } from '../ports/event-store';
 import { toRecordedCiEvent } from './ci-event-codec';
+import { SNAPSHOT_EVERY, ciStateOfSnapshot } from './ci-snapshots';
 
 /** Streams folded at once when a page holds CIs not in the cache. */
 const READ_CONCURRENCY = 16;
@@ -11,7 +12,8 @@ const READ_CONCURRENCY = 16;
  * is read, so a reader of the log (the relay) depends on nothing but the log.
  * Recently seen CIs are kept folded (bounded, least recently used first), so
  * a live page costs no read at all; a CI not in the cache is folded from its
- * stream once, up to the revision before its first event in the page.
+ * stream once (from its snapshot on, where it has one), up to the revision
+ * before its first event in the page.
  */
 export class FoldedDocuments {
   private readonly cache: LRUCache<string, Folded>;
@@ -55,10 +57,18 @@ export class FoldedDocuments {
     return documents;
   }
 
-  /** Folds the CI's stream up to `revision`, from the cached state when it is behind (never ahead). */
+  /**
+   * Folds the CI's stream up to `revision` from the nearest state not ahead
+   * of it: the cached one, or the CI's snapshot (its writer's) where the
+   * cache would leave more than SNAPSHOT_EVERY events to read.
+   */
   private async fold(ciId: string, revision: number): Promise<Folded> {
     const cached = this.cache.get(ciId);
-    const start = cached && cached.revision < revision ? cached : undefined;
+    const behind = cached && cached.revision < revision ? cached : undefined;
+    const snapshot =
+      revision - (behind?.revision ?? 0) > SNAPSHOT_EVERY ? await this.snapshot(ciId, revision) : undefined;
+    const start = snapshot && snapshot.revision > (behind?.revision ?? 0) ? snapshot : behind;
+    if (start?.revision === revision) return start;
     const events = await this.eventStore.readStream(ciStreamName(ciId), {
       fromRevision: (start?.revision ?? 0) + 1,
       toRevision: revision,
@@ -69,6 +79,13 @@ export class FoldedDocuments {
       throw new Error(`CI ${ciId} has no revision ${revision} in the log`);
     }
     return { revision, document };
+  }
+
+  /** The CI's snapshot where it is at or before `revision`. */
+  private async snapshot(ciId: string, revision: number): Promise<Folded | undefined> {
+    const snapshot = await this.eventStore.readSnapshot?.(ciStreamName(ciId));
+    const state = snapshot && snapshot.revision <= revision ? ciStateOfSnapshot(snapshot) : undefined;
+    return state && { revision: state.revision, document: state.document! };
   }
 }
 

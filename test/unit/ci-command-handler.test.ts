@@ -4,6 +4,7 @@ import { CiCommandHandler } from '../../src/application/ci-command-handler';
 import { PreconditionFailedError, WriteContentionError } from '../../src/application/errors';
 import { ciStreamName, foldCi, type ChangeMetadata, type CiCommand } from '../../src/domain';
 import { toRecordedCiEvent } from '../../src/application/ci-event-codec';
+import { ciStateOfSnapshot } from '../../src/application/ci-snapshots';
 import { ConcurrencyError, StoreUnavailableError, type EventStore } from '../../src/ports/event-store';
 import { TestClock } from '../support/test-clock';
 
@@ -163,6 +164,18 @@ describe('CiCommandHandler', () => {
         appended: false,
         ci: { revision: 251, document: whole.document },
       });
+    });
+
+    it('saves, its cache warm, the state before the write that is a hundred past the last snapshot', async () => {
+      const handler = new CiCommandHandler({ eventStore, clock: new TestClock(), newEventId: randomUUID });
+      await handler.execute(declare('a'), { metadata });
+      for (let n = 2; n <= 100; n++) await handler.execute(change(n), { metadata });
+      expect(await eventStore.readSnapshot(stream)).toBeUndefined();
+      await handler.execute(change(101), { metadata });
+      const snapshot = await eventStore.readSnapshot(stream);
+      expect(snapshot?.revision).toBe(100);
+      const first100 = foldCi((await eventStore.readStream(stream, { toRevision: 100 })).map(toRecordedCiEvent));
+      expect(ciStateOfSnapshot(snapshot!)).toEqual(first100);
     });
 
     it('reads the whole stream where the snapshot is of another shape or beyond the head', async () => {
