@@ -6,6 +6,7 @@ import { ciStreamName, foldCi, type ChangeMetadata, type CiCommand } from '../..
 import { toRecordedCiEvent } from '../../src/application/ci-event-codec';
 import { ciStateOfSnapshot } from '../../src/application/ci-snapshots';
 import { ConcurrencyError, StoreUnavailableError, type EventStore } from '../../src/ports/event-store';
+import { recordingStreamReads } from '../support/recording-stream-reads';
 import { TestClock } from '../support/test-clock';
 
 const metadata: ChangeMetadata = { actor: 'a', reason: null, changeRef: null, source: 'api', correlationId: null };
@@ -128,16 +129,7 @@ describe('CiCommandHandler', () => {
     const change = (n: number): CiCommand => ({ type: 'PatchCi', ciId: 'x', mergePatch: { attributes: { n } } });
     const stream = ciStreamName('x');
 
-    /** The event store, recording the revision each read of the CI's stream started from. */
-    function reading(): { store: EventStore; reads: number[] } {
-      const reads: number[] = [];
-      const store = Object.create(eventStore) as EventStore;
-      store.readStream = async (name, options) => {
-        reads.push(options?.fromRevision ?? 1);
-        return eventStore.readStream(name, options);
-      };
-      return { store, reads };
-    }
+    const reading = () => recordingStreamReads(eventStore);
 
     /** A handler without a cache: every write loads its CI, as the first write after a restart does. */
     const uncached = (store: EventStore) =>

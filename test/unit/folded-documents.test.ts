@@ -4,7 +4,7 @@ import { CiCommandHandler } from '../../src/application/ci-command-handler';
 import { toRecordedCiEvent } from '../../src/application/ci-event-codec';
 import { FoldedDocuments } from '../../src/application/folded-documents';
 import { ciStreamName, foldCi, type ChangeMetadata, type RecordedCiEvent } from '../../src/domain';
-import type { EventStore } from '../../src/ports/event-store';
+import { recordingStreamReads } from '../support/recording-stream-reads';
 import { TestClock } from '../support/test-clock';
 
 const metadata: ChangeMetadata = { actor: 'a', reason: null, changeRef: null, source: 'api', correlationId: null };
@@ -32,14 +32,9 @@ describe('FoldedDocuments', () => {
   });
   afterAll(() => eventStore.close());
 
-  /** A fresh reader (nothing cached) over the log, recording the revision each stream read started from. */
+  /** A fresh reader (nothing cached) over the log, and the revision each of its stream reads started from. */
   function reader(): { documents: FoldedDocuments; reads: number[] } {
-    const reads: number[] = [];
-    const store = Object.create(eventStore) as EventStore;
-    store.readStream = async (name, options) => {
-      reads.push(options?.fromRevision ?? 1);
-      return eventStore.readStream(name, options);
-    };
+    const { store, reads } = recordingStreamReads(eventStore);
     return { documents: new FoldedDocuments(store), reads };
   }
 

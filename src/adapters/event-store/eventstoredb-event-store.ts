@@ -218,36 +218,25 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   private async lastEvent(streamName: string): Promise<RecordedEvent | undefined> {
-    return this.guard(
-      `read the head of ${streamName}`,
-      async () => {
-        const read = this.client.readStream(streamName, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
-        try {
-          for await (const resolved of read) {
-            if (!resolved.event) continue;
-            return fromEsdbRecordedEvent(resolved.event as EsdbRecordedEvent);
-          }
-          return undefined;
-        } finally {
-          await cancelUnfinished(read);
-        }
-      },
-      () => undefined,
-    );
+    const last = await this.lastOf(streamName, `read the head of ${streamName}`);
+    return last && fromEsdbRecordedEvent(last);
   }
 
   async readSnapshot(streamName: string): Promise<StreamSnapshot | undefined> {
-    const name = snapshotStreamName(streamName);
+    // The newest snapshot is the last event of the snapshot stream (its metadata keeps only that one).
+    const last = await this.lastOf(snapshotStreamName(streamName), `read the snapshot of ${streamName}`);
+    const data = last?.data as { revision?: unknown; state?: unknown } | undefined;
+    return data && typeof data.revision === 'number' ? { revision: data.revision, state: data.state } : undefined;
+  }
+
+  /** A stream's last event; undefined for a missing or empty stream. */
+  private async lastOf(streamName: string, what: string): Promise<EsdbRecordedEvent | undefined> {
     return this.guard(
-      `read the snapshot of ${streamName}`,
+      what,
       async () => {
-        // The newest snapshot is the stream's last event (its metadata keeps only that one).
-        const read = this.client.readStream(name, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+        const read = this.client.readStream(streamName, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
         try {
-          for await (const resolved of read) {
-            const data = resolved.event?.data as { revision?: unknown; state?: unknown } | undefined;
-            if (data && typeof data.revision === 'number') return { revision: data.revision, state: data.state };
-          }
+          for await (const resolved of read) if (resolved.event) return resolved.event as EsdbRecordedEvent;
           return undefined;
         } finally {
           await cancelUnfinished(read);
