@@ -154,7 +154,8 @@ export interface EventStore {
 
   /**
    * Optional: the latest snapshot saved for `streamName` (undefined if none),
-   * and saving one, which replaces an older one and never a newer one.
+   * and saving one, which replaces an older one and never a newer one (a
+   * save racing another's may be dropped: it is a cache).
    * Snapshots are not events: no read of events, and no count or position,
    * ever includes them.
    */

@@ -1,9 +1,9 @@
 import {
-  ANY,
   BACKWARDS,
   END,
   EventStoreDBClient,
   FORWARDS,
+  NO_STREAM,
   START,
   jsonEvent,
   streamNameFilter,
@@ -223,10 +223,7 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async readSnapshot(streamName: string): Promise<StreamSnapshot | undefined> {
-    // The newest snapshot is the last event of the snapshot stream (its metadata keeps only that one).
-    const last = await this.lastOf(snapshotStreamName(streamName), `read the snapshot of ${streamName}`);
-    const data = last?.data as { revision?: unknown; state?: unknown } | undefined;
-    return data && typeof data.revision === 'number' ? { revision: data.revision, state: data.state } : undefined;
+    return snapshotOf(await this.lastOf(snapshotStreamName(streamName), `read the snapshot of ${streamName}`));
   }
 
   /** A stream's last event; undefined for a missing or empty stream. */
@@ -250,20 +247,27 @@ export class EventStoreDbEventStore implements EventStore {
    * Appended to the stream `snapshot-<stream>`, outside the CI streams that
    * readers of `$all` keep, after the events it folds were appended (not
    * atomically with them: a snapshot is a cache, checked against the
-   * stream's head when used). Keeps an older snapshot where a newer one is
-   * there already, and has the server keep only the latest.
+   * stream's head when used). The server keeps only the latest (the stream's
+   * `$maxCount`). Appended at the snapshot stream's revision as read: a save
+   * that races another is dropped, so a newer snapshot is never replaced.
    */
   async saveSnapshot(streamName: string, snapshot: StreamSnapshot): Promise<void> {
     const name = snapshotStreamName(streamName);
-    const stored = await this.readSnapshot(streamName);
+    const last = await this.lastOf(name, `read the snapshot of ${streamName}`);
+    const stored = snapshotOf(last);
     if (stored && stored.revision >= snapshot.revision) return;
     await this.guard(`save the snapshot of ${streamName}`, async () => {
-      await this.client.appendToStream(
-        name,
-        jsonEvent({ type: 'StreamSnapshot', data: { revision: snapshot.revision, state: snapshot.state } }),
-        { expectedRevision: ANY },
-      );
-      if (!stored) await this.client.setStreamMetadata(name, { maxCount: 1 });
+      try {
+        await this.client.appendToStream(
+          name,
+          jsonEvent({ type: 'StreamSnapshot', data: { revision: snapshot.revision, state: snapshot.state } }),
+          { expectedRevision: last ? last.revision : NO_STREAM },
+        );
+      } catch (error) {
+        if (classifyEsdbError(error).kind === 'concurrency') return;
+        throw error;
+      }
+      if (!last) await this.client.setStreamMetadata(name, { maxCount: 1 });
     });
   }
 
@@ -427,6 +431,12 @@ export class EventStoreDbEventStore implements EventStore {
     }
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/** The snapshot an event of a snapshot stream holds, if it holds one. */
+function snapshotOf(event: EsdbRecordedEvent | undefined): StreamSnapshot | undefined {
+  const data = event?.data as { revision?: unknown; state?: unknown } | undefined;
+  return data && typeof data.revision === 'number' ? { revision: data.revision, state: data.state } : undefined;
 }
 
 /** Where a stream's snapshots live: a name no CI stream (`ci-…`) can have, so `$all`'s readers never keep it. */

@@ -25,7 +25,7 @@ interface FakeEvent {
 class FakeClient {
   readonly all: FakeEvent[] = [];
   cancelled = 0;
-  appendResult: ((stream: string) => unknown) | undefined;
+  appendResult: ((stream: string, events: unknown, expectedRevision: unknown) => unknown) | undefined;
 
   add(streamId: string, count: number): void {
     for (let i = 0; i < count; i++) {
@@ -79,8 +79,14 @@ class FakeClient {
     return this.read(events.slice(0, options.maxCount ?? events.length));
   }
 
-  async appendToStream(stream: string) {
-    return this.appendResult!(stream);
+  async appendToStream(stream: string, events: unknown, options: { expectedRevision: unknown }) {
+    return this.appendResult!(stream, events, options.expectedRevision);
+  }
+
+  readonly metadataSet: [string, unknown][] = [];
+
+  async setStreamMetadata(stream: string, metadata: unknown) {
+    this.metadataSet.push([stream, metadata]);
   }
 
   subscribeToAll() {
@@ -166,6 +172,40 @@ describe('EventStoreDB adapter, client failure modes (fake client)', () => {
     const error = await store.append('ci-big', [newEvent()], 'no_stream').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppendTooLargeError);
     expect((error as Error).message).toMatch(/larger than the event log takes in one append \(1048576 bytes\)/);
+    await store.close();
+  });
+
+  it('saves a snapshot at the revision it read of the snapshot stream, keeps one on the server, drops a save that lost a race', async () => {
+    const client = new FakeClient();
+    const expected: unknown[] = [];
+    client.appendResult = (stream, events, expectedRevision) => {
+      expected.push(expectedRevision);
+      const { data } = events as { data: unknown };
+      const revision = BigInt(client.all.filter((e) => e.streamId === stream).length);
+      client.all.push({ ...client.all[0]!, streamId: stream, revision, data });
+      return { success: true, nextExpectedRevision: revision, position: undefined };
+    };
+    client.add('ci-a', 1);
+    const store = storeOn(client);
+    expect(await store.readSnapshot('ci-a')).toBeUndefined();
+
+    await store.saveSnapshot('ci-a', { revision: 100, state: { n: 100 } });
+    expect(expected).toEqual(['no_stream']);
+    expect(client.metadataSet).toEqual([['snapshot-ci-a', { maxCount: 1 }]]);
+    expect(await store.readSnapshot('ci-a')).toEqual({ revision: 100, state: { n: 100 } });
+
+    await store.saveSnapshot('ci-a', { revision: 50, state: { n: 50 } }); // older: not appended
+    await store.saveSnapshot('ci-a', { revision: 200, state: { n: 200 } });
+    expect(expected).toEqual(['no_stream', 0n]);
+    expect(client.metadataSet).toHaveLength(1);
+    expect(await store.readSnapshot('ci-a')).toEqual({ revision: 200, state: { n: 200 } });
+    // Snapshots are not CI events.
+    expect((await store.readAll(0, 10)).map((e) => e.streamName)).toEqual(['ci-a']);
+
+    client.appendResult = () => {
+      throw Object.assign(new Error('WrongExpectedVersion'), { type: 'wrong-expected-version', actualVersion: 5n });
+    };
+    await expect(store.saveSnapshot('ci-a', { revision: 300, state: { n: 300 } })).resolves.toBeUndefined();
     await store.close();
   });
 });
