@@ -152,6 +152,7 @@ export async function startService(deps: ServiceDeps): Promise<Service> {
     observe: {
       appendSeconds: (seconds: number) => metrics.appendSeconds.observe(seconds),
       stateCache: (result: 'hit' | 'miss') => metrics.stateCache.inc({ result }),
+      stateLoad: (from: 'snapshot' | 'stream', events: number) => metrics.stateLoadEvents.observe({ from }, events),
     },
     types: typeRules,
     ...(deps.secrets && { secrets: deps.secrets }),

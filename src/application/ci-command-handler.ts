@@ -76,6 +76,8 @@ export interface CiCommandHandlerDeps {
   readonly observe?: {
     appendSeconds(seconds: number): void;
     stateCache(result: 'hit' | 'miss'): void;
+    /** A CI not cached was loaded: from its snapshot or its whole stream, folding `events` events. */
+    stateLoad?(from: 'snapshot' | 'stream', events: number): void;
   };
   /** How many CIs' folded states are kept between writes (0: none; always re-read the stream). */
   readonly stateCacheSize?: number;
@@ -298,12 +300,14 @@ export class CiCommandHandler {
       // A CI of fewer events has no snapshot (none is saved before SNAPSHOT_EVERY): no read is spent on one.
       const fromSnapshot = head.revision >= SNAPSHOT_EVERY ? await this.loadFromSnapshot(ciId, head) : undefined;
       if (fromSnapshot) {
+        this.deps.observe?.stateLoad?.('snapshot', fromSnapshot.state.revision - fromSnapshot.snapshotRevision);
         const current = this.keepSnapshot(ciId, fromSnapshot);
         this.cache.set(ciId, current);
         return { current, history: undefined };
       }
     }
     const history = await this.readHistory(ciId);
+    if (history.length > 0) this.deps.observe?.stateLoad?.('stream', history.length);
     const folded = { state: foldCi(history), position: history.at(-1)?.position ?? 0, snapshotRevision: 0 };
     const current = history.length > 0 ? this.keepSnapshot(ciId, folded) : folded;
     if (history.length > 0) this.cache.set(ciId, current);

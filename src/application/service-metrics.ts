@@ -13,7 +13,7 @@ const LAG_COUNT_CAP = 100_000;
 /**
  * The service's Prometheus metrics (prom-client), in a registry of its own.
  * Counters and histograms are fed as things happen (HTTP requests, appends,
- * group commits, cache look-ups, stream clients); the lags are measured at
+ * group commits, cache look-ups, loads of CIs not cached, stream clients); the lags are measured at
  * scrape time, so a scrape says how things are now.
  */
 export class ServiceMetrics {
@@ -23,6 +23,7 @@ export class ServiceMetrics {
   readonly appendSeconds: Histogram;
   readonly groupCommitEvents: Histogram;
   readonly stateCache: Counter<'result'>;
+  readonly stateLoadEvents: Histogram<'from'>;
   readonly streamClients: Gauge;
 
   constructor(deps: {
@@ -56,6 +57,13 @@ export class ServiceMetrics {
       name: 'configledger_state_cache_lookups_total',
       help: 'Look-ups of the write path cache of folded CIs, by result (hit, miss): the hit ratio is hit / all',
       labelNames: ['result'],
+      registers,
+    });
+    this.stateLoadEvents = new Histogram({
+      name: 'configledger_state_load_events',
+      help: 'Events read and folded by the write path to load a CI it had not cached, by where it started (snapshot, stream)',
+      labelNames: ['from'],
+      buckets: [0, 1, 10, 100, 1_000, 10_000, 100_000],
       registers,
     });
     this.streamClients = new Gauge({

@@ -42,6 +42,7 @@ describe('metrics', () => {
     expect(value(text, 'configledger_group_commit_events_sum')).toBe(4);
     // The second write to `a` found its folded state in the cache; the three registrations had none.
     expect(value(text, 'configledger_state_cache_lookups_total{result="hit"}')).toBe(1);
+    expect(text).toContain('# TYPE configledger_state_load_events histogram'); // no CI was loaded: none observed
     expect(value(text, 'configledger_projection_lag_events')).toBe(0);
     expect(value(text, 'configledger_projection_lag_seconds')).toBe(0);
     expect(value(text, 'configledger_change_stream_clients')).toBe(0);

@@ -139,7 +139,18 @@ describe('CiCommandHandler', () => {
 
     it('loads a CI from its latest snapshot and the events after it, deciding as on the whole stream', async () => {
       const { store, reads } = reading();
-      const handler = uncached(store);
+      const loads: [string, number][] = [];
+      const handler = new CiCommandHandler({
+        eventStore: store,
+        clock: new TestClock(),
+        newEventId: randomUUID,
+        stateCacheSize: 0,
+        observe: {
+          appendSeconds: () => undefined,
+          stateCache: () => undefined,
+          stateLoad: (...load) => loads.push(load),
+        },
+      });
       await handler.execute(declare('a'), { metadata });
       for (let n = 2; n <= 250; n++) await handler.execute(change(n), { metadata });
       // Saved each time a load folded a hundred events past the last one: at revisions 100 and 200.
@@ -148,6 +159,9 @@ describe('CiCommandHandler', () => {
       reads.length = 0;
       const outcome = await handler.execute(change(251), { metadata });
       expect(reads).toEqual([201]);
+      // Told to the metrics: no load folded more than a hundred events, and this one fifty from the snapshot.
+      expect(Math.max(...loads.map(([, events]) => events))).toBe(100);
+      expect(loads.at(-1)).toEqual(['snapshot', 50]);
       const whole = await wholeStream();
       expect(whole.revision).toBe(251);
       expect(outcome.ci).toEqual({ ciId: 'x', revision: 251, recordedAt: whole.recordedAt, document: whole.document });
