@@ -13,8 +13,8 @@ const LAG_COUNT_CAP = 100_000;
 /**
  * The service's Prometheus metrics (prom-client), in a registry of its own.
  * Counters and histograms are fed as things happen (HTTP requests, appends,
- * group commits, cache look-ups, loads of CIs not cached, stream clients); the lags are measured at
- * scrape time, so a scrape says how things are now.
+ * group commits, cache look-ups, loads of CIs not cached, stream clients);
+ * the lags are measured at scrape time, so a scrape says how things are now.
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
