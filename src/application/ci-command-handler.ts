@@ -76,7 +76,7 @@ export interface CiCommandHandlerDeps {
   readonly observe?: {
     appendSeconds(seconds: number): void;
     stateCache(result: 'hit' | 'miss'): void;
-    /** A CI not cached was loaded: from its snapshot or its whole stream, folding `events` events. */
+    /** A CI was loaded (not cached, or for a restore): from its snapshot or its whole stream, folding `events` events. */
     stateLoad?(from: 'snapshot' | 'stream', events: number): void;
   };
   /** How many CIs' folded states are kept between writes (0: none; always re-read the stream). */
@@ -307,10 +307,11 @@ export class CiCommandHandler {
       }
     }
     const history = await this.readHistory(ciId);
-    if (history.length > 0) this.deps.observe?.stateLoad?.('stream', history.length);
-    const folded = { state: foldCi(history), position: history.at(-1)?.position ?? 0, snapshotRevision: 0 };
-    const current = history.length > 0 ? this.keepSnapshot(ciId, folded) : folded;
-    if (history.length > 0) this.cache.set(ciId, current);
+    if (history.length === 0) return { current: { state: foldCi([]), position: 0, snapshotRevision: 0 }, history };
+    this.deps.observe?.stateLoad?.('stream', history.length);
+    const folded = { state: foldCi(history), position: history.at(-1)!.position, snapshotRevision: 0 };
+    const current = this.keepSnapshot(ciId, folded);
+    this.cache.set(ciId, current);
     return { current, history };
   }
 

@@ -64,7 +64,8 @@ const SCHEMA = `
 `;
 
 /**
- * The embedded event log: one SQLite table in WAL mode.
+ * The embedded event log: one SQLite table in WAL mode (and, beside it, the
+ * writers' snapshots of long streams: SqliteSnapshots).
  *
  * Group commit: appends arriving in the same turn of the event loop are
  * written in one transaction and share one fsync; each append fails alone
