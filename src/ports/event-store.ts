@@ -62,9 +62,9 @@ export interface StreamHead {
 
 /**
  * A stream's state folded from its events 1..`revision`, saved by the writer
- * that folded it so that a later write reads only the events after it. A
- * cache beside the log, not part of it: never an event, never chained, read
- * or exported; losing one costs one full read of the stream.
+ * that folded it so that a later write (or the relay) reads only the events
+ * after it. A cache beside the log, not part of it: never an event, never
+ * chained or exported; losing one costs one full read of the stream.
  */
 export interface StreamSnapshot {
   readonly revision: number;
