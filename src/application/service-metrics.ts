@@ -61,7 +61,7 @@ export class ServiceMetrics {
     });
     this.stateLoadEvents = new Histogram({
       name: 'configledger_state_load_events',
-      help: 'Events read and folded by the write path to load a CI (not cached, or for a restore), by where it started (snapshot, stream)',
+      help: 'Events read and folded by the write path to load a CI it had not cached, by where it started (snapshot, stream)',
       labelNames: ['from'],
       buckets: [0, 1, 10, 100, 1_000, 10_000, 100_000],
       registers,

@@ -5,6 +5,7 @@ import { PreconditionFailedError, WriteContentionError } from '../../src/applica
 import { ciStreamName, foldCi, type ChangeMetadata, type CiCommand } from '../../src/domain';
 import { toRecordedCiEvent } from '../../src/application/ci-event-codec';
 import { ciStateOfSnapshot } from '../../src/application/ci-snapshots';
+import type { HistoryPoint } from '../../src/application/history-point';
 import { ConcurrencyError, StoreUnavailableError, type EventStore } from '../../src/ports/event-store';
 import { recordingStreamReads } from '../support/recording-stream-reads';
 import { TestClock } from '../support/test-clock';
@@ -211,6 +212,69 @@ describe('CiCommandHandler', () => {
         expect(reads).toEqual([1]);
         expect(outcome.ci.document.name).toBe('a');
       }
+    });
+
+    it('restores a long CI from the log up to the point only, from its snapshot where that is not past it', async () => {
+      const { store, ranges } = reading();
+      const handler = uncached(store);
+      await handler.execute(declare('a'), { metadata });
+      for (let n = 2; n <= 250; n++) await handler.execute(change(n), { metadata });
+      expect((await eventStore.readSnapshot(stream))?.revision).toBe(200);
+      const events = (await eventStore.readStream(stream)).map(toRecordedCiEvent);
+      const documentAt = (revision: number) => foldCi(events.slice(0, revision)).document;
+      const instantOf = (revision: number) => Date.parse(events[revision - 1]!.recordedAt);
+      const restore = async (point: HistoryPoint) => {
+        ranges.length = 0;
+        return (await handler.restore('x', point, 'point', { metadata })).ci;
+      };
+
+      // Each restore first loads the CI (uncached: its snapshot at 200, then the events after it).
+      const at230 = await restore({ revision: 230 });
+      expect(ranges).toEqual([{ fromRevision: 201 }, { fromRevision: 201, toRevision: 230 }]);
+      expect(at230).toMatchObject({ revision: 251, document: documentAt(230) });
+
+      const at50 = await restore({ revision: 50 });
+      expect(ranges).toEqual([{ fromRevision: 201 }, { fromRevision: 1, toRevision: 50 }]);
+      expect(at50).toMatchObject({ revision: 252, document: documentAt(50) });
+
+      const at120 = await restore({ asOf: instantOf(120) });
+      expect(ranges).toEqual([{ fromRevision: 201 }, { fromRevision: 1, toRecordedAt: instantOf(120) }]);
+      expect(at120.document).toEqual(documentAt(120));
+
+      const at210 = await restore({ asOf: instantOf(210) });
+      expect(ranges).toEqual([{ fromRevision: 201 }, { fromRevision: 201, toRecordedAt: instantOf(210) }]);
+      expect(at210.document).toEqual(documentAt(210));
+
+      // The preview reads the same way and appends nothing.
+      ranges.length = 0;
+      const preview = await handler.previewRestore('x', { revision: 240 }, 'point');
+      expect(ranges).toEqual([{ fromRevision: 201 }, { fromRevision: 201, toRevision: 240 }]);
+      expect(preview.revision).toBe(254);
+      expect((await wholeStream()).revision).toBe(254);
+
+      await expect(restore({ revision: 255 })).rejects.toThrow(/has no revision 255; its revisions are 1 to 254/);
+      await expect(restore({ asOf: instantOf(1) - 1 })).rejects.toThrow(
+        `did not exist yet at ${new Date(instantOf(1) - 1).toISOString()}; it was registered at ${events[0]!.recordedAt}`,
+      );
+    });
+
+    it('restores a short CI it has not cached from the one read that loaded it', async () => {
+      const { store, ranges } = reading();
+      const handler = uncached(store);
+      await handler.execute(declare('a'), { metadata });
+      for (let n = 2; n <= 5; n++) await handler.execute(change(n), { metadata });
+      const events = (await eventStore.readStream(stream)).map(toRecordedCiEvent);
+      ranges.length = 0;
+      const outcome = await handler.restore('x', { revision: 2 }, 'revision', { metadata });
+      expect(ranges).toEqual([{}]);
+      expect(outcome.ci).toMatchObject({ revision: 6, document: foldCi(events.slice(0, 2)).document });
+      const before = Date.parse(events[0]!.recordedAt) - 1;
+      await expect(handler.restore('x', { asOf: before }, 'asOf', { metadata })).rejects.toThrow(
+        `it was registered at ${events[0]!.recordedAt}`,
+      );
+      await expect(handler.restore('x', { revision: 7 }, 'revision', { metadata })).rejects.toThrow(
+        /its revisions are 1 to 6/,
+      );
     });
 
     it('fails no write when a snapshot cannot be saved', async () => {
