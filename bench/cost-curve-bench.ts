@@ -208,6 +208,8 @@ export interface DeepFigures {
   readonly firstUncachedWriteMs: number;
   /** Later writes to ci-hot, none of them cached (as every first write to a CI after a restart). */
   readonly uncachedWrite: LatencyFigures;
+  /** Restores of ci-hot to a revision picked at random, by the same writer, after those writes. */
+  readonly restore: LatencyFigures;
 }
 
 /** `cis` CIs of `revisions` revisions each, and ci-hot with `hotRevisions`: deep histories. */
@@ -244,10 +246,12 @@ export async function deepHistory(
       () => queries.at('ci-hot', { asOf: BASE_TIME + Math.floor(random() * hotRevisions * 60_000) }),
     ]);
     const writes = await uncachedWrites(eventStore, few);
+    const restore = await uncachedRestores(eventStore, few, hotRevisions, random);
     await close();
     return {
       events: cis * revisions + hotRevisions,
       ...writes,
+      restore,
       inventoryPage: inventoryPage!,
       historyFirstPage: historyFirstPage!,
       historyLastPage: historyLastPage!,
@@ -280,4 +284,24 @@ async function uncachedWrites(eventStore: SqliteEventStore, samples: number) {
   for (let n = 1; n <= samples; n++) times.push(await write(n));
   times.sort((a, b) => a - b);
   return { firstUncachedWriteMs, uncachedWrite: { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) } };
+}
+
+/** Restores of ci-hot to revisions picked at random among its first `revisions`, by a writer that caches no CI. */
+async function uncachedRestores(
+  eventStore: SqliteEventStore,
+  samples: number,
+  revisions: number,
+  random: () => number,
+): Promise<LatencyFigures> {
+  const writer = new CiCommandHandler({ eventStore, clock: systemClock, newEventId: randomUUID, stateCacheSize: 0 });
+  const metadata = { actor: 'bench', reason: null, changeRef: null, source: 'restore', correlationId: null };
+  const times: number[] = [];
+  for (let n = 0; n < samples; n++) {
+    const revision = 1 + Math.floor(random() * revisions);
+    const started = nowMs();
+    await writer.restore('ci-hot', { revision }, 'revision', { metadata });
+    times.push(nowMs() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
 }

@@ -609,6 +609,7 @@ async function curve() {
     [`diff of revision 1 and ${hot} of that CI`, deep.diffFirstToLast],
     [`that CI as of an instant`, deep.asOfHot],
     [`a write to that CI, not cached (as the first after a restart)`, deep.uncachedWrite],
+    [`a restore of that CI to a revision at random, not cached`, deep.restore],
   ] as const) {
     add(`deep: ${name}, p50`, figure([latency.p50Ms]), 'ms');
     add(`deep: ${name}, p99`, figure([latency.p99Ms]), 'ms');
