@@ -287,12 +287,7 @@ export class CiCommandHandler {
   /**
    * The CI's current state: from the cache when the stream's head is still
    * at the cached revision, else from its latest snapshot and the events
-   * after it, else from its whole stream (and the whole stream whenever the
-   * command needs the CI's history).
-   */
-  /**
-   * The CI's state: cached, or from its snapshot and the events after it, or
-   * folded from its whole stream, which is then returned too.
+   * after it, else folded from its whole stream, which is then returned too.
    */
   private async load(ciId: string): Promise<LoadedCi> {
     const head = await this.deps.eventStore.streamHead(ciStreamName(ciId));
