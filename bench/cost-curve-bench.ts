@@ -14,7 +14,7 @@ import { systemClock } from '../src/ports/clock';
 import { ProjectionRunner } from '../src/runtime/projection-runner';
 import { serverDocument } from './fixtures';
 import { BASE_TIME, generateLog, recordedAtOf, type LogVariety } from './log-generator';
-import { measureInTurn, nowMs, percentile, seededRandom, type LatencyFigures } from './stats';
+import { latencyOf, measureInTurn, nowMs, seededRandom, type LatencyFigures } from './stats';
 
 /**
  * How the service behaves as its history grows: the same questions asked of
@@ -268,8 +268,13 @@ export async function deepHistory(
  * as the first write to it after a restart does: the first on a log whose
  * CI has no snapshot yet (written here without the service), the rest after it.
  */
+/** A writer that keeps no CI folded: each write loads its CI, as the first write to it after a restart does. */
+function uncachedWriter(eventStore: SqliteEventStore): CiCommandHandler {
+  return new CiCommandHandler({ eventStore, clock: systemClock, newEventId: randomUUID, stateCacheSize: 0 });
+}
+
 async function uncachedWrites(eventStore: SqliteEventStore, samples: number) {
-  const writer = new CiCommandHandler({ eventStore, clock: systemClock, newEventId: randomUUID, stateCacheSize: 0 });
+  const writer = uncachedWriter(eventStore);
   const metadata = { actor: 'bench', reason: null, changeRef: null, source: 'api', correlationId: null };
   const write = async (n: number) => {
     const started = nowMs();
@@ -282,8 +287,7 @@ async function uncachedWrites(eventStore: SqliteEventStore, samples: number) {
   const firstUncachedWriteMs = await write(0);
   const times: number[] = [];
   for (let n = 1; n <= samples; n++) times.push(await write(n));
-  times.sort((a, b) => a - b);
-  return { firstUncachedWriteMs, uncachedWrite: { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) } };
+  return { firstUncachedWriteMs, uncachedWrite: latencyOf(times) };
 }
 
 /** Restores of ci-hot to revisions picked at random among its first `revisions`, by a writer that caches no CI. */
@@ -293,7 +297,7 @@ async function uncachedRestores(
   revisions: number,
   random: () => number,
 ): Promise<LatencyFigures> {
-  const writer = new CiCommandHandler({ eventStore, clock: systemClock, newEventId: randomUUID, stateCacheSize: 0 });
+  const writer = uncachedWriter(eventStore);
   const metadata = { actor: 'bench', reason: null, changeRef: null, source: 'restore', correlationId: null };
   const times: number[] = [];
   for (let n = 0; n < samples; n++) {
@@ -302,6 +306,5 @@ async function uncachedRestores(
     await writer.restore('ci-hot', { revision }, 'revision', { metadata });
     times.push(nowMs() - started);
   }
-  times.sort((a, b) => a - b);
-  return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
+  return latencyOf(times);
 }

@@ -61,10 +61,13 @@ export async function measureInTurn(
       times[index]!.push(nowMs() - start);
     }
   }
-  return times.map((sample) => {
-    sample.sort((a, b) => a - b);
-    return { p50Ms: percentile(sample, 50), p99Ms: percentile(sample, 99) };
-  });
+  return times.map(latencyOf);
+}
+
+/** The p50 and p99 of `times` (sorted here, in place). */
+export function latencyOf(times: number[]): LatencyFigures {
+  times.sort((a, b) => a - b);
+  return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
 }
 
 /** A fixed-seed generator of numbers in [0, 1): every run of a benchmark asks the same questions. */

@@ -27,7 +27,7 @@ import { PreconditionFailedError, WriteContentionError } from './errors';
 import { checkRevision, historyUpTo, notYetAt, type HistoryPoint } from './history-point';
 import { KeyedSerializer } from './keyed-serializer';
 import { CiStateCache, type CachedCi } from './ci-state-cache';
-import { SNAPSHOT_EVERY, ciStateOfSnapshot, snapshotOfCi } from './ci-snapshots';
+import { SNAPSHOT_EVERY, readCiSnapshot, snapshotOfCi } from './ci-snapshots';
 import type { ChangePolicy } from './change-policy';
 import type { CiTypeRules, TypeRulesSource } from './type-rules';
 
@@ -341,7 +341,7 @@ export class CiCommandHandler {
     } else if (Date.parse(head.recordedAt!) <= point.asOf) {
       return head;
     }
-    const base = head.revision >= SNAPSHOT_EVERY ? await this.snapshotNotPast(stream, head, point) : undefined;
+    const base = head.revision >= SNAPSHOT_EVERY ? await this.snapshotNotPast(ciId, head, point) : undefined;
     const upTo = 'revision' in point ? { toRevision: point.revision } : { toRecordedAt: point.asOf };
     const events = await this.readEvents(stream, { fromRevision: (base?.revision ?? 0) + 1, ...upTo });
     if (!base && events.length === 0) {
@@ -353,25 +353,20 @@ export class CiCommandHandler {
   }
 
   /** The CI's snapshot where it is usable and not past `point`. */
-  private async snapshotNotPast(stream: string, head: CiState, point: HistoryPoint): Promise<CiState | undefined> {
-    const snapshot = await this.deps.eventStore.readSnapshot?.(stream);
-    const base = snapshot && snapshot.revision <= head.revision ? ciStateOfSnapshot(snapshot) : undefined;
-    if (!base) return undefined;
-    const notPast = 'revision' in point ? base.revision <= point.revision : Date.parse(base.recordedAt!) <= point.asOf;
-    return notPast ? base : undefined;
+  private async snapshotNotPast(ciId: string, head: CiState, point: HistoryPoint): Promise<CiState | undefined> {
+    if ('revision' in point) return readCiSnapshot(this.deps.eventStore, ciId, point.revision);
+    const base = await readCiSnapshot(this.deps.eventStore, ciId, head.revision);
+    return base && Date.parse(base.recordedAt!) <= point.asOf ? base : undefined;
   }
 
   /** The CI's latest snapshot and the events after it, folded; undefined without a usable snapshot. */
   private async loadFromSnapshot(ciId: string, head: StreamHead): Promise<CachedCi | undefined> {
-    const stream = ciStreamName(ciId);
-    const snapshot = await this.deps.eventStore.readSnapshot?.(stream);
-    // One beyond the head is not this stream's: the stream is read whole.
-    const base = snapshot && snapshot.revision <= head.revision ? ciStateOfSnapshot(snapshot) : undefined;
+    const base = await readCiSnapshot(this.deps.eventStore, ciId, head.revision);
     if (!base) return undefined;
     const tail =
       base.revision === head.revision
         ? []
-        : (await this.deps.eventStore.readStream(stream, { fromRevision: base.revision + 1 })).map(toRecordedCiEvent);
+        : await this.readEvents(ciStreamName(ciId), { fromRevision: base.revision + 1 });
     return {
       state: foldCi(tail, base),
       position: tail.at(-1)?.position ?? head.position,

@@ -1,5 +1,5 @@
-import type { CiDocument, CiState } from '../domain';
-import type { StreamSnapshot } from '../ports/event-store';
+import { ciStreamName, type CiDocument, type CiState } from '../domain';
+import type { EventStore, StreamSnapshot } from '../ports/event-store';
 
 /**
  * How many events a writer folds past a CI's last snapshot before it saves
@@ -27,6 +27,19 @@ export function snapshotOfCi(state: CiState): StreamSnapshot {
     document: state.document!,
   };
   return { revision: state.revision, state: saved };
+}
+
+/**
+ * The state of the CI's snapshot where there is one, of this version, at or
+ * before revision `notAfter` (one past a stream's head is not that stream's).
+ */
+export async function readCiSnapshot(
+  eventStore: EventStore,
+  ciId: string,
+  notAfter: number,
+): Promise<CiState | undefined> {
+  const snapshot = await eventStore.readSnapshot?.(ciStreamName(ciId));
+  return snapshot && snapshot.revision <= notAfter ? ciStateOfSnapshot(snapshot) : undefined;
 }
 
 /** The state a snapshot holds, or undefined where it is of another version or not a CI's (then the stream is read whole). */

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { ciStreamName, evolveDocument, type CiDocument, type RecordedCiEvent } from '../domain';
 import type { EventStore } from '../ports/event-store';
 import { toRecordedCiEvent } from './ci-event-codec';
-import { SNAPSHOT_EVERY, ciStateOfSnapshot } from './ci-snapshots';
+import { SNAPSHOT_EVERY, readCiSnapshot } from './ci-snapshots';
 
 /** Streams folded at once when a page holds CIs not in the cache. */
 const READ_CONCURRENCY = 16;
@@ -83,8 +83,7 @@ export class FoldedDocuments {
 
   /** The CI's snapshot where it is at or before `revision`. */
   private async snapshot(ciId: string, revision: number): Promise<Folded | undefined> {
-    const snapshot = await this.eventStore.readSnapshot?.(ciStreamName(ciId));
-    const state = snapshot && snapshot.revision <= revision ? ciStateOfSnapshot(snapshot) : undefined;
+    const state = await readCiSnapshot(this.eventStore, ciId, revision);
     return state && { revision: state.revision, document: state.document! };
   }
 }
