@@ -27,7 +27,7 @@ import { PreconditionFailedError, WriteContentionError } from './errors';
 import { checkRevision, historyUpTo, notYetAt, type HistoryPoint } from './history-point';
 import { KeyedSerializer } from './keyed-serializer';
 import { CiStateCache, type CachedCi } from './ci-state-cache';
-import { SNAPSHOT_EVERY, readCiSnapshot, snapshotOfCi } from './ci-snapshots';
+import { SNAPSHOT_EVERY, isMilestone, readCiSnapshot, readCiSnapshotAt, snapshotOfCi } from './ci-snapshots';
 import type { ChangePolicy } from './change-policy';
 import type { CiTypeRules, TypeRulesSource } from './type-rules';
 
@@ -315,9 +315,10 @@ export class CiCommandHandler {
   /**
    * A restore: the CI made equal to its document at `point`. That document
    * is folded from the history the load read where it read one; otherwise
-   * from the log up to the point only, starting at the CI's snapshot where
-   * that is not past the point. Read whole, a CI of 10,000 revisions held
-   * the event loop for hundreds of milliseconds per restore.
+   * from the log up to the point only, starting at the CI's newest snapshot
+   * not past the point (its latest, or a milestone). Read whole, a CI of
+   * 10,000 revisions held the event loop for hundreds of milliseconds per
+   * restore.
    */
   private async restoreCommand(
     ciId: string,
@@ -341,7 +342,8 @@ export class CiCommandHandler {
     } else if (Date.parse(head.recordedAt!) <= point.asOf) {
       return head;
     }
-    const base = head.revision >= SNAPSHOT_EVERY ? await this.snapshotNotPast(ciId, head, point) : undefined;
+    const base =
+      head.revision >= SNAPSHOT_EVERY ? await readCiSnapshotAt(this.deps.eventStore, ciId, point, head) : undefined;
     const upTo = 'revision' in point ? { toRevision: point.revision } : { toRecordedAt: point.asOf };
     const events = await this.readEvents(stream, { fromRevision: (base?.revision ?? 0) + 1, ...upTo });
     if (!base && events.length === 0) {
@@ -350,13 +352,6 @@ export class CiCommandHandler {
       throw notYetAt(ciId, point, field, first?.recordedAt);
     }
     return foldCi(events, base);
-  }
-
-  /** The CI's snapshot where it is usable and not past `point`. */
-  private async snapshotNotPast(ciId: string, head: CiState, point: HistoryPoint): Promise<CiState | undefined> {
-    if ('revision' in point) return readCiSnapshot(this.deps.eventStore, ciId, point.revision);
-    const base = await readCiSnapshot(this.deps.eventStore, ciId, head.revision);
-    return base && Date.parse(base.recordedAt!) <= point.asOf ? base : undefined;
   }
 
   /** The CI's latest snapshot and the events after it, folded; undefined without a usable snapshot. */
@@ -377,12 +372,14 @@ export class CiCommandHandler {
   /**
    * Saves a snapshot of the CI when its state is SNAPSHOT_EVERY events past
    * the last one, without waiting for it: a snapshot that fails to save
-   * costs a longer read later, never a write.
+   * costs a longer read later, never a write. The first saved past each
+   * multiple of MILESTONE_EVERY is kept for good, for restores.
    */
   private keepSnapshot(ciId: string, current: CachedCi): CachedCi {
     const save = this.deps.eventStore.saveSnapshot?.bind(this.deps.eventStore);
     if (!save || current.state.revision - current.snapshotRevision < SNAPSHOT_EVERY) return current;
-    save(ciStreamName(ciId), snapshotOfCi(current.state)).catch(() => undefined);
+    const milestone = isMilestone(current.state.revision, current.snapshotRevision);
+    save(ciStreamName(ciId), snapshotOfCi(current.state), { milestone }).catch(() => undefined);
     return { ...current, snapshotRevision: current.state.revision };
   }
 

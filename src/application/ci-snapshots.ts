@@ -1,5 +1,6 @@
 import { ciStreamName, type CiDocument, type CiState } from '../domain';
 import type { EventStore, StreamSnapshot } from '../ports/event-store';
+import type { HistoryPoint } from './history-point';
 
 /**
  * How many events a writer folds past a CI's last snapshot before it saves
@@ -10,6 +11,20 @@ import type { EventStore, StreamSnapshot } from '../ports/event-store';
  * (`npm run bench -- --quick --only=curve`, deep histories; docs/performance.md).
  */
 export const SNAPSHOT_EVERY = 100;
+
+/**
+ * Revisions between the snapshots a writer keeps for good (milestones, one
+ * snapshot's bytes each) besides the latest: a restore folds the document at
+ * its point from the newest snapshot not past it, so from at most about this
+ * many events plus SNAPSHOT_EVERY back, where it folded from revision 1
+ * whenever its point lay before the CI's latest snapshot.
+ */
+export const MILESTONE_EVERY = 1_000;
+
+/** Whether a snapshot at `revision`, the CI's previous one being at `previous` (0: none), is a milestone. */
+export function isMilestone(revision: number, previous: number): boolean {
+  return Math.floor(revision / MILESTONE_EVERY) > Math.floor(previous / MILESTONE_EVERY);
+}
 
 /** The shape of a CI's snapshot; one saved in another shape is not used (and is replaced by the next). */
 const SNAPSHOT_VERSION = 1;
@@ -40,6 +55,32 @@ export async function readCiSnapshot(
 ): Promise<CiState | undefined> {
   const snapshot = await eventStore.readSnapshot?.(ciStreamName(ciId));
   return snapshot && snapshot.revision <= notAfter ? ciStateOfSnapshot(snapshot) : undefined;
+}
+
+/**
+ * The state of the newest usable snapshot of the CI not past `point`, the
+ * CI's newest state being `head`: its latest snapshot or, where the store
+ * keeps them, a milestone; undefined if none. The base of a fold up to the
+ * point (a restore).
+ */
+export async function readCiSnapshotAt(
+  eventStore: EventStore,
+  ciId: string,
+  point: HistoryPoint,
+  head: CiState,
+): Promise<CiState | undefined> {
+  const notAfter = 'revision' in point ? point.revision : head.revision;
+  // Recorded time never goes backwards within a CI: the newest snapshot recorded by the instant is the one.
+  const reached = (state: CiState) => 'revision' in point || Date.parse(state.recordedAt!) <= point.asOf;
+  if (!eventStore.findSnapshot) {
+    const latest = await readCiSnapshot(eventStore, ciId, notAfter);
+    return latest && reached(latest) ? latest : undefined;
+  }
+  const found = await eventStore.findSnapshot(ciStreamName(ciId), notAfter, (snapshot) => {
+    const state = ciStateOfSnapshot(snapshot);
+    return state !== undefined && reached(state);
+  });
+  return found && ciStateOfSnapshot(found);
 }
 
 /** The state a snapshot holds, or undefined where it is of another version or not a CI's (then the stream is read whole). */

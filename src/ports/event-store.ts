@@ -160,7 +160,27 @@ export interface EventStore {
    * ever includes them.
    */
   readSnapshot?(streamName: string): Promise<StreamSnapshot | undefined>;
-  saveSnapshot?(streamName: string, snapshot: StreamSnapshot): Promise<void>;
+  /**
+   * A snapshot saved as a `milestone` is also kept after newer ones replace
+   * it as the latest, so that a fold up to an earlier revision (a restore)
+   * can start near it; the writer saves one now and then, each costing a
+   * snapshot's bytes for good. Saving the same milestone twice keeps one or both.
+   */
+  saveSnapshot?(
+    streamName: string,
+    snapshot: StreamSnapshot,
+    options?: { readonly milestone?: boolean },
+  ): Promise<void>;
+  /**
+   * Optional, with saveSnapshot: the newest of the stream's latest snapshot
+   * and its milestones at or before revision `notAfter` that `accept` takes
+   * (any, when absent); undefined if none. Snapshots are tried newest first.
+   */
+  findSnapshot?(
+    streamName: string,
+    notAfter: number,
+    accept?: (snapshot: StreamSnapshot) => boolean,
+  ): Promise<StreamSnapshot | undefined>;
 
   /** The position of the latest CI event in the log (0 when empty). */
   headPosition(): Promise<number>;

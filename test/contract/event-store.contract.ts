@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { firstValueFrom, take, timeout } from 'rxjs';
-import { ConcurrencyError, type EventStore, type NewEvent } from '../../src/ports/event-store';
+import { ConcurrencyError, type EventStore, type NewEvent, type StreamSnapshot } from '../../src/ports/event-store';
 import { GENESIS_HASH, chainHash } from '../../src/ports/event-chain';
 
 export interface EventStoreFixture {
@@ -292,6 +292,52 @@ export function eventStoreContract(name: string, createFixture: () => Promise<Ev
       expect((await store.readStream(stream)).map((e) => e.revision)).toEqual([1, 2, 3]);
       expect((await store.readAll(before, 100)).map((e) => e.streamName)).toEqual([stream, stream, stream]);
       expect(await store.countAfter(before, 100)).toBe(3);
+      expect(await store.headPosition()).toBe(last.position);
+    });
+
+    it('keeps the snapshots saved as milestones and finds the newest not past a revision that a test accepts', async () => {
+      const { saveSnapshot, findSnapshot } = store;
+      expect(findSnapshot).toBeDefined();
+      const save = (stream: string, revision: number, milestone: boolean) =>
+        saveSnapshot!.call(store, stream, { revision, state: { n: revision } }, { milestone });
+      const find = (stream: string, notAfter: number, accept?: (snapshot: StreamSnapshot) => boolean) =>
+        findSnapshot!.call(store, stream, notAfter, accept);
+      const found = async (...args: Parameters<typeof find>) => (await find(...args))?.revision;
+      const before = await store.headPosition();
+      const stream = uniqueStream('milestones');
+      const last = await store.append(stream, [newEvent()], 'no_stream');
+      expect(await find(stream, 10_000)).toBeUndefined();
+
+      for (const [revision, milestone] of [
+        [100, false],
+        [1_000, true],
+        [1_100, false],
+        [2_000, true],
+        [2_100, false],
+      ] as const) {
+        await save(stream, revision, milestone);
+      }
+      expect(await store.readSnapshot!(stream)).toEqual({ revision: 2_100, state: { n: 2_100 } });
+      expect(await find(stream, 10_000)).toEqual({ revision: 2_100, state: { n: 2_100 } });
+      expect(await find(stream, 2_099)).toEqual({ revision: 2_000, state: { n: 2_000 } });
+      // 1,100 and 100 were replaced as the latest and were no milestones: they are gone.
+      expect(await found(stream, 1_999)).toBe(1_000);
+      expect(await found(stream, 999)).toBeUndefined();
+
+      // Newest first, the latest before the milestones, until one is accepted.
+      const tried: number[] = [];
+      const accepted = await found(stream, 10_000, (snapshot) => {
+        tried.push(snapshot.revision);
+        return snapshot.revision < 1_500;
+      });
+      expect(accepted).toBe(1_000);
+      expect(tried).toEqual([2_100, 2_000, 1_000]);
+      expect(await found(stream, 10_000, () => false)).toBeUndefined();
+      expect(await found(uniqueStream('no-milestones'), 10_000)).toBeUndefined();
+
+      // Milestones are not events either.
+      expect((await store.readStream(stream)).map((e) => e.revision)).toEqual([1]);
+      expect((await store.readAll(before, 100)).map((e) => e.streamName)).toEqual([stream]);
       expect(await store.headPosition()).toBe(last.position);
     });
 

@@ -42,26 +42,39 @@ describe('SqliteEventStore specifics', () => {
     }
   });
 
-  it('opened read-only, reads snapshots where the log has them, none where it was made before them, and saves none', async () => {
+  it('opened read-only, reads snapshots and milestones where the log has them, none where it was made before them, and saves none', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
     const filename = path.join(dir, 'events.db');
     try {
       const writer = new SqliteEventStore({ filename });
       await writer.append('s-1', [newEvent()], 'no_stream');
-      await writer.saveSnapshot('s-1', { revision: 1, state: { n: 1 } });
+      await writer.saveSnapshot('s-1', { revision: 1, state: { n: 1 } }, { milestone: true });
+      await writer.saveSnapshot('s-1', { revision: 2, state: { n: 2 } });
       await writer.close();
       const reader = new SqliteEventStore({ filename, readOnly: true });
-      expect(await reader.readSnapshot('s-1')).toEqual({ revision: 1, state: { n: 1 } });
-      await reader.saveSnapshot('s-1', { revision: 2, state: { n: 2 } });
-      expect(await reader.readSnapshot('s-1')).toEqual({ revision: 1, state: { n: 1 } });
+      expect(await reader.readSnapshot('s-1')).toEqual({ revision: 2, state: { n: 2 } });
+      expect(await reader.findSnapshot('s-1', 1)).toEqual({ revision: 1, state: { n: 1 } });
+      await reader.saveSnapshot('s-1', { revision: 3, state: { n: 3 } }, { milestone: true });
+      expect(await reader.readSnapshot('s-1')).toEqual({ revision: 2, state: { n: 2 } });
+      expect(await reader.findSnapshot('s-1', 3)).toEqual({ revision: 2, state: { n: 2 } });
       await reader.close();
 
-      // A log from before snapshots: no table, and a reader must not create one.
+      // A log from before milestones: the latest snapshot only, and a reader must not create their table.
       const old = new Database(filename);
-      old.exec('DROP TABLE stream_snapshots');
+      old.exec('DROP TABLE stream_snapshot_milestones');
       old.close();
+      const beforeMilestones = new SqliteEventStore({ filename, readOnly: true });
+      expect(await beforeMilestones.findSnapshot('s-1', 2)).toEqual({ revision: 2, state: { n: 2 } });
+      expect(await beforeMilestones.findSnapshot('s-1', 1)).toBeUndefined();
+      await beforeMilestones.close();
+
+      // A log from before snapshots: no table, and a reader must not create one.
+      const older = new Database(filename);
+      older.exec('DROP TABLE stream_snapshots');
+      older.close();
       const oldReader = new SqliteEventStore({ filename, readOnly: true });
       expect(await oldReader.readSnapshot('s-1')).toBeUndefined();
+      expect(await oldReader.findSnapshot('s-1', 2)).toBeUndefined();
       expect(await oldReader.readStream('s-1')).toHaveLength(1);
       await oldReader.close();
     } finally {

@@ -258,6 +258,53 @@ describe('CiCommandHandler', () => {
       );
     });
 
+    it('restores to a point before the latest snapshot from the newest milestone not past it', async () => {
+      const { store, ranges } = reading();
+      const handler = uncached(store);
+      await handler.execute(declare('a'), { metadata });
+      for (let n = 2; n <= 2_150; n++) await handler.execute(change(n), { metadata });
+      expect((await eventStore.readSnapshot(stream))?.revision).toBe(2_100);
+      // Kept for good besides the latest: the first snapshot saved past each thousand revisions.
+      for (const [notAfter, kept] of [
+        [999, undefined],
+        [1_999, 1_000],
+        [2_099, 2_000],
+      ] as const) {
+        expect((await eventStore.findSnapshot(stream, notAfter))?.revision).toBe(kept);
+      }
+      const events = (await eventStore.readStream(stream)).map(toRecordedCiEvent);
+      const documentAt = (revision: number) => foldCi(events.slice(0, revision)).document;
+      const instantOf = (revision: number) => Date.parse(events[revision - 1]!.recordedAt);
+      const restore = async (point: HistoryPoint) => {
+        ranges.length = 0;
+        const { ci } = await handler.restore('x', point, 'point', { metadata });
+        // The first read is the load's: the events after the latest snapshot (2,100).
+        expect(ranges[0]).toEqual({ fromRevision: 2_101 });
+        return { ci, read: ranges.slice(1) };
+      };
+
+      const at1500 = await restore({ revision: 1_500 });
+      expect(at1500.read).toEqual([{ fromRevision: 1_001, toRevision: 1_500 }]);
+      expect(at1500.ci.document).toEqual(documentAt(1_500));
+
+      const at2050 = await restore({ revision: 2_050 });
+      expect(at2050.read).toEqual([{ fromRevision: 2_001, toRevision: 2_050 }]);
+      expect(at2050.ci.document).toEqual(documentAt(2_050));
+
+      const at999 = await restore({ revision: 999 });
+      expect(at999.read).toEqual([{ fromRevision: 1, toRevision: 999 }]);
+      expect(at999.ci.document).toEqual(documentAt(999));
+
+      const at1700 = await restore({ asOf: instantOf(1_700) });
+      expect(at1700.read).toEqual([{ fromRevision: 1_001, toRecordedAt: instantOf(1_700) }]);
+      expect(at1700.ci.document).toEqual(documentAt(1_700));
+
+      // At the instant of a milestone's own revision, nothing past it is folded.
+      const at2000 = await restore({ asOf: instantOf(2_000) });
+      expect(at2000.read).toEqual([{ fromRevision: 2_001, toRecordedAt: instantOf(2_000) }]);
+      expect(at2000.ci.document).toEqual(documentAt(2_000));
+    });
+
     it('restores a short CI it has not cached from the one read that loaded it', async () => {
       const { store, ranges } = reading();
       const handler = uncached(store);

@@ -226,6 +226,35 @@ export class EventStoreDbEventStore implements EventStore {
     return snapshotOf(await this.lastOf(snapshotStreamName(streamName), `read the snapshot of ${streamName}`));
   }
 
+  /** The latest snapshot where it will do, else the milestones read backwards from the newest. */
+  async findSnapshot(
+    streamName: string,
+    notAfter: number,
+    accept: (snapshot: StreamSnapshot) => boolean = () => true,
+  ): Promise<StreamSnapshot | undefined> {
+    const latest = await this.readSnapshot(streamName);
+    if (latest && latest.revision <= notAfter && accept(latest)) return latest;
+    return this.guard(
+      `read the snapshot milestones of ${streamName}`,
+      async () => {
+        const read = this.client.readStream(milestoneStreamName(streamName), {
+          direction: BACKWARDS,
+          fromRevision: END,
+        });
+        try {
+          for await (const resolved of read) {
+            const milestone = snapshotOf(resolved.event as EsdbRecordedEvent | undefined);
+            if (milestone && milestone.revision <= notAfter && accept(milestone)) return milestone;
+          }
+          return undefined;
+        } finally {
+          await cancelUnfinished(read);
+        }
+      },
+      () => undefined,
+    );
+  }
+
   /** A stream's last event; undefined for a missing or empty stream. */
   private async lastOf(streamName: string, what: string): Promise<EsdbRecordedEvent | undefined> {
     return this.guard(
@@ -251,18 +280,27 @@ export class EventStoreDbEventStore implements EventStore {
    * `$maxCount`). Appended at the snapshot stream's revision as read: a save
    * that races another is dropped, so a newer snapshot is never replaced.
    */
-  async saveSnapshot(streamName: string, snapshot: StreamSnapshot): Promise<void> {
+  async saveSnapshot(
+    streamName: string,
+    snapshot: StreamSnapshot,
+    options?: { readonly milestone?: boolean },
+  ): Promise<void> {
+    // A milestone first: the stream keeps every one (no `$maxCount`), in the order saved; two writers
+    // saving one each at once may both land, which costs a few bytes and misleads no read.
+    if (options?.milestone) {
+      await this.guard(`save a snapshot milestone of ${streamName}`, () =>
+        this.client.appendToStream(milestoneStreamName(streamName), snapshotEvent(snapshot)),
+      );
+    }
     const name = snapshotStreamName(streamName);
     const last = await this.lastOf(name, `read the snapshot of ${streamName}`);
     const stored = snapshotOf(last);
     if (stored && stored.revision >= snapshot.revision) return;
     await this.guard(`save the snapshot of ${streamName}`, async () => {
       try {
-        await this.client.appendToStream(
-          name,
-          jsonEvent({ type: 'StreamSnapshot', data: { revision: snapshot.revision, state: snapshot.state } }),
-          { expectedRevision: last ? last.revision : NO_STREAM },
-        );
+        await this.client.appendToStream(name, snapshotEvent(snapshot), {
+          expectedRevision: last ? last.revision : NO_STREAM,
+        });
       } catch (error) {
         if (classifyEsdbError(error).kind === 'concurrency') return;
         throw error;
@@ -439,9 +477,18 @@ function snapshotOf(event: EsdbRecordedEvent | undefined): StreamSnapshot | unde
   return data && typeof data.revision === 'number' ? { revision: data.revision, state: data.state } : undefined;
 }
 
-/** Where a stream's snapshots live: a name no CI stream (`ci-…`) can have, so `$all`'s readers never keep it. */
+function snapshotEvent(snapshot: StreamSnapshot): EventData {
+  return jsonEvent({ type: 'StreamSnapshot', data: { revision: snapshot.revision, state: snapshot.state } });
+}
+
+/** Where a stream's latest snapshot lives: a name no CI stream (`ci-…`) can have, so `$all`'s readers never keep it. */
 function snapshotStreamName(streamName: string): string {
   return `snapshot-${streamName}`;
+}
+
+/** Where a stream's snapshot milestones live (as snapshotStreamName, out of the CI streams' way). */
+function milestoneStreamName(streamName: string): string {
+  return `milestone-${streamName}`;
 }
 
 /** A read left before its end (break, return, a throw) is cancelled, or its gRPC call runs on. */

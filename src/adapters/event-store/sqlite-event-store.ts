@@ -272,15 +272,27 @@ export class SqliteEventStore implements EventStore {
     return this.guard(() => this.snapshots.get(streamName));
   }
 
+  async findSnapshot(
+    streamName: string,
+    notAfter: number,
+    accept: (snapshot: StreamSnapshot) => boolean = () => true,
+  ): Promise<StreamSnapshot | undefined> {
+    return this.guard(() => this.snapshots.find(streamName, notAfter, accept));
+  }
+
   /**
    * Written on its own, outside the group commit: a writer saves one at most
    * every hundred events of a stream. Where appends are refused (read-only,
    * a full disk) nothing is saved: the snapshot is a cache.
    */
-  async saveSnapshot(streamName: string, snapshot: StreamSnapshot): Promise<void> {
+  async saveSnapshot(
+    streamName: string,
+    snapshot: StreamSnapshot,
+    options?: { readonly milestone?: boolean },
+  ): Promise<void> {
     if (this.refusal !== undefined) return;
     try {
-      this.snapshots.put(streamName, snapshot);
+      this.snapshots.put(streamName, snapshot, options?.milestone);
     } catch (error) {
       throw new StoreUnavailableError(`the event log could not save a snapshot: ${describeSqliteError(error)}`, {
         cause: error,

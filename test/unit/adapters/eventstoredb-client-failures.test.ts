@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import { EventStoreDbEventStore } from '../../../src/adapters/event-store/eventstoredb-event-store';
 import { toEsdbEventData } from '../../../src/adapters/event-store/eventstoredb-mapping';
-import { AppendTooLargeError } from '../../../src/ports/event-store';
+import { AppendTooLargeError, type StreamSnapshot } from '../../../src/ports/event-store';
 import { newEvent } from '../../contract/event-store.contract';
 import { silentLogger } from '../../support/test-service';
 
@@ -73,14 +73,17 @@ class FakeClient {
     return this.read(events.slice(0, options.maxCount));
   }
 
+  readonly streamsRead: string[] = [];
+
   readStream(stream: string, options: { direction: string; maxCount?: number }) {
+    this.streamsRead.push(stream);
     let events = this.all.filter((e) => e.streamId === stream);
     if (options.direction === 'backwards') events = events.reverse();
     return this.read(events.slice(0, options.maxCount ?? events.length));
   }
 
-  async appendToStream(stream: string, events: unknown, options: { expectedRevision: unknown }) {
-    return this.appendResult!(stream, events, options.expectedRevision);
+  async appendToStream(stream: string, events: unknown, options?: { expectedRevision: unknown }) {
+    return this.appendResult!(stream, events, options?.expectedRevision);
   }
 
   readonly metadataSet: [string, unknown][] = [];
@@ -206,6 +209,58 @@ describe('EventStoreDB adapter, client failure modes (fake client)', () => {
       throw Object.assign(new Error('WrongExpectedVersion'), { type: 'wrong-expected-version', actualVersion: 5n });
     };
     await expect(store.saveSnapshot('ci-a', { revision: 300, state: { n: 300 } })).resolves.toBeUndefined();
+    await store.close();
+  });
+
+  it('keeps snapshot milestones in a stream of their own, uncapped, read backwards only until one will do', async () => {
+    const client = new FakeClient();
+    const appended: [string, unknown][] = [];
+    client.appendResult = (stream, events, expectedRevision) => {
+      appended.push([stream, expectedRevision]);
+      const { data } = events as { data: unknown };
+      const revision = BigInt(client.all.filter((e) => e.streamId === stream).length);
+      client.all.push({ ...client.all[0]!, streamId: stream, revision, data });
+      return { success: true, nextExpectedRevision: revision, position: undefined };
+    };
+    client.add('ci-a', 1);
+    const store = storeOn(client);
+    for (const [revision, milestone] of [
+      [1_000, true],
+      [1_100, false],
+      [2_000, true],
+      [2_100, false],
+    ] as const) {
+      await store.saveSnapshot('ci-a', { revision, state: { n: revision } }, { milestone });
+    }
+    // A milestone is appended whatever its stream holds; the latest's stream alone is capped at one event.
+    expect(appended).toEqual([
+      ['milestone-ci-a', undefined],
+      ['snapshot-ci-a', 'no_stream'],
+      ['snapshot-ci-a', 0n],
+      ['milestone-ci-a', undefined],
+      ['snapshot-ci-a', 1n],
+      ['snapshot-ci-a', 2n],
+    ]);
+    expect(client.metadataSet).toEqual([['snapshot-ci-a', { maxCount: 1 }]]);
+
+    const find = async (notAfter: number, accept?: (snapshot: StreamSnapshot) => boolean) => {
+      client.streamsRead.length = 0;
+      const cancelled = client.cancelled;
+      const found = await store.findSnapshot('ci-a', notAfter, accept);
+      return { found: found?.revision, read: [...client.streamsRead], cancelled: client.cancelled - cancelled };
+    };
+    // The latest will do: no milestone is read.
+    expect(await find(5_000)).toEqual({ found: 2_100, read: ['snapshot-ci-a'], cancelled: 1 });
+    // Read backwards and left (cancelled) at the first that will do.
+    expect(await find(2_099)).toEqual({ found: 2_000, read: ['snapshot-ci-a', 'milestone-ci-a'], cancelled: 2 });
+    expect(await find(5_000, (snapshot) => snapshot.revision < 1_500)).toEqual({
+      found: 1_000,
+      read: ['snapshot-ci-a', 'milestone-ci-a'],
+      cancelled: 2,
+    });
+    // None will do: the milestones are read to their start.
+    expect(await find(999)).toEqual({ found: undefined, read: ['snapshot-ci-a', 'milestone-ci-a'], cancelled: 1 });
+    expect((await store.readAll(0, 10)).map((e) => e.streamName)).toEqual(['ci-a']);
     await store.close();
   });
 });
