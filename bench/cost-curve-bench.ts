@@ -19,7 +19,8 @@ import { latencyOf, measureInTurn, nowMs, seededRandom, type LatencyFigures } fr
 /**
  * How the service behaves as its history grows: the same questions asked of
  * logs of 10k, 100k, 1M (and 10M) events over at most 100,000 CIs, and of a
- * deep log whose CIs have 1,000 revisions each and one CI 10,000.
+ * deep log whose CIs have 1,000 revisions each and two CIs 10,000 (one
+ * written without the service, one by its writer).
  */
 
 /** Who and which ticket: a rare actor whose changes are all in the first round (the oldest), a ticket per 1,000 events, a rare type. */
@@ -197,6 +198,26 @@ async function appendHotCi(dir: string, revisions: number): Promise<void> {
   await store.close();
 }
 
+/**
+ * ci-served: `revisions` revisions written by the service's writer (cached,
+ * as in the service), which saves the CI's snapshots and milestones as it
+ * goes, where ci-hot's log was written without it.
+ */
+async function appendServedCi(dir: string, revisions: number): Promise<void> {
+  const eventStore = new SqliteEventStore({ filename: path.join(dir, 'events.db'), synchronous: 'normal' });
+  const writer = new CiCommandHandler({ eventStore, clock: systemClock, newEventId: randomUUID });
+  const metadata = { actor: 'discovery', reason: null, changeRef: null, source: 'discovery', correlationId: null };
+  const { type, name, attributes, relationships } = serverDocument(7, 0);
+  await writer.execute(
+    { type: 'DeclareCi', ciId: 'ci-served', desired: { type, name, attributes, relationships } },
+    { metadata },
+  );
+  for (let n = 2; n <= revisions; n++) {
+    await writer.execute({ type: 'PatchCi', ciId: 'ci-served', mergePatch: { attributes: { n } } }, { metadata });
+  }
+  await eventStore.close();
+}
+
 export interface DeepFigures {
   readonly events: number;
   readonly inventoryPage: LatencyFigures;
@@ -210,6 +231,8 @@ export interface DeepFigures {
   readonly uncachedWrite: LatencyFigures;
   /** Restores of ci-hot to a revision picked at random, by the same writer, after those writes. */
   readonly restore: LatencyFigures;
+  /** The same of ci-served, whose writer kept its snapshots and milestones. */
+  readonly servedRestore: LatencyFigures;
 }
 
 /** `cis` CIs of `revisions` revisions each, and ci-hot with `hotRevisions`: deep histories. */
@@ -224,6 +247,7 @@ export async function deepHistory(
   try {
     await generateLog(dir, cis, revisions, () => undefined);
     await appendHotCi(dir, hotRevisions);
+    await appendServedCi(dir, hotRevisions);
     const { queries, eventStore, close } = await caughtUpQueries(dir);
     const random = seededRandom(7);
     const lastInstant = recordedAtOf(revisions - 1, cis - 1);
@@ -246,12 +270,14 @@ export async function deepHistory(
       () => queries.at('ci-hot', { asOf: BASE_TIME + Math.floor(random() * hotRevisions * 60_000) }),
     ]);
     const writes = await uncachedWrites(eventStore, few);
-    const restore = await uncachedRestores(eventStore, few, hotRevisions, random);
+    const restore = await uncachedRestores(eventStore, 'ci-hot', few, hotRevisions, random);
+    const servedRestore = await uncachedRestores(eventStore, 'ci-served', few, hotRevisions, random);
     await close();
     return {
-      events: cis * revisions + hotRevisions,
+      events: cis * revisions + 2 * hotRevisions,
       ...writes,
       restore,
+      servedRestore,
       inventoryPage: inventoryPage!,
       historyFirstPage: historyFirstPage!,
       historyLastPage: historyLastPage!,
@@ -290,9 +316,10 @@ async function uncachedWrites(eventStore: SqliteEventStore, samples: number) {
   return { firstUncachedWriteMs, uncachedWrite: latencyOf(times) };
 }
 
-/** Restores of ci-hot to revisions picked at random among its first `revisions`, by a writer that caches no CI. */
+/** Restores of a CI to revisions picked at random among its first `revisions`, by a writer that caches no CI. */
 async function uncachedRestores(
   eventStore: SqliteEventStore,
+  ciId: string,
   samples: number,
   revisions: number,
   random: () => number,
@@ -303,7 +330,7 @@ async function uncachedRestores(
   for (let n = 0; n < samples; n++) {
     const revision = 1 + Math.floor(random() * revisions);
     const started = nowMs();
-    await writer.restore('ci-hot', { revision }, 'revision', { metadata });
+    await writer.restore(ciId, { revision }, 'revision', { metadata });
     times.push(nowMs() - started);
   }
   return latencyOf(times);

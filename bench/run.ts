@@ -599,7 +599,7 @@ async function curve() {
     }
   }
   const { cis, revisions, hot } = settings.deep;
-  log(`deep histories: ${cis} CIs × ${revisions} revisions, and one CI of ${hot.toLocaleString('en-US')} revisions`);
+  log(`deep histories: ${cis} CIs × ${revisions} revisions, and two CIs of ${hot.toLocaleString('en-US')} revisions`);
   const deep = await deepHistory(workDir, cis, revisions, hot, samples);
   const at = `${cis} CIs × ${revisions} revisions`;
   for (const [name, latency] of [
@@ -610,6 +610,7 @@ async function curve() {
     [`that CI as of an instant`, deep.asOfHot],
     [`a write to that CI, not cached (as the first after a restart)`, deep.uncachedWrite],
     [`a restore of that CI to a revision at random, not cached`, deep.restore],
+    [`a restore of a CI of ${hot} revisions written by the service, at random, not cached`, deep.servedRestore],
   ] as const) {
     add(`deep: ${name}, p50`, figure([latency.p50Ms]), 'ms');
     add(`deep: ${name}, p99`, figure([latency.p99Ms]), 'ms');
