@@ -45,23 +45,31 @@ export function snapshotOfCi(state: CiState): StreamSnapshot {
 }
 
 /**
- * The state of the CI's snapshot where there is one, of this version, at or
- * before revision `notAfter` (one past a stream's head is not that stream's).
+ * The state of the CI's newest usable snapshot (of this version) at or
+ * before revision `notAfter` that `reached` takes: its latest or, where the
+ * store keeps them, a milestone; undefined if none. One past a stream's
+ * head is not that stream's.
  */
 export async function readCiSnapshot(
   eventStore: EventStore,
   ciId: string,
   notAfter: number,
+  reached: (state: CiState) => boolean = () => true,
 ): Promise<CiState | undefined> {
-  const snapshot = await eventStore.readSnapshot?.(ciStreamName(ciId));
-  return snapshot && snapshot.revision <= notAfter ? ciStateOfSnapshot(snapshot) : undefined;
+  const stream = ciStreamName(ciId);
+  const usable = (snapshot: StreamSnapshot) => {
+    const state = ciStateOfSnapshot(snapshot);
+    return state !== undefined && reached(state);
+  };
+  const found = eventStore.findSnapshot
+    ? await eventStore.findSnapshot(stream, notAfter, usable)
+    : await eventStore.readSnapshot?.(stream);
+  return found && found.revision <= notAfter && usable(found) ? ciStateOfSnapshot(found) : undefined;
 }
 
 /**
- * The state of the newest usable snapshot of the CI not past `point`, the
- * CI's newest state being `head`: its latest snapshot or, where the store
- * keeps them, a milestone; undefined if none. The base of a fold up to the
- * point (a restore).
+ * The base of a fold up to `point` (a restore): the newest usable snapshot
+ * of the CI not past the point, the CI's newest state being `head`.
  */
 export async function readCiSnapshotAt(
   eventStore: EventStore,
@@ -69,18 +77,9 @@ export async function readCiSnapshotAt(
   point: HistoryPoint,
   head: CiState,
 ): Promise<CiState | undefined> {
-  const notAfter = 'revision' in point ? point.revision : head.revision;
+  if ('revision' in point) return readCiSnapshot(eventStore, ciId, point.revision);
   // Recorded time never goes backwards within a CI: the newest snapshot recorded by the instant is the one.
-  const reached = (state: CiState) => 'revision' in point || Date.parse(state.recordedAt!) <= point.asOf;
-  if (!eventStore.findSnapshot) {
-    const latest = await readCiSnapshot(eventStore, ciId, notAfter);
-    return latest && reached(latest) ? latest : undefined;
-  }
-  const found = await eventStore.findSnapshot(ciStreamName(ciId), notAfter, (snapshot) => {
-    const state = ciStateOfSnapshot(snapshot);
-    return state !== undefined && reached(state);
-  });
-  return found && ciStateOfSnapshot(found);
+  return readCiSnapshot(eventStore, ciId, head.revision, (state) => Date.parse(state.recordedAt!) <= point.asOf);
 }
 
 /** The state a snapshot holds, or undefined where it is of another version or not a CI's (then the stream is read whole). */

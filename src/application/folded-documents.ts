@@ -59,8 +59,9 @@ export class FoldedDocuments {
 
   /**
    * Folds the CI's stream up to `revision` from the nearest state not ahead
-   * of it: the cached one, or the CI's snapshot (its writer's) where the
-   * cache would leave more than SNAPSHOT_EVERY events to read.
+   * of it: the cached one, or the CI's newest snapshot (its writer's: the
+   * latest or a milestone) not ahead of it, where the cache would leave more
+   * than SNAPSHOT_EVERY events to read.
    */
   private async fold(ciId: string, revision: number): Promise<Folded> {
     const cached = this.cache.get(ciId);
@@ -81,7 +82,7 @@ export class FoldedDocuments {
     return { revision, document };
   }
 
-  /** The CI's snapshot where it is at or before `revision`. */
+  /** The CI's newest snapshot at or before `revision`. */
   private async snapshot(ciId: string, revision: number): Promise<Folded | undefined> {
     const state = await readCiSnapshot(this.eventStore, ciId, revision);
     return state && { revision: state.revision, document: state.document! };

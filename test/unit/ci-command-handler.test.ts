@@ -6,7 +6,12 @@ import { ciStreamName, foldCi, type ChangeMetadata, type CiCommand } from '../..
 import { toRecordedCiEvent } from '../../src/application/ci-event-codec';
 import { ciStateOfSnapshot } from '../../src/application/ci-snapshots';
 import type { HistoryPoint } from '../../src/application/history-point';
-import { ConcurrencyError, StoreUnavailableError, type EventStore } from '../../src/ports/event-store';
+import {
+  ConcurrencyError,
+  StoreUnavailableError,
+  type EventStore,
+  type StreamSnapshot,
+} from '../../src/ports/event-store';
 import { recordingStreamReads } from '../support/recording-stream-reads';
 import { TestClock } from '../support/test-clock';
 
@@ -185,34 +190,48 @@ describe('CiCommandHandler', () => {
       expect(ciStateOfSnapshot(snapshot!)).toEqual(first100);
     });
 
-    it('reads the whole stream where the snapshot is of another shape or beyond the head', async () => {
-      const { store, reads } = reading();
-      store.saveSnapshot = async () => undefined; // none saved: the test gives its own
-      const handler = uncached(store);
-      await handler.execute(declare('a'), { metadata });
-      for (let n = 2; n <= 105; n++) await handler.execute(change(n), { metadata });
-      const whole = await wholeStream();
-      const valid = { version: 1, recordedAt: whole.recordedAt, document: { ...whole.document!, name: 'wrong' } };
-      // A snapshot of the right shape is trusted (the writer saved it): this one names the CI "wrong".
-      store.readSnapshot = async () => ({ revision: 50, state: valid });
-      reads.length = 0;
-      const trusted = await handler.execute(change(106), { metadata });
-      expect(reads).toEqual([51]);
-      expect(trusted.ci).toMatchObject({ revision: 106, document: { name: 'wrong' } });
-
-      const others = [
-        { revision: 50, state: { ...valid, version: 99 } },
-        { revision: 50, state: { ...valid, document: null } },
-        { revision: 999, state: valid },
-      ];
-      for (const [i, snapshot] of others.entries()) {
-        store.readSnapshot = async () => snapshot;
+    it.each([
+      ['that keeps milestones (findSnapshot)', true],
+      ['that keeps the latest snapshot only', false],
+    ])(
+      'reads the whole stream where the snapshot is of another shape or beyond the head, on a store %s',
+      async (_, finds) => {
+        const { store, reads } = reading();
+        store.saveSnapshot = async () => undefined; // none saved: the test gives its own
+        /** The store holds `snapshot` alone, and answers as the event-store contract says. */
+        const holding = (snapshot: StreamSnapshot) => {
+          store.readSnapshot = async () => snapshot;
+          store.findSnapshot = finds
+            ? async (_stream, notAfter, accept = () => true) =>
+                snapshot.revision <= notAfter && accept(snapshot) ? snapshot : undefined
+            : undefined;
+        };
+        const handler = uncached(store);
+        await handler.execute(declare('a'), { metadata });
+        for (let n = 2; n <= 105; n++) await handler.execute(change(n), { metadata });
+        const whole = await wholeStream();
+        const valid = { version: 1, recordedAt: whole.recordedAt, document: { ...whole.document!, name: 'wrong' } };
+        // A snapshot of the right shape is trusted (the writer saved it): this one names the CI "wrong".
+        holding({ revision: 50, state: valid });
         reads.length = 0;
-        const outcome = await handler.execute(change(200 + i), { metadata });
-        expect(reads).toEqual([1]);
-        expect(outcome.ci.document.name).toBe('a');
-      }
-    });
+        const trusted = await handler.execute(change(106), { metadata });
+        expect(reads).toEqual([51]);
+        expect(trusted.ci).toMatchObject({ revision: 106, document: { name: 'wrong' } });
+
+        const others = [
+          { revision: 50, state: { ...valid, version: 99 } },
+          { revision: 50, state: { ...valid, document: null } },
+          { revision: 999, state: valid },
+        ];
+        for (const [i, snapshot] of others.entries()) {
+          holding(snapshot);
+          reads.length = 0;
+          const outcome = await handler.execute(change(200 + i), { metadata });
+          expect(reads).toEqual([1]);
+          expect(outcome.ci.document.name).toBe('a');
+        }
+      },
+    );
 
     it('restores a long CI from the log up to the point only, from its snapshot where that is not past it', async () => {
       const { store, ranges } = reading();

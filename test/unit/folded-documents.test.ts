@@ -14,7 +14,8 @@ describe('FoldedDocuments', () => {
   let events: RecordedCiEvent[];
   beforeAll(async () => {
     eventStore = new SqliteEventStore({ filename: ':memory:' });
-    // Written by a writer that caches nothing: its loads save snapshots at revisions 100 and 200 (the latest kept).
+    // Written by a writer that caches nothing: its loads save snapshots every 100 revisions, the latest (1,200)
+    // kept, and the one at 1,000 as a milestone.
     const writer = new CiCommandHandler({
       eventStore,
       clock: new TestClock(),
@@ -25,7 +26,7 @@ describe('FoldedDocuments', () => {
       { type: 'DeclareCi', ciId: 'x', desired: { type: 'server', name: 'x', attributes: {}, relationships: [] } },
       { metadata },
     );
-    for (let n = 2; n <= 250; n++) {
+    for (let n = 2; n <= 1_250; n++) {
       await writer.execute({ type: 'PatchCi', ciId: 'x', mergePatch: { attributes: { n } } }, { metadata });
     }
     events = (await eventStore.readStream(ciStreamName('x'))).map(toRecordedCiEvent);
@@ -40,19 +41,24 @@ describe('FoldedDocuments', () => {
 
   const documentAfter = (revision: number) => foldCi(events.slice(0, revision)).document;
 
-  it('folds a CI it has not cached from the CI snapshot, where that is not ahead, as from the whole stream', async () => {
-    expect((await eventStore.readSnapshot(ciStreamName('x')))?.revision).toBe(200);
+  it('folds a CI it has not cached from the newest CI snapshot not ahead (the latest or a milestone), as from the whole stream', async () => {
+    expect((await eventStore.readSnapshot(ciStreamName('x')))?.revision).toBe(1_200);
 
-    const after240 = reader();
-    expect(await after240.documents.after([events[239]!])).toEqual([documentAfter(240)]);
-    expect(after240.reads).toEqual([201]);
+    const after1240 = reader();
+    expect(await after1240.documents.after([events[1_239]!])).toEqual([documentAfter(1_240)]);
+    expect(after1240.reads).toEqual([1_201]);
 
     // The snapshot is the state the event follows: nothing else to read.
-    const after201 = reader();
-    expect(await after201.documents.after([events[200]!])).toEqual([documentAfter(201)]);
-    expect(after201.reads).toEqual([]);
+    const after1201 = reader();
+    expect(await after1201.documents.after([events[1_200]!])).toEqual([documentAfter(1_201)]);
+    expect(after1201.reads).toEqual([]);
 
-    // A snapshot ahead of the event is of no use: the stream is read from its start.
+    // Where the latest is ahead of the event (a relay catching up), from the milestone before it.
+    const after1150 = reader();
+    expect(await after1150.documents.after([events[1_149]!])).toEqual([documentAfter(1_150)]);
+    expect(after1150.reads).toEqual([1_001]);
+
+    // No snapshot before the event: the stream is read from its start.
     const after150 = reader();
     expect(await after150.documents.after([events[149]!])).toEqual([documentAfter(150)]);
     expect(after150.reads).toEqual([1]);
