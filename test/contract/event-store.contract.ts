@@ -335,6 +335,11 @@ export function eventStoreContract(name: string, createFixture: () => Promise<Ev
       expect(await found(stream, 10_000, () => false)).toBeUndefined();
       expect(await found(uniqueStream('no-milestones'), 10_000)).toBeUndefined();
 
+      // A milestone older than the latest (another writer's, saved late) is kept; the latest stays.
+      await save(stream, 1_500, true);
+      expect(await found(stream, 10_000)).toBe(2_100);
+      expect(await found(stream, 1_999)).toBe(1_500);
+
       // Milestones are not events either.
       expect((await store.readStream(stream)).map((e) => e.revision)).toEqual([1]);
       expect((await store.readAll(before, 100)).map((e) => e.streamName)).toEqual([stream]);

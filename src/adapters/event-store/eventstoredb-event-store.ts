@@ -285,13 +285,17 @@ export class EventStoreDbEventStore implements EventStore {
     snapshot: StreamSnapshot,
     options?: { readonly milestone?: boolean },
   ): Promise<void> {
-    // A milestone first: the stream keeps every one (no `$maxCount`), in the order saved; two writers
-    // saving one each at once may both land, which costs a few bytes and misleads no read.
+    await this.saveLatestSnapshot(streamName, snapshot);
+    // Then the milestone, even where a newer latest was kept: its stream keeps every one (no `$maxCount`),
+    // in the order saved; two writers saving one each at once may both land, which misleads no read.
     if (options?.milestone) {
       await this.guard(`save a snapshot milestone of ${streamName}`, () =>
         this.client.appendToStream(milestoneStreamName(streamName), snapshotEvent(snapshot)),
       );
     }
+  }
+
+  private async saveLatestSnapshot(streamName: string, snapshot: StreamSnapshot): Promise<void> {
     const name = snapshotStreamName(streamName);
     const last = await this.lastOf(name, `read the snapshot of ${streamName}`);
     const stored = snapshotOf(last);

@@ -232,13 +232,13 @@ describe('EventStoreDB adapter, client failure modes (fake client)', () => {
     ] as const) {
       await store.saveSnapshot('ci-a', { revision, state: { n: revision } }, { milestone });
     }
-    // A milestone is appended whatever its stream holds; the latest's stream alone is capped at one event.
+    // A milestone after the latest, appended whatever its stream holds; the latest's stream alone is capped.
     expect(appended).toEqual([
-      ['milestone-ci-a', undefined],
       ['snapshot-ci-a', 'no_stream'],
-      ['snapshot-ci-a', 0n],
       ['milestone-ci-a', undefined],
+      ['snapshot-ci-a', 0n],
       ['snapshot-ci-a', 1n],
+      ['milestone-ci-a', undefined],
       ['snapshot-ci-a', 2n],
     ]);
     expect(client.metadataSet).toEqual([['snapshot-ci-a', { maxCount: 1 }]]);
@@ -260,6 +260,11 @@ describe('EventStoreDB adapter, client failure modes (fake client)', () => {
     });
     // None will do: the milestones are read to their start.
     expect(await find(999)).toEqual({ found: undefined, read: ['snapshot-ci-a', 'milestone-ci-a'], cancelled: 1 });
+    // A milestone older than the latest stored (another writer's) is kept all the same.
+    const before = appended.length;
+    await store.saveSnapshot('ci-a', { revision: 1_500, state: { n: 1_500 } }, { milestone: true });
+    expect(appended.slice(before)).toEqual([['milestone-ci-a', undefined]]);
+    expect((await find(1_999)).found).toBe(1_500);
     expect((await store.readAll(0, 10)).map((e) => e.streamName)).toEqual(['ci-a']);
     await store.close();
   });
