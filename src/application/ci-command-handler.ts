@@ -27,7 +27,14 @@ import { PreconditionFailedError, WriteContentionError } from './errors';
 import { checkRevision, historyUpTo, notYetAt, type HistoryPoint } from './history-point';
 import { KeyedSerializer } from './keyed-serializer';
 import { CiStateCache, type CachedCi } from './ci-state-cache';
-import { SNAPSHOT_EVERY, isMilestone, readCiSnapshot, readCiSnapshotAt, snapshotOfCi } from './ci-snapshots';
+import {
+  SNAPSHOT_EVERY,
+  foldWithMilestones,
+  isMilestone,
+  readCiSnapshot,
+  readCiSnapshotAt,
+  snapshotOfCi,
+} from './ci-snapshots';
 import type { ChangePolicy } from './change-policy';
 import type { CiTypeRules, TypeRulesSource } from './type-rules';
 
@@ -306,8 +313,9 @@ export class CiCommandHandler {
     const history = await this.readEvents(ciStreamName(ciId));
     if (history.length === 0) return { current: { state: foldCi([]), position: 0, snapshotRevision: 0 }, history };
     this.deps.observe?.stateLoad?.('stream', history.length);
-    const folded = { state: foldCi(history), position: history.at(-1)!.position, snapshotRevision: 0 };
-    const current = this.keepSnapshot(ciId, folded);
+    const { state, milestones } = foldWithMilestones(history);
+    const folded = { state, position: history.at(-1)!.position, snapshotRevision: 0 };
+    const current = this.keepSnapshot(ciId, folded, milestones);
     this.cache.set(ciId, current);
     return { current, history };
   }
@@ -373,13 +381,23 @@ export class CiCommandHandler {
    * Saves a snapshot of the CI when its state is SNAPSHOT_EVERY events past
    * the last one, without waiting for it: a snapshot that fails to save
    * costs a longer read later, never a write. The first saved past each
-   * multiple of MILESTONE_EVERY is kept for good, for restores.
+   * multiple of MILESTONE_EVERY is kept for good, for restores; `milestones`
+   * (of a CI folded whole) are saved before it.
    */
-  private keepSnapshot(ciId: string, current: CachedCi): CachedCi {
+  private keepSnapshot(ciId: string, current: CachedCi, milestones: readonly CiState[] = []): CachedCi {
     const save = this.deps.eventStore.saveSnapshot?.bind(this.deps.eventStore);
     if (!save || current.state.revision - current.snapshotRevision < SNAPSHOT_EVERY) return current;
-    const milestone = isMilestone(current.state.revision, current.snapshotRevision);
-    save(ciStreamName(ciId), snapshotOfCi(current.state), { milestone }).catch(() => undefined);
+    const previous = milestones.at(-1)?.revision ?? current.snapshotRevision;
+    const saves: [CiState, boolean][] = [
+      ...milestones.map((state): [CiState, boolean] => [state, true]),
+      [current.state, isMilestone(current.state.revision, previous)],
+    ];
+    const stream = ciStreamName(ciId);
+    // One after the other: on EventStoreDB two saves at once race for the latest's stream, and one is dropped.
+    void (async () => {
+      for (const [state, milestone] of saves)
+        await save(stream, snapshotOfCi(state), { milestone }).catch(() => undefined);
+    })();
     return { ...current, snapshotRevision: current.state.revision };
   }
 

@@ -1,4 +1,4 @@
-import { ciStreamName, type CiDocument, type CiState } from '../domain';
+import { ciStreamName, foldCi, type CiDocument, type CiState, type RecordedCiEvent } from '../domain';
 import type { EventStore, StreamSnapshot } from '../ports/event-store';
 import type { HistoryPoint } from './history-point';
 
@@ -24,6 +24,28 @@ export const MILESTONE_EVERY = 1_000;
 /** Whether a snapshot at `revision`, the CI's previous one being at `previous` (0: none), is a milestone. */
 export function isMilestone(revision: number, previous: number): boolean {
   return Math.floor(revision / MILESTONE_EVERY) > Math.floor(previous / MILESTONE_EVERY);
+}
+
+/**
+ * A CI's whole history folded, and its states at each multiple of
+ * MILESTONE_EVERY before the last revision: the milestones its writer would
+ * have kept, for a CI loaded whole (written before milestones, or without
+ * a snapshot).
+ */
+export function foldWithMilestones(history: readonly RecordedCiEvent[]): {
+  state: CiState;
+  milestones: CiState[];
+} {
+  const milestones: CiState[] = [];
+  let state = foldCi([]);
+  let folded = 0;
+  // A whole stream holds revisions 1..n in order: revision r is history[r - 1].
+  for (let at = MILESTONE_EVERY; at < history.length; at += MILESTONE_EVERY) {
+    state = foldCi(history.slice(folded, at), state);
+    milestones.push(state);
+    folded = at;
+  }
+  return { state: foldCi(history.slice(folded), state), milestones };
 }
 
 /** The shape of a CI's snapshot; one saved in another shape is not used (and is replaced by the next). */

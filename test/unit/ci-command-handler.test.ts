@@ -324,6 +324,34 @@ describe('CiCommandHandler', () => {
       expect(at2000.ci.document).toEqual(documentAt(2_000));
     });
 
+    it('saves the milestones of a CI it folds whole, as its writer would have (a log written before them)', async () => {
+      const { store } = reading();
+      store.saveSnapshot = undefined; // written as before snapshots: none saved
+      const before = new CiCommandHandler({ eventStore: store, clock: new TestClock(), newEventId: randomUUID });
+      await before.execute(declare('a'), { metadata });
+      for (let n = 2; n <= 2_150; n++) await before.execute(change(n), { metadata });
+      expect(await eventStore.readSnapshot(stream)).toBeUndefined();
+
+      const handler = uncached(eventStore);
+      await handler.execute(change(2_151), { metadata });
+      await new Promise((resolve) => setImmediate(resolve)); // the saves are not waited for
+      const events = (await eventStore.readStream(stream)).map(toRecordedCiEvent);
+      const stateAt = (revision: number) => {
+        const state = foldCi(events.slice(0, revision));
+        return { revision, recordedAt: state.recordedAt, document: state.document };
+      };
+      // The state the write started from is the latest; those at each thousand before it, milestones.
+      expect(ciStateOfSnapshot((await eventStore.readSnapshot(stream))!)).toEqual(stateAt(2_150));
+      expect(ciStateOfSnapshot((await eventStore.findSnapshot(stream, 2_149))!)).toEqual(stateAt(2_000));
+      expect(ciStateOfSnapshot((await eventStore.findSnapshot(stream, 1_999))!)).toEqual(stateAt(1_000));
+      expect(await eventStore.findSnapshot(stream, 999)).toBeUndefined();
+
+      // A restore to 1,500 then folds from the milestone at 1,000.
+      const restorer = recordingStreamReads(eventStore);
+      await uncached(restorer.store).restore('x', { revision: 1_500 }, 'revision', { metadata });
+      expect(restorer.reads).toEqual([2_151, 1_001]);
+    });
+
     it('restores a short CI it has not cached from the one read that loaded it', async () => {
       const { store, ranges } = reading();
       const handler = uncached(store);
