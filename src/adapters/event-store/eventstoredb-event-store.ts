@@ -273,12 +273,11 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   /**
-   * Appended to the stream `snapshot-<stream>`, outside the CI streams that
-   * readers of `$all` keep, after the events it folds were appended (not
-   * atomically with them: a snapshot is a cache, checked against the
-   * stream's head when used). The server keeps only the latest (the stream's
-   * `$maxCount`). Appended at the snapshot stream's revision as read: a save
-   * that races another is dropped, so a newer snapshot is never replaced.
+   * Appended to the stream `snapshot-<stream>`, and a milestone also to
+   * `milestone-<stream>`, outside the CI streams that readers of `$all`
+   * keep, after the events it folds were appended (not atomically with
+   * them: a snapshot is a cache, checked against the stream's head when
+   * used).
    */
   async saveSnapshot(
     streamName: string,
@@ -295,6 +294,11 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
+  /**
+   * The server keeps only the latest (the stream's `$maxCount`). Appended at
+   * the snapshot stream's revision as read: a save that races another is
+   * dropped, so a newer snapshot is never replaced.
+   */
   private async saveLatestSnapshot(streamName: string, snapshot: StreamSnapshot): Promise<void> {
     const name = snapshotStreamName(streamName);
     const last = await this.lastOf(name, `read the snapshot of ${streamName}`);
