@@ -82,6 +82,17 @@ class FakeClient {
     return this.read(events.slice(0, options.maxCount ?? events.length));
   }
 
+  /** Appends land in the fake log, each told to `seen` first, as the server would keep them. */
+  keepAppends(seen: (stream: string, expectedRevision: unknown) => void): void {
+    this.appendResult = (stream, events, expectedRevision) => {
+      seen(stream, expectedRevision);
+      const { data } = events as { data: unknown };
+      const revision = BigInt(this.all.filter((e) => e.streamId === stream).length);
+      this.all.push({ ...this.all[0]!, streamId: stream, revision, data });
+      return { success: true, nextExpectedRevision: revision, position: undefined };
+    };
+  }
+
   async appendToStream(stream: string, events: unknown, options?: { expectedRevision: unknown }) {
     return this.appendResult!(stream, events, options?.expectedRevision);
   }
@@ -181,13 +192,7 @@ describe('EventStoreDB adapter, client failure modes (fake client)', () => {
   it('saves a snapshot at the revision it read of the snapshot stream, keeps one on the server, drops a save that lost a race', async () => {
     const client = new FakeClient();
     const expected: unknown[] = [];
-    client.appendResult = (stream, events, expectedRevision) => {
-      expected.push(expectedRevision);
-      const { data } = events as { data: unknown };
-      const revision = BigInt(client.all.filter((e) => e.streamId === stream).length);
-      client.all.push({ ...client.all[0]!, streamId: stream, revision, data });
-      return { success: true, nextExpectedRevision: revision, position: undefined };
-    };
+    client.keepAppends((_stream, expectedRevision) => expected.push(expectedRevision));
     client.add('ci-a', 1);
     const store = storeOn(client);
     expect(await store.readSnapshot('ci-a')).toBeUndefined();
@@ -215,13 +220,7 @@ describe('EventStoreDB adapter, client failure modes (fake client)', () => {
   it('keeps snapshot milestones in a stream of their own, uncapped, read backwards only until one will do', async () => {
     const client = new FakeClient();
     const appended: [string, unknown][] = [];
-    client.appendResult = (stream, events, expectedRevision) => {
-      appended.push([stream, expectedRevision]);
-      const { data } = events as { data: unknown };
-      const revision = BigInt(client.all.filter((e) => e.streamId === stream).length);
-      client.all.push({ ...client.all[0]!, streamId: stream, revision, data });
-      return { success: true, nextExpectedRevision: revision, position: undefined };
-    };
+    client.keepAppends((stream, expectedRevision) => appended.push([stream, expectedRevision]));
     client.add('ci-a', 1);
     const store = storeOn(client);
     for (const [revision, milestone] of [
