@@ -359,7 +359,13 @@ export class CiCommandHandler {
       const [first] = await this.readEvents(stream, { toRevision: 1 });
       throw notYetAt(ciId, point, field, first?.recordedAt);
     }
-    return foldCi(events, base);
+    // A stretch of a thousand revisions or more with no milestone (a log from before them) gets them now.
+    const { state, milestones } = foldWithMilestones(events, base);
+    this.saveInTurn(
+      ciId,
+      milestones.map((milestone) => [milestone, true]),
+    );
+    return state;
   }
 
   /** The CI's latest snapshot and the events after it, folded; undefined without a usable snapshot. */
@@ -388,17 +394,26 @@ export class CiCommandHandler {
     const save = this.deps.eventStore.saveSnapshot?.bind(this.deps.eventStore);
     if (!save || current.state.revision - current.snapshotRevision < SNAPSHOT_EVERY) return current;
     const previous = milestones.at(-1)?.revision ?? current.snapshotRevision;
-    const saves: [CiState, boolean][] = [
+    this.saveInTurn(ciId, [
       ...milestones.map((state): [CiState, boolean] => [state, true]),
       [current.state, isMilestone(current.state.revision, previous)],
-    ];
+    ]);
+    return { ...current, snapshotRevision: current.state.revision };
+  }
+
+  /**
+   * Saves the CI's snapshots (each with whether it is a milestone) one after
+   * the other, without waiting: on EventStoreDB two saves at once race for
+   * the latest's stream, and one is dropped. A failed save is skipped.
+   */
+  private saveInTurn(ciId: string, saves: readonly [CiState, boolean][]): void {
+    const save = this.deps.eventStore.saveSnapshot?.bind(this.deps.eventStore);
+    if (!save || saves.length === 0) return;
     const stream = ciStreamName(ciId);
-    // One after the other: on EventStoreDB two saves at once race for the latest's stream, and one is dropped.
     void (async () => {
       for (const [state, milestone] of saves)
         await save(stream, snapshotOfCi(state), { milestone }).catch(() => undefined);
     })();
-    return { ...current, snapshotRevision: current.state.revision };
   }
 
   private async readEvents(stream: string, options?: ReadStreamOptions): Promise<RecordedCiEvent[]> {

@@ -27,25 +27,30 @@ export function isMilestone(revision: number, previous: number): boolean {
 }
 
 /**
- * A CI's whole history folded, and its states at each multiple of
- * MILESTONE_EVERY before the last revision: the milestones its writer would
- * have kept, for a CI loaded whole (written before milestones, or without
- * a snapshot).
+ * `events` folded onto `base` (the CI's start where absent), and the states
+ * on the way at each multiple of MILESTONE_EVERY before the last event: the
+ * milestones its writer would have kept, for a CI folded whole or over a
+ * stretch that has none (a log written before them, or without snapshots).
+ * `events` are the revisions right after the base's, in order.
  */
-export function foldWithMilestones(history: readonly RecordedCiEvent[]): {
-  state: CiState;
-  milestones: CiState[];
-} {
+export function foldWithMilestones(
+  events: readonly RecordedCiEvent[],
+  base?: CiState,
+): { state: CiState; milestones: CiState[] } {
   const milestones: CiState[] = [];
-  let state = foldCi([]);
+  let state = base ?? foldCi([]);
+  const first = state.revision; // events[i] is revision first + i + 1
   let folded = 0;
-  // A whole stream holds revisions 1..n in order: revision r is history[r - 1].
-  for (let at = MILESTONE_EVERY; at < history.length; at += MILESTONE_EVERY) {
-    state = foldCi(history.slice(folded, at), state);
+  for (
+    let at = (Math.floor(first / MILESTONE_EVERY) + 1) * MILESTONE_EVERY;
+    at - first < events.length;
+    at += MILESTONE_EVERY
+  ) {
+    state = foldCi(events.slice(folded, at - first), state);
     milestones.push(state);
-    folded = at;
+    folded = at - first;
   }
-  return { state: foldCi(history.slice(folded), state), milestones };
+  return { state: foldCi(events.slice(folded), state), milestones };
 }
 
 /** The shape of a CI's snapshot; one saved in another shape is not used (and is replaced by the next). */

@@ -352,6 +352,39 @@ describe('CiCommandHandler', () => {
       expect(restorer.reads).toEqual([2_151, 1_001]);
     });
 
+    it('saves the milestones a restore folds past where the CI has none (snapshots saved before milestones)', async () => {
+      const { store, ranges } = reading();
+      // Written as before milestones: the latest snapshot only.
+      store.saveSnapshot = (stream, snapshot) => eventStore.saveSnapshot(stream, snapshot);
+      const before = uncached(store);
+      await before.execute(declare('a'), { metadata });
+      for (let n = 2; n <= 2_150; n++) await before.execute(change(n), { metadata });
+      expect((await eventStore.readSnapshot(stream))?.revision).toBe(2_100);
+      expect(await eventStore.findSnapshot(stream, 2_099)).toBeUndefined();
+
+      const restorer = uncached(store);
+      const events = (await eventStore.readStream(stream)).map(toRecordedCiEvent);
+      const restore = async (revision: number) => {
+        ranges.length = 0;
+        const { ci } = await restorer.restore('x', { revision }, 'revision', { metadata });
+        await new Promise((resolve) => setImmediate(resolve)); // the saves are not waited for
+        expect(ci.document).toEqual(foldCi(events.slice(0, revision)).document);
+        return ranges.slice(1); // after the load's read
+      };
+      // Saved by the writer that keeps them now: kept for good once saved.
+      store.saveSnapshot = (...args) => eventStore.saveSnapshot(...args);
+      expect(await restore(1_500)).toEqual([{ fromRevision: 1, toRevision: 1_500 }]);
+      expect((await eventStore.findSnapshot(stream, 1_999))?.revision).toBe(1_000);
+      expect(await restore(1_200)).toEqual([{ fromRevision: 1_001, toRevision: 1_200 }]);
+      expect(await restore(2_050)).toEqual([{ fromRevision: 1_001, toRevision: 2_050 }]);
+      expect(ciStateOfSnapshot((await eventStore.findSnapshot(stream, 2_099))!)).toEqual({
+        revision: 2_000,
+        recordedAt: events[1_999]!.recordedAt,
+        document: foldCi(events.slice(0, 2_000)).document,
+      });
+      expect(await restore(2_060)).toEqual([{ fromRevision: 2_001, toRevision: 2_060 }]);
+    });
+
     it('restores a short CI it has not cached from the one read that loaded it', async () => {
       const { store, ranges } = reading();
       const handler = uncached(store);
