@@ -361,10 +361,7 @@ export class CiCommandHandler {
     }
     // A stretch of a thousand revisions or more with no milestone (a log from before them) gets them now.
     const { state, milestones } = foldWithMilestones(events, base);
-    this.saveInTurn(
-      ciId,
-      milestones.map((milestone) => [milestone, true]),
-    );
+    this.saveInTurn(ciId, milestones.map(asMilestone));
     return state;
   }
 
@@ -395,7 +392,7 @@ export class CiCommandHandler {
     if (!save || current.state.revision - current.snapshotRevision < SNAPSHOT_EVERY) return current;
     const previous = milestones.at(-1)?.revision ?? current.snapshotRevision;
     this.saveInTurn(ciId, [
-      ...milestones.map((state): [CiState, boolean] => [state, true]),
+      ...milestones.map(asMilestone),
       [current.state, isMilestone(current.state.revision, previous)],
     ]);
     return { ...current, snapshotRevision: current.state.revision };
@@ -419,6 +416,11 @@ export class CiCommandHandler {
   private async readEvents(stream: string, options?: ReadStreamOptions): Promise<RecordedCiEvent[]> {
     return (await this.deps.eventStore.readStream(stream, options)).map(toRecordedCiEvent);
   }
+}
+
+/** A state to save as a milestone (saveInTurn's pairs). */
+function asMilestone(state: CiState): [CiState, boolean] {
+  return [state, true];
 }
 
 /** The type the CI will have after the command (a PUT or a restore may change it). */
