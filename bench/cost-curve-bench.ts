@@ -289,16 +289,16 @@ export async function deepHistory(
   }
 }
 
-/**
- * Writes to ci-hot by a writer that caches no CI, so each one loads the CI
- * as the first write to it after a restart does: the first on a log whose
- * CI has no snapshot yet (written here without the service), the rest after it.
- */
 /** A writer that keeps no CI folded: each write loads its CI, as the first write to it after a restart does. */
 function uncachedWriter(eventStore: SqliteEventStore): CiCommandHandler {
   return new CiCommandHandler({ eventStore, clock: systemClock, newEventId: randomUUID, stateCacheSize: 0 });
 }
 
+/**
+ * Writes to ci-hot by a writer that caches no CI, so each one loads the CI
+ * as the first write to it after a restart does: the first on a log whose
+ * CI has no snapshot yet (written here without the service), the rest after it.
+ */
 async function uncachedWrites(eventStore: SqliteEventStore, samples: number) {
   const writer = uncachedWriter(eventStore);
   const metadata = { actor: 'bench', reason: null, changeRef: null, source: 'api', correlationId: null };

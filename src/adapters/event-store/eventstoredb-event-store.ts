@@ -232,37 +232,46 @@ export class EventStoreDbEventStore implements EventStore {
     notAfter: number,
     accept: (snapshot: StreamSnapshot) => boolean = () => true,
   ): Promise<StreamSnapshot | undefined> {
-    const latest = await this.readSnapshot(streamName);
-    if (latest && latest.revision <= notAfter && accept(latest)) return latest;
-    return this.guard(
+    const usable = (snapshot: StreamSnapshot | undefined) =>
+      snapshot && snapshot.revision <= notAfter && accept(snapshot) ? snapshot : undefined;
+    const latest = usable(await this.readSnapshot(streamName));
+    if (latest) return latest;
+    return this.firstBackwards(
+      milestoneStreamName(streamName),
       `read the snapshot milestones of ${streamName}`,
-      async () => {
-        const read = this.client.readStream(milestoneStreamName(streamName), {
-          direction: BACKWARDS,
-          fromRevision: END,
-        });
-        try {
-          for await (const resolved of read) {
-            const milestone = snapshotOf(resolved.event as EsdbRecordedEvent | undefined);
-            if (milestone && milestone.revision <= notAfter && accept(milestone)) return milestone;
-          }
-          return undefined;
-        } finally {
-          await cancelUnfinished(read);
-        }
-      },
-      () => undefined,
+      (event) => usable(snapshotOf(event)),
     );
   }
 
   /** A stream's last event; undefined for a missing or empty stream. */
   private async lastOf(streamName: string, what: string): Promise<EsdbRecordedEvent | undefined> {
+    return this.firstBackwards(streamName, what, (event) => event, 1);
+  }
+
+  /**
+   * The first of a stream's events, read backwards from its end, that `pick`
+   * makes something of; undefined for a missing stream or where none is.
+   * The read is cancelled once it is found.
+   */
+  private async firstBackwards<T>(
+    streamName: string,
+    what: string,
+    pick: (event: EsdbRecordedEvent) => T | undefined,
+    maxCount?: number,
+  ): Promise<T | undefined> {
     return this.guard(
       what,
       async () => {
-        const read = this.client.readStream(streamName, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+        const read = this.client.readStream(streamName, {
+          direction: BACKWARDS,
+          fromRevision: END,
+          ...(maxCount !== undefined && { maxCount }),
+        });
         try {
-          for await (const resolved of read) if (resolved.event) return resolved.event as EsdbRecordedEvent;
+          for await (const resolved of read) {
+            const picked = resolved.event && pick(resolved.event as EsdbRecordedEvent);
+            if (picked !== undefined) return picked;
+          }
           return undefined;
         } finally {
           await cancelUnfinished(read);
