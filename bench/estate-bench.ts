@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { serverDocument } from './fixtures';
+import { cpuPerRequest, sampleCpu, type CpuPerRequest } from './process-cpu';
 import { nowMs, percentile } from './stats';
 
 /**
@@ -16,6 +17,13 @@ import { nowMs, percentile } from './stats';
 export interface EstateFigures {
   readonly cis: number;
   readonly importCisPerSecond: number;
+  /**
+   * What the import cost per CI: the service's CPU (its event loop, and all
+   * its threads: the projection worker keeps the views of every CI imported),
+   * and this process's own, which sends the lines and reads the results, on
+   * the same cores. Undefined where there is no /proc.
+   */
+  readonly importCpu?: CpuPerRequest & { readonly clientUs: number };
   readonly reimportSeconds: number;
   readonly reconcileSeconds: number;
   readonly reconcileFindings: number;
@@ -82,9 +90,13 @@ export async function estateFigures(cis: number, samples: number): Promise<Estat
   try {
     const startRssMb = peakRssMb(child);
 
+    const cpuBefore = sampleCpu(child.pid!);
+    const clientBefore = process.cpuUsage();
     let begin = nowMs();
     const imported = await (await post(`${api}/imports`, estateLines(cis, 0))).text();
     const importSeconds = (nowMs() - begin) / 1000;
+    const client = process.cpuUsage(clientBefore);
+    const serviceCpu = cpuPerRequest(cpuBefore, sampleCpu(child.pid!), cis);
     const summary = JSON.parse(imported.trim().split('\n').at(-1)!) as { summary?: { counts: { created: number } } };
     if (summary.summary?.counts.created !== cis) throw new Error(`import created ${JSON.stringify(summary)}`);
     const afterImport = new Date().toISOString();
@@ -125,6 +137,7 @@ export async function estateFigures(cis: number, samples: number): Promise<Estat
     return {
       cis,
       importCisPerSecond: cis / importSeconds,
+      ...(serviceCpu && { importCpu: { ...serviceCpu, clientUs: (client.user + client.system) / cis } }),
       reimportSeconds,
       reconcileSeconds,
       reconcileFindings: report.counts.drift + report.counts.missing,

@@ -553,6 +553,13 @@ async function estate() {
       check: (v) => v >= 10_000,
     },
   );
+  const cpu = result.importCpu;
+  if (cpu) {
+    add('import, service CPU per CI, main thread', figure([cpu.mainUs]), 'µs');
+    add('import, service CPU per CI, all threads', figure([cpu.allUs]), 'µs');
+    add('import, the sending process CPU per CI', figure([cpu.clientUs]), 'µs');
+    add('import, machine busy meanwhile', figure([cpu.machineBusy]), 'ratio');
+  }
   add('import the same file again (appends nothing)', figure([result.reimportSeconds]), 's');
   add(
     `reconcile a snapshot of ${cis.toLocaleString('en-US')} CIs (${result.reconcileFindings.toLocaleString('en-US')} findings)`,
