@@ -1,4 +1,4 @@
-import { graphQueries, MAX_EDGES_PER_LOOKUP, type GraphEdge, type GraphNode } from '../../projections';
+import { graphQueries, MAX_EDGES_PER_LOOKUP, type EdgeEnds, type GraphNode } from '../../projections';
 import type { ViewReader } from '../ports/view-store';
 import { GraphTooWideError } from './errors';
 import { ViewsWait, type ViewsWaitDeps } from './views-wait';
@@ -96,7 +96,7 @@ export class GraphQueries {
             'or walk its dependents with GET /cis/{id}/impact?types=',
         );
       }
-      items.push(...incoming.sort(byTypeThenSource).map(({ source, type, target }) => ({ source, type, target })));
+      items.push(...incoming.sort(byTypeThenSource));
     }
     return items;
   }
@@ -176,7 +176,7 @@ export class GraphQueries {
           'narrow it with types= or a smaller depth=',
       );
     }
-    const byTarget = new Map<string, GraphEdge[]>();
+    const byTarget = new Map<string, EdgeEnds[]>();
     for (const edge of incoming) {
       const edges = byTarget.get(edge.target);
       if (edges) edges.push(edge);
@@ -196,7 +196,7 @@ export class GraphQueries {
   }
 }
 
-function byTypeThenSource(a: GraphEdge, b: GraphEdge): number {
+function byTypeThenSource(a: EdgeEnds, b: EdgeEnds): number {
   if (a.type !== b.type) return a.type < b.type ? -1 : 1;
   return a.source < b.source ? -1 : a.source > b.source ? 1 : 0;
 }

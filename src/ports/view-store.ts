@@ -166,6 +166,13 @@ export interface ViewReader {
    * out again. Temporal views' `validFrom` and `validTo` are members too.
    */
   findJson(view: string, query: DocQuery, members: readonly string[]): Promise<string[][]>;
+  /**
+   * As find, but only each document's key (the view's `key(doc)`), without
+   * the document: where the query's index holds the key, a store answers
+   * from the index alone and reads no document. For views whose key says all
+   * a query needs (the graph's edges: source, type and target).
+   */
+  findKeys(view: string, query: DocQuery): Promise<(string | number)[]>;
   /** How many documents match, per group; groups in no particular order. */
   count(view: string, query: CountQuery): Promise<CountRow[]>;
 }

@@ -198,18 +198,16 @@ describe('SQLite view layouts', () => {
     },
   );
 
-  it('reads the edges into one CI with an index seek on the target, not through a json_each of one value', () => {
+  it('reads the edges into one CI with an index seek on the target, not through a json_each of one value, and from the index alone', () => {
     const filename = path.join(dir, 'views.db');
     new SqliteViewStore({ filename, views: allProjections }).close();
     const db = new Database(filename, { readonly: true });
     const table = new SqliteViewTable(graphProjection as AnyProjection);
-    const plan = (values: string[]) => {
-      const { sql, params } = table.select({
-        where: [{ field: 'target', op: 'in', values }],
-        asOf: 1,
-        limit: 10_000,
-        index: 'graph_incoming',
-      });
+    const plan = (values: string[], columns?: string) => {
+      const { sql, params } = table.select(
+        { where: [{ field: 'target', op: 'in', values }], asOf: 1, limit: 10_000, index: 'graph_incoming' },
+        columns,
+      );
       return db
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
         .all(...params)
@@ -225,7 +223,15 @@ describe('SQLite view layouts', () => {
       // The index holds validTo, so an edge closed before T is passed over without reading its row
       // (8.4 against 6.0 µs at p50 for the edges into one CI, at four versions of its edges a CI).
       const columns = db.prepare(`PRAGMA index_info('ix_graph_incoming')`).all() as { name: string }[];
-      expect(columns.map((c) => c.name)).toEqual(['f_target', '_valid_from', '_valid_to']);
+      expect(columns.map((c) => c.name)).toEqual(['f_target', '_valid_from', '_valid_to', '_key']);
+      // And the key, which says all an edge is: the edges' keys (findKeys) are read from the index alone,
+      // for one CI and for a level of an impact walk, without reading each edge's row and document.
+      expect(plan(['a'], '_key')).toEqual([
+        expect.stringMatching(/^SEARCH .* USING COVERING INDEX ix_graph_incoming \(f_target=\? AND _valid_from<\?\)$/),
+      ]);
+      expect(plan(['a', 'b'], '_key').some((step) => step.includes('USING COVERING INDEX ix_graph_incoming'))).toBe(
+        true,
+      );
     } finally {
       db.close();
     }

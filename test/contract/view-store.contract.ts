@@ -14,7 +14,7 @@ import {
 import type { CiDocument, CiStatus } from '../../src/domain';
 import type { CheckpointStore } from '../../src/ports/checkpoint-store';
 import type { LeaseStore } from '../../src/ports/lease-store';
-import type { ViewDoc, ViewStore } from '../../src/ports/view-store';
+import type { DocQuery, ViewDoc, ViewStore } from '../../src/ports/view-store';
 import { viewQueries } from '../support/view-queries';
 
 export interface ViewStoreFixture {
@@ -548,6 +548,16 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         expect(positions(await views.listChanges({ limit: 2 }))).toEqual([4, 3]);
         expect(positions(await views.listChanges({ limit: 2, beforePosition: 3 }))).toEqual([2, 1]);
       });
+
+      it('answers the keys alone of what a query finds, integers as integers, in its order', async () => {
+        const query: DocQuery = {
+          where: [{ field: 'changeRef', op: '=', value: 'CHG-2' }],
+          orderBy: [{ field: 'key', direction: 'desc' }],
+          limit: 10,
+        };
+        expect(await store.findKeys('changeFeed', query)).toEqual([4, 3]);
+        expect(await store.findKeys('changeFeed', { ...query, limit: 1 })).toEqual([4]);
+      });
     });
 
     describe('relationship graph (a temporal view keyed by CI and by edge endpoints)', () => {
@@ -623,6 +633,33 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
         expect(await sources(['c'], T(2))).toEqual([]);
         expect(await sources(['c'], T(3))).toEqual(['a uses c']);
         expect(await sources(['b', 'c'], T(4))).toEqual(['a runs_on b', 'a uses c']);
+      });
+
+      it('answers the keys alone of what a query finds, in its order: the keys find would give', async () => {
+        const queries: DocQuery[] = [
+          // The edges into CIs as of an instant, by the index that holds their keys.
+          {
+            where: [{ field: 'target', op: 'in', values: ['b', 'c'] }],
+            asOf: ms(T(4)),
+            limit: 10,
+            index: 'graph_incoming',
+          },
+          { where: [{ field: 'target', op: 'in', values: ['b'] }], asOf: ms(T(5)), limit: 10, index: 'graph_incoming' },
+          // Nodes and edges as of an instant, and every version of a CI's, newest first.
+          { where: [{ field: 'key', op: 'in', values: ['a', 'c'] }], asOf: ms(T(2)), limit: 10 },
+          {
+            where: [{ field: 'key', op: '=', value: 'a' }],
+            orderBy: [{ field: 'validFrom', direction: 'desc' }],
+            limit: 2,
+          },
+        ];
+        for (const query of queries) {
+          const keys = (await store.find<GraphDoc>('graph', query)).map((found) => graphProjection.key(found));
+          expect(await store.findKeys('graph', query)).toEqual(keys);
+        }
+        expect((await store.findKeys('graph', queries[0]!)).sort()).toEqual(['a runs_on b', 'a uses c']);
+        expect(await store.findKeys('graph', queries[1]!)).toEqual([]);
+        expect(await store.findKeys('graph', queries[3]!)).toEqual(['a', 'a']);
       });
 
       it('loads every open version of a CI as its state: its node and its edges', async () => {

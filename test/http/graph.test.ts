@@ -142,17 +142,12 @@ describe('relationship graph', () => {
 
   describe('a CI with more incoming relationships than one answer holds', () => {
     it('is a 422 that says how to narrow the question, never a silently cut list', async () => {
-      const find = service.viewStore.find.bind(service.viewStore);
-      // The view store answers the incoming-edge lookup with as many edges as one lookup returns.
-      service.viewStore.find = (async (view: string, query: { index?: string }) => {
-        if (query.index !== 'graph_incoming') return find(view, query as never);
-        return Array.from({ length: MAX_EDGES_PER_LOOKUP }, (_, i) => ({
-          kind: 'edge',
-          source: `s-${i}`,
-          type: 'uses',
-          target: 'db-1',
-        }));
-      }) as typeof service.viewStore.find;
+      const findKeys = service.viewStore.findKeys.bind(service.viewStore);
+      // The view store answers the incoming-edge lookup (the edges' keys) with as many edges as one lookup returns.
+      service.viewStore.findKeys = (async (view: string, query: { index?: string }) => {
+        if (query.index !== 'graph_incoming') return findKeys(view, query as never);
+        return Array.from({ length: MAX_EDGES_PER_LOOKUP }, (_, i) => `s-${i} uses db-1`);
+      }) as typeof service.viewStore.findKeys;
       const relationships = await service.request().get('/api/v1/cis/db-1/relationships?direction=in').expect(422);
       expect(relationships.body.errors[0]).toMatchObject({
         field: 'direction',

@@ -90,6 +90,10 @@ describeWithServers(['MONGODB_URL'], 'MongoDB view store', () => {
           queries.push(query);
           return [];
         },
+        async findKeys(_view: string, query: DocQuery): Promise<string[]> {
+          queries.push(query);
+          return [];
+        },
         count: () => Promise.reject(new Error('no counts here')),
       };
       await ciVersionQueries.at(recorder, 'ci-007', 2500);

@@ -189,6 +189,12 @@ export class MongoViewStore implements ViewStore, CheckpointStore, LeaseStore {
     });
   }
 
+  /** The documents are read and their keys taken, as the view declares them. */
+  async findKeys(view: string, query: DocQuery): Promise<(string | number)[]> {
+    const { key } = this.mapping(view).view;
+    return (await this.find(view, query)).map((doc) => key(doc));
+  }
+
   async count(view: string, query: CountQuery): Promise<CountRow[]> {
     const mapping = this.mapping(view);
     const rows = await this.db

@@ -199,6 +199,11 @@ export class SqliteViewStore implements ViewStore, CheckpointStore, LeaseStore {
     return (this.prepared(sql, 'arrays').all(...params) as unknown as unknown[][]).map(json.texts);
   }
 
+  async findKeys(view: string, query: DocQuery): Promise<(string | number)[]> {
+    const { sql, params } = this.table(view).select(query, '_key');
+    return (this.prepared(sql, 'arrays').all(...params) as unknown as [string | number][]).map(([key]) => key);
+  }
+
   async count(view: string, query: CountQuery): Promise<CountRow[]> {
     const { sql, params } = this.table(view).count(query);
     return this.prepared(sql, 'objects')

@@ -76,6 +76,10 @@ async function specsOf(run: (reader: ViewReader) => Promise<unknown>): Promise<(
       specs.push({ view, ...mapping(view).findSpec(query) });
       return [];
     },
+    async findKeys(view: string, query: DocQuery): Promise<string[]> {
+      specs.push({ view, ...mapping(view).findSpec(query) });
+      return [];
+    },
     count: () => Promise.reject(new Error('no counts here')),
   };
   await run(reader);
@@ -136,7 +140,7 @@ describe('MongoDB documents', () => {
     ).toEqual([
       { _k: 1, _from: 1 },
       { _p: 1, _to: 1 },
-      { 'f.target': 1, _from: 1, _to: 1 },
+      { 'f.target': 1, _from: 1, _to: 1, _k: 1 },
       { _k: 1, _r: -1 },
     ]);
     expect(mapping('changeFeed').indexes()[0]).toEqual({ name: 'changeFeed_by_partition', key: { _p: 1, _id: 1 } });
