@@ -645,7 +645,7 @@ export function viewStoreContract(name: string, createFixture: () => Promise<Vie
             index: 'graph_incoming',
           },
           { where: [{ field: 'target', op: 'in', values: ['b'] }], asOf: ms(T(5)), limit: 10, index: 'graph_incoming' },
-          // Nodes and edges as of an instant, and every version of a CI's, newest first.
+          // CIs' nodes by key as of an instant, and a CI's node versions, newest first.
           { where: [{ field: 'key', op: 'in', values: ['a', 'c'] }], asOf: ms(T(2)), limit: 10 },
           {
             where: [{ field: 'key', op: '=', value: 'a' }],
