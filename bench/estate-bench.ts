@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { serverDocument } from './fixtures';
 import { cpuPerRequest, sampleCpu, type CpuPerRequest } from './process-cpu';
-import { nowMs, percentile } from './stats';
+import { latencyOf, nowMs, type LatencyFigures } from './stats';
 
 /**
  * The configuration manager's bulk work against the real service (a child
@@ -31,7 +31,7 @@ export interface EstateFigures {
   readonly servicePeakRssMb: number;
   /** The same, just started and idle: what the service holds before any of the work. */
   readonly startRssMb: number;
-  readonly reports: Record<'statusNow' | 'statusAsOf' | 'transitions' | 'renewals', { p50Ms: number; p99Ms: number }>;
+  readonly reports: Record<'statusNow' | 'statusAsOf' | 'transitions' | 'renewals', LatencyFigures>;
 }
 
 /** One line per CI; every fourth has a warranty ending within the coming year, so renewals have work. */
@@ -63,7 +63,7 @@ function peakRssMb(child: ChildProcess): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-async function latencies(url: string, samples: number): Promise<{ p50Ms: number; p99Ms: number }> {
+async function latencies(url: string, samples: number): Promise<LatencyFigures> {
   for (let i = 0; i < 20; i++) await (await fetch(url)).arrayBuffer();
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {
@@ -73,8 +73,7 @@ async function latencies(url: string, samples: number): Promise<{ p50Ms: number;
     if (!res.ok) throw new Error(`${url}: ${res.status}`);
     times.push(nowMs() - start);
   }
-  times.sort((a, b) => a - b);
-  return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99) };
+  return latencyOf(times);
 }
 
 export async function estateFigures(cis: number, samples: number): Promise<EstateFigures> {
