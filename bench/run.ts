@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
 import { arrayDiffTimes, putLargeArrays, reorderedPackagesDocument, serverDiffMicros } from './array-diff-bench';
-import { asOfLatencies } from './as-of-bench';
+import { asOfLatencies, SINGLE_CI_SAMPLES } from './as-of-bench';
 import { baselineFigures } from './baseline-bench';
 import { curvePoint, deepHistory, startToReady } from './cost-curve-bench';
 import { estateFigures } from './estate-bench';
@@ -366,7 +366,9 @@ async function rebuildAndQueries() {
   }
   add(`service start to ready with no views (${events} events)`, figure(fromNothing), 'ms');
 
-  log(`as-of queries: ${settings.samples} samples each`);
+  log(
+    `as-of queries: ${Math.max(settings.samples, SINGLE_CI_SAMPLES)} samples of each single-CI read, ${settings.samples} of each page and walk`,
+  );
   const latencies: Awaited<ReturnType<typeof asOfLatencies>>[] = [];
   for (let run = 0; run < (quick ? 1 : 3); run++)
     latencies.push(await asOfLatencies(dir, settings.cis, settings.rounds, settings.samples));
