@@ -6,6 +6,10 @@ export interface ChildResult {
   readonly eventsPerSecond: number;
   /** Events per second of the one writer's own time (a rebuild's ceiling, however it projects); rebuilds only. */
   readonly writerEventsPerSecond?: number;
+  /** CPU of all the rebuild's threads per event, in µs; rebuilds only. */
+  readonly cpuPerEventUs?: number;
+  /** That CPU over the rebuild's wall time: how many cores it kept busy on average; rebuilds only. */
+  readonly coresBusy?: number;
   readonly maxRssMb: number;
 }
 

@@ -341,6 +341,18 @@ async function rebuildAndQueries() {
     figure(rebuilds.map((r) => r.writerEventsPerSecond!)),
     'events/s',
   );
+  // What holds the rebuild, whatever the split: at 100,000 events/s, two cores allow 20 µs of CPU per event.
+  add(
+    `rebuild CPU per event, all threads, ${threads} worker threads`,
+    figure(rebuilds.map((r) => r.cpuPerEventUs!)),
+    'µs',
+  );
+  add('rebuild CPU per event, one thread', figure(oneThread.map((r) => r.cpuPerEventUs!)), 'µs');
+  add(
+    `rebuild, cores kept busy (CPU / wall time), ${threads} worker threads, of ${threads}`,
+    figure(rebuilds.map((r) => r.coresBusy!)),
+    'cores',
+  );
   add('raw read of the same log', figure(raws.map((r) => r.eventsPerSecond)), 'events/s');
   add('rebuild / raw read', figure(rebuilds.map((r, i) => r.eventsPerSecond / raws[i]!.eventsPerSecond)), 'ratio');
   add(`rebuild peak RSS, ${threads} threads`, figure(rebuilds.map((r) => r.maxRssMb)), 'MB', {
