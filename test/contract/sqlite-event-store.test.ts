@@ -82,6 +82,31 @@ describe('SqliteEventStore specifics', () => {
     }
   });
 
+  it("bounds its page cache as asked (a rebuild worker's reader), read-only or not, and refuses a bound that is not a positive integer", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cl-events-'));
+    const filename = path.join(dir, 'events.db');
+    // What SQLite holds for the connection: a negative cache_size is a size in KiB.
+    const cacheSize = (store: SqliteEventStore) =>
+      (store as unknown as { db: Database.Database }).db.pragma('cache_size', { simple: true });
+    try {
+      const writer = new SqliteEventStore({ filename });
+      const bounded = new SqliteEventStore({ filename, cacheKiB: 512 });
+      await writer.append('s-1', [newEvent()], 'no_stream');
+      const reader = new SqliteEventStore({ filename, readOnly: true, cacheKiB: 2048 });
+      expect(cacheSize(bounded)).toBe(-512);
+      expect(cacheSize(reader)).toBe(-2048);
+      expect(cacheSize(writer)).toBe(-16000); // SQLite's default, as better-sqlite3 builds it
+      expect(await reader.readStream('s-1')).toHaveLength(1);
+      for (const cacheKiB of [0, -5, 1.5, Number.NaN])
+        expect(() => new SqliteEventStore({ filename, readOnly: true, cacheKiB })).toThrow(
+          /cacheKiB must be a positive integer/,
+        );
+      await Promise.all([reader.close(), bounded.close(), writer.close()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('splits the streams up to a position into ranges of about as many events, at stream boundaries', async () => {
     const store = new SqliteEventStore({ filename: ':memory:' });
     try {

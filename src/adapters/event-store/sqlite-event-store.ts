@@ -38,6 +38,13 @@ export interface SqliteEventStoreOptions {
    * (a rebuild's worker threads), which must never take its write lock.
    */
   readonly readOnly?: boolean;
+  /**
+   * The connection's page cache, at most this many KiB (SQLite's default,
+   * 16 MB, unless given). A rebuild's worker reads its range of streams once
+   * and keeps a few pages busy: its own 16 MB only added to the rebuild's
+   * peak memory.
+   */
+  readonly cacheKiB?: number;
 }
 
 interface PendingAppend {
@@ -97,8 +104,14 @@ export class SqliteEventStore implements EventStore {
   private commitFailure: string | undefined;
 
   constructor(options: SqliteEventStoreOptions) {
+    const { cacheKiB } = options;
+    // Checked before the file is opened, so a refused bound leaves no connection behind.
+    if (cacheKiB !== undefined && !(Number.isInteger(cacheKiB) && cacheKiB >= 1))
+      throw new RangeError(`cacheKiB must be a positive integer, not ${cacheKiB}`);
     const opened = openLog(options);
     this.db = opened.db;
+    // Negative: SQLite's unit for a size in KiB rather than a number of pages.
+    if (cacheKiB !== undefined) this.db.pragma(`cache_size = ${-cacheKiB}`);
     this.refusal = opened.readOnlyReason;
     if (!this.db.readonly) {
       addChainColumns(this.db);
