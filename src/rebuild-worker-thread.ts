@@ -6,15 +6,15 @@ import { SqliteViewBulkRows } from './adapters/view-store/sqlite-view-bulk-rows'
 import { loadViewsByStream } from './runtime/load-views-by-stream';
 import type { FromRebuildWorker, RebuildWorkerData } from './runtime/rebuild-worker-protocol';
 
+/** A rebuild worker's page cache over the log, in KiB. */
+const WORKER_LOG_CACHE_KIB = 2048;
+
 /**
  * A rebuild worker's composition root (see src/runtime/load-views-in-parallel.ts):
  * reads its range of the SQLite log on its own connection, projects it with
  * the same code as every rebuild and catch-up, and hands the rows to the
  * thread that inserts them, never more than two batches ahead of it.
  */
-/** A rebuild worker's page cache over the log, in KiB. */
-const WORKER_LOG_CACHE_KIB = 2048;
-
 async function main(): Promise<void> {
   const port = parentPort!;
   const data = workerData as RebuildWorkerData;
