@@ -40,9 +40,8 @@ export interface SqliteEventStoreOptions {
   readonly readOnly?: boolean;
   /**
    * The connection's page cache, at most this many KiB (SQLite's default,
-   * 16 MB, unless given). A rebuild's worker reads its range of streams once
-   * and keeps a few pages busy: its own 16 MB only added to the rebuild's
-   * peak memory.
+   * 16 MB, unless given): for readers that pass over the log once and need
+   * few pages cached (a rebuild's worker threads).
    */
   readonly cacheKiB?: number;
 }
