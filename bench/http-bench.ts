@@ -87,17 +87,19 @@ export async function registerAll(url: string, cis: number, round = 0): Promise<
 /**
  * The service as `npm start` runs it, on a data directory of its own (or the
  * one given), stopped and removed after `use`; its log silent unless a level
- * is given, and every commit fsynced unless `synchronous` is 'normal'.
+ * is given, every commit fsynced unless `synchronous` is 'normal', and `env`
+ * added to its environment.
  */
 export async function withService<T>(
   use: (service: Target) => Promise<T>,
   dataDir?: string,
   logLevel?: string,
   synchronous: 'full' | 'normal' = 'full',
+  env?: NodeJS.ProcessEnv,
 ): Promise<T> {
   const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'cl-bench-http-'));
   try {
-    const service = await startTarget('http-target-service.js', [dir, logLevel ?? 'silent', synchronous]);
+    const service = await startTarget('http-target-service.js', [dir, logLevel ?? 'silent', synchronous], env);
     try {
       return await use(service);
     } finally {

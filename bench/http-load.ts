@@ -31,9 +31,15 @@ export interface Target {
   readonly url: string;
 }
 
-/** Forks a bench target (a compiled script beside this one) and waits for the port it reports. */
-export async function startTarget(script: string, args: string[] = []): Promise<Target> {
-  const child = fork(path.join(__dirname, script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/**
+ * Forks a bench target (a compiled script beside this one) and waits for the
+ * port it reports; `env`, when given, is added to this process's environment.
+ */
+export async function startTarget(script: string, args: string[] = [], env?: NodeJS.ProcessEnv): Promise<Target> {
+  const child = fork(path.join(__dirname, script), args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(env && { env: { ...process.env, ...env } }),
+  });
   const [message] = (await once(child, 'message')) as [{ port: number }];
   return { child, url: `http://127.0.0.1:${message.port}` };
 }

@@ -23,6 +23,7 @@ import {
 } from './peer-bench';
 import { runChild, type ChildResult } from './rebuild-bench';
 import { relayBenchUnavailable, relayFigures } from './relay-bench';
+import { buildFsyncDelay, fdatasyncMs, slowDiskRun, type SlowDiskFigures } from './slow-disk-bench';
 import { figure, paired, type Figure } from './stats';
 
 /**
@@ -30,7 +31,7 @@ import { figure, paired, type Figure } from './stats';
  * (min and max kept), compared with a baseline measured in the same run.
  */
 const quick = process.argv.includes('--quick');
-/** `--only=append,peer,http,arrays,rebuild,baseline,estate,relay,curve`: run those sections only. */
+/** `--only=append,peer,http,disk,arrays,rebuild,baseline,estate,relay,curve`: run those sections only. */
 const only = process.argv
   .find((arg) => arg.startsWith('--only='))
   ?.slice('--only='.length)
@@ -60,6 +61,8 @@ const settings = quick
       httpCis: 500,
       httpCold: { cis: 10_000, runs: 1 },
       httpReadRuns: 1,
+      // Each fsync as this disk does it, then 5 ms slower.
+      slowDisk: { delaysMs: [0, 5], runs: 1 },
       rebuildRuns: 1,
       cis: 4_000,
       rounds: 10,
@@ -79,6 +82,8 @@ const settings = quick
       httpCis: 1000,
       httpCold: { cis: 100_000, runs: 3 },
       httpReadRuns: 3,
+      // Each fsync as this disk does it, 1 ms slower (a fast network volume), 5 ms (a slow one, a busy array).
+      slowDisk: { delaysMs: [0, 1, 5], runs: 3 },
       rebuildRuns: 3,
       cis: 100_000,
       rounds: 10,
@@ -255,6 +260,71 @@ async function http() {
     'HTTP mixed, 4 GETs (current, as-of, list, history) to 1 PATCH',
     reads.map((r) => ({ ours: r.ours.mixed, bare: r.bare.mixed })),
   );
+}
+
+/**
+ * The service on a disk whose flushes are slower than this one's: what a
+ * commit waiting for the disk costs the writes, and the reads that arrive
+ * meanwhile. No bare express beside it: its endpoints write nothing to disk.
+ */
+async function slowDisk() {
+  if (!autocannonAvailable()) {
+    log('slow disk: skipped, autocannon is not installed (npm --prefix bench ci)');
+    return;
+  }
+  const shim = buildFsyncDelay(workDir);
+  if ('unavailable' in shim) {
+    log(`slow disk: skipped, ${shim.unavailable}`);
+    return;
+  }
+  add("this disk's fdatasync after a 4 KiB write, p50 of 200", figure([fdatasyncMs(workDir)]), 'ms');
+  const { delaysMs, runs } = settings.slowDisk;
+  log(
+    `slow disk: PUTs on 8 connections and GETs of one CI on 8 more, at once, ${settings.httpSeconds} s, ` +
+      `${settings.httpCis} CIs, every fsync delayed by ${delaysMs.join(', ')} ms, ${runs} runs each`,
+  );
+  for (const delayMs of delaysMs) {
+    const measured: SlowDiskFigures[] = [];
+    for (let run = 0; run < runs; run++)
+      measured.push(await slowDiskRun(shim.library, delayMs, settings.httpSeconds, settings.httpCis));
+    const name = delayMs === 0 ? 'slow disk, fsync as this disk' : `slow disk, fsync +${delayMs} ms`;
+    const pick = (f: (m: SlowDiskFigures) => number) => figure(measured.map(f));
+    add(
+      `${name}: PUT changes`,
+      pick((m) => m.puts.requestsPerSecond),
+      'req/s',
+    );
+    add(
+      `${name}: PUT latency p50`,
+      pick((m) => m.puts.p50Ms),
+      'ms',
+    );
+    add(
+      `${name}: PUT latency p99`,
+      pick((m) => m.puts.p99Ms),
+      'ms',
+    );
+    add(
+      `${name}: GET one CI meanwhile`,
+      pick((m) => m.gets.requestsPerSecond),
+      'req/s',
+    );
+    add(
+      `${name}: GET latency p50`,
+      pick((m) => m.gets.p50Ms),
+      'ms',
+    );
+    add(
+      `${name}: GET latency p99`,
+      pick((m) => m.gets.p99Ms),
+      'ms',
+    );
+    add(
+      `${name}: events per commit of the log`,
+      pick((m) => m.eventsPerCommit),
+      'events',
+    );
+  }
 }
 
 /** A load's throughput, its ratio to bare express, and the service's latency percentiles. */
@@ -692,6 +762,7 @@ async function main() {
       ['append', appendPath],
       ['peer', peer],
       ['http', http],
+      ['disk', slowDisk],
       ['arrays', arrays],
       ['rebuild', rebuildAndQueries],
       ['baseline', baselines],
