@@ -20,9 +20,13 @@ async function main() {
   const synchronous = process.argv[4] === 'normal' ? 'normal' : 'full';
   const eventStoreFile = path.join(dir, 'events.db');
   const viewStoreFile = path.join(dir, 'views.db');
-  // As `npm start` runs it: projections in a worker thread on the same files.
+  // As `npm start` runs it: projections in a worker thread on the same files, the log's commits on a thread of their own.
   const service = await startService({
-    eventStore: new SqliteEventStore({ filename: eventStoreFile, synchronous }),
+    eventStore: new SqliteEventStore({
+      filename: eventStoreFile,
+      synchronous,
+      commitThread: { scriptPath: path.resolve(__dirname, '../src/log-commit-thread.js') },
+    }),
     catalogue: new SqliteEventStore({ filename: path.join(dir, 'catalogue.db'), synchronous }),
     viewStore: new SqliteViewStore({ filename: viewStoreFile, views: allProjections }),
     clock: systemClock,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigError, isLoopback, loadConfig, type Config } from './config';
@@ -19,9 +20,11 @@ import { thisProcessAsHolder } from './runtime/leased-role';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
+  // The log's commits wait for the disk on a thread of their own, not on the one that answers requests.
   const { eventStore, catalogue, viewStore, description, sqliteFiles, releaseDataDir } = await openStores(
     config,
     logger,
+    { commitThreadScript: path.join(__dirname, 'log-commit-thread.js') },
   );
   // A fresh publisher each time this instance takes the relay lease (a stopped relay closes its own).
   const kafka =

@@ -31,12 +31,20 @@ export interface Stores {
   readonly releaseDataDir: () => void;
 }
 
+export interface OpenStoresOptions {
+  /**
+   * The compiled src/log-commit-thread.ts: the embedded log then commits on
+   * that thread (SqliteEventStore's commitThread); without it, on the caller's.
+   */
+  readonly commitThreadScript?: string;
+}
+
 /**
  * Picks each store by configuration, independently: EventStoreDB when
  * EVENTSTORE_URL is set, MongoDB when MONGODB_URL is set, the embedded SQLite
  * files in DATA_DIR otherwise.
  */
-export async function openStores(config: Config, logger: Logger): Promise<Stores> {
+export async function openStores(config: Config, logger: Logger, options: OpenStoresOptions = {}): Promise<Stores> {
   const description: Record<string, string> = {};
   if (!config.EVENTSTORE_URL || !config.MONGODB_URL) {
     ensureDataDir(config.DATA_DIR);
@@ -64,7 +72,11 @@ export async function openStores(config: Config, logger: Logger): Promise<Stores
   } else {
     const reserve = new DiskReserve(config.DATA_DIR, config.DISK_RESERVE_MB * 1024 * 1024);
     const diskFull = startOnFullDisk(reserve, logger);
-    const sqlite = new SqliteEventStore({ filename: eventStoreFile, synchronous: config.SQLITE_SYNCHRONOUS });
+    const sqlite = new SqliteEventStore({
+      filename: eventStoreFile,
+      synchronous: config.SQLITE_SYNCHRONOUS,
+      ...(options.commitThreadScript && { commitThread: { scriptPath: options.commitThreadScript } }),
+    });
     if (diskFull) {
       sqlite.refuseWrites(diskFull);
       releaseDataDir = waitForRoom(reserve, sqlite, logger);

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
 import { Subject, type Observable } from 'rxjs';
 import {
-  ConcurrencyError,
   StoreUnavailableError,
   type AppendResult,
   type EventStore,
@@ -16,10 +15,10 @@ import {
   type StreamSnapshot,
   type WriteStatus,
 } from '../../ports/event-store';
-import { GENESIS_HASH, chainHashOfParts } from '../../ports/event-chain';
-import { canonicalJson } from '../../ports/canonical-json';
 import { WAL_SIZE_LIMIT, cannotWrite, describeSqliteError } from '../sqlite-failures';
 import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades } from './sqlite-chain';
+import { SqliteCommitThread } from './sqlite-commit-thread';
+import { SqliteLogWriter, serializeAppend, type AppendOutcome, type SerializedAppend } from './sqlite-log-writer';
 import { SqliteSnapshots } from './sqlite-snapshots';
 
 export interface SqliteEventStoreOptions {
@@ -44,12 +43,17 @@ export interface SqliteEventStoreOptions {
    * few pages cached (a rebuild's worker threads).
    */
   readonly cacheKiB?: number;
+  /**
+   * Commit on a thread of its own (the compiled src/log-commit-thread.ts),
+   * on a second connection: the caller's thread does not wait for the disk,
+   * and appends that arrive meanwhile join the next group. For a log in a
+   * file; without it, each group commits on the caller's thread.
+   */
+  readonly commitThread?: { readonly scriptPath: string };
 }
 
 interface PendingAppend {
-  readonly streamName: string;
-  readonly events: readonly NewEvent[];
-  readonly expected: ExpectedRevision;
+  readonly append: SerializedAppend;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -75,15 +79,15 @@ const SCHEMA = `
  *
  * Group commit: appends arriving in the same turn of the event loop are
  * written in one transaction and share one fsync; each append fails alone
- * (appendOne), so one conflicting append does not fail the others. An
- * append's promise resolves only after that commit.
+ * (SqliteLogWriter), so one conflicting append does not fail the others. An
+ * append's promise resolves only after that commit. With a commit thread,
+ * one group is committed at a time, there, and the appends that arrive while
+ * it waits for the disk make the next group.
  */
 export class SqliteEventStore implements EventStore {
   readonly adapter = 'sqlite';
   /** Appends are serialised by the file's write lock, so every event follows the previous one of the whole log. */
   readonly chainScope = 'global';
-  /** The hash of the newest event committed (or being committed in the open group). */
-  private lastHash: string = GENESIS_HASH;
   /** Set when opening chained events recorded before chaining existed. */
   readonly upgrade: ChainUpgrade | undefined;
   private readonly db: Database.Database;
@@ -94,8 +98,11 @@ export class SqliteEventStore implements EventStore {
   private readonly maxGroupSize: number;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly snapshots: SqliteSnapshots;
-  /** A nested better-sqlite3 transaction runs as a savepoint. */
-  private readonly appendInSavepoint: (append: PendingAppend) => AppendResult;
+  /** Commits on this connection; undefined with a commit thread, or where the log is read-only. */
+  private readonly writer: SqliteLogWriter | undefined;
+  private readonly commitThread: SqliteCommitThread | undefined;
+  /** The group the commit thread is writing, until it answers (one at a time, in the appends' order). */
+  private committing: Promise<void> | undefined;
 
   /** Set while appends are refused by the operator's side (opened read-only, disk full at start). */
   private refusal: string | undefined;
@@ -104,9 +111,11 @@ export class SqliteEventStore implements EventStore {
 
   constructor(options: SqliteEventStoreOptions) {
     const { cacheKiB } = options;
-    // Checked before the file is opened, so a refused bound leaves no connection behind.
+    // Checked before the file is opened, so a refused option leaves no connection behind.
     if (cacheKiB !== undefined && !(Number.isInteger(cacheKiB) && cacheKiB >= 1))
       throw new RangeError(`cacheKiB must be a positive integer, not ${cacheKiB}`);
+    if (options.commitThread && options.filename === ':memory:')
+      throw new RangeError('a commit thread writes the log on a connection of its own: give the log a file');
     const opened = openLog(options);
     this.db = opened.db;
     // Negative: SQLite's unit for a size in KiB rather than a number of pages.
@@ -116,11 +125,19 @@ export class SqliteEventStore implements EventStore {
       addChainColumns(this.db);
       this.upgrade = chainUnchainedEvents(this.db, new Date());
     }
-    this.lastHash = readChainHead(this.db)?.hash ?? GENESIS_HASH;
     this.maxGroupSize = options.maxGroupSize ?? 512;
     this.statements = prepareStatements(this.db);
     this.snapshots = new SqliteSnapshots(this.db);
-    this.appendInSavepoint = this.db.transaction((append: PendingAppend) => this.appendEvents(append));
+    if (!this.db.readonly) {
+      // Set up above on this connection (schema, chain), before the thread opens its own.
+      this.commitThread =
+        options.commitThread &&
+        new SqliteCommitThread(options.commitThread.scriptPath, {
+          filename: options.filename,
+          synchronous: options.synchronous ?? 'full',
+        });
+      if (!this.commitThread) this.writer = new SqliteLogWriter(this.db);
+    }
   }
 
   writeStatus(): WriteStatus {
@@ -149,115 +166,83 @@ export class SqliteEventStore implements EventStore {
     if (this.refusal !== undefined) {
       return Promise.reject(new StoreUnavailableError(`the event log accepts no writes: ${this.refusal}`));
     }
+    let append: SerializedAppend;
+    try {
+      // Stored as canonical JSON, which is also what the chain hashes: each event is serialised once.
+      append = serializeAppend(streamName, events, expected);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ streamName, events, expected, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.pending.push({ append, resolve, reject });
+      this.scheduleFlush();
     });
   }
 
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Commits the next group: here, or on the commit thread once it has answered for the one before. */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.committing) return; // its end flushes what waits
     const group = this.pending.splice(0, this.maxGroupSize);
-    if (this.pending.length > 0) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
-    const chainBefore = this.lastHash;
-    try {
-      const commitGroup = this.db.transaction(() => {
-        // Another process may have appended since (several services on one data directory): the
-        // chain goes on from the head committed in the file, read under this write lock.
-        this.lastHash = this.statements.chainHead.get()?.hash ?? GENESIS_HASH;
-        for (const append of group) {
-          const hashBefore = this.lastHash;
-          try {
-            outcomes.push({ ok: true, result: this.appendOne(append) });
-          } catch (error) {
-            // A full disk or an I/O error ends the whole transaction (SQLite rolls it back): the group
-            // fails as one. The appends after it must not run, each committed alone outside it.
-            if (!this.db.inTransaction) throw error;
-            this.lastHash = hashBefore; // nothing of it was written (see appendOne): nor is its chain link
-            outcomes.push({ ok: false, error });
-          }
-        }
-        const newest = outcomes.findLast((outcome) => outcome.ok);
-        if (newest?.ok) this.statements.saveChainHead.run(newest.result.position, this.lastHash);
+    if (group.length === 0) return;
+    if (this.pending.length > 0) this.scheduleFlush();
+    const appends = group.map((pending) => pending.append);
+    if (this.commitThread) {
+      this.committing = this.commitThread.commit(appends).then(
+        (outcomes) => this.settle(group, outcomes),
+        (error: unknown) => this.fail(group, error),
+      );
+      void this.committing.finally(() => {
+        this.committing = undefined;
+        if (this.pending.length > 0) this.scheduleFlush();
       });
-      commitGroup.immediate();
-      this.commitFailure = undefined;
-      if (this.commitListener) {
-        const events = outcomes.reduce((sum, o, i) => sum + (o.ok ? group[i]!.events.length : 0), 0);
-        if (events > 0) this.commitListener(events);
-      }
-    } catch (error) {
-      this.lastHash = chainBefore;
-      this.commitFailure = describeSqliteError(error);
-      const failure = new StoreUnavailableError(`the event log could not commit: ${this.commitFailure}`, {
-        cause: error,
-      });
-      for (const append of group) append.reject(failure);
       return;
     }
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = this.writer!.commit(appends);
+    } catch (error) {
+      this.fail(group, error);
+      return;
+    }
+    this.settle(group, outcomes);
+  }
+
+  /** After a commit: each append's outcome, then one notification of the newest position. */
+  private settle(group: readonly PendingAppend[], outcomes: readonly AppendOutcome[]): void {
+    this.commitFailure = undefined;
+    if (this.commitListener) {
+      const events = outcomes.reduce((sum, o, i) => sum + (o.ok ? group[i]!.append.events.length : 0), 0);
+      if (events > 0) this.commitListener(events);
+    }
     let newest = 0;
-    group.forEach((append, index) => {
+    group.forEach((pending, index) => {
       const outcome = outcomes[index]!;
       if (outcome.ok) {
         newest = Math.max(newest, outcome.result.position);
-        append.resolve(outcome.result);
+        pending.resolve(outcome.result);
       } else {
-        append.reject(outcome.error);
+        pending.reject(outcome.error);
       }
     });
     if (newest > 0) this.appendedSubject.next(newest);
   }
 
-  /**
-   * One append, alone in its group's fate: it fails without failing the others. An append of one
-   * event checks the stream and serialises its event before it writes, and writes with one
-   * statement, which SQLite undoes by itself if it fails: it needs no savepoint, two statements
-   * more per append (about a tenth of an append's cost in a group). An append of several events
-   * takes one, so that a failure after its first insert leaves none of them.
-   */
-  private appendOne(append: PendingAppend): AppendResult {
-    return append.events.length === 1 ? this.appendEvents(append) : this.appendInSavepoint(append);
-  }
-
-  /** Checks the stream's revision, then inserts the events, each chained to the one before. */
-  private appendEvents(append: PendingAppend): AppendResult {
-    const head = this.statements.head.get(append.streamName);
-    const actual = head?.revision ?? 0;
-    const { expected } = append;
-    const matches = expected === 'any' || (expected === 'no_stream' ? actual === 0 : expected === actual);
-    if (!matches) throw new ConcurrencyError(append.streamName, expected, actual);
-    let revision = actual;
-    let position = 0;
-    for (const event of append.events) {
-      revision += 1;
-      // Stored as canonical JSON, which is also what the chain hashes: each event is serialised once.
-      const data = canonicalJson(event.data);
-      const metadata = canonicalJson(event.metadata);
-      const prevHash = this.lastHash;
-      const hash = chainHashOfParts(prevHash, { ...event, streamName: append.streamName, revision }, data, metadata);
-      const info = this.statements.insert.run(
-        event.id,
-        append.streamName,
-        revision,
-        event.type,
-        data,
-        metadata,
-        event.recordedAt,
-        Date.parse(event.recordedAt),
-        prevHash,
-        hash,
-      );
-      this.lastHash = hash;
-      position = Number(info.lastInsertRowid);
-    }
-    return { revision, position };
+  /** The group's transaction failed (a full disk, an I/O error): none of it was written. */
+  private fail(group: readonly PendingAppend[], error: unknown): void {
+    // A commit thread that stopped says so itself; SQLite's errors are described as the disk's.
+    this.commitFailure = error instanceof StoreUnavailableError ? error.message : describeSqliteError(error);
+    const failure =
+      error instanceof StoreUnavailableError
+        ? error
+        : new StoreUnavailableError(`the event log could not commit: ${this.commitFailure}`, { cause: error });
+    for (const pending of group) pending.reject(failure);
   }
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -304,7 +289,9 @@ export class SqliteEventStore implements EventStore {
   ): Promise<void> {
     if (this.refusal !== undefined) return;
     try {
-      this.snapshots.put(streamName, snapshot, options?.milestone);
+      // With a commit thread, there: a write here would wait for its lock on this thread.
+      if (this.commitThread) await this.commitThread.saveSnapshot(streamName, snapshot, options?.milestone ?? false);
+      else this.snapshots.put(streamName, snapshot, options?.milestone);
     } catch (error) {
       throw new StoreUnavailableError(`the event log could not save a snapshot: ${describeSqliteError(error)}`, {
         cause: error,
@@ -353,7 +340,12 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     // Let appends already queued commit before the database closes.
-    while (this.pending.length > 0) this.flush();
+    for (;;) {
+      if (this.committing) await this.committing;
+      else if (this.pending.length > 0) this.flush();
+      else break;
+    }
+    await this.commitThread?.close();
     this.appendedSubject.complete();
     if (this.db.open) this.db.close();
   }
@@ -458,12 +450,6 @@ function prepareStatements(db: Database.Database) {
     head: db.prepare<[string], { revision: number; position: number }>(
       'SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
     ),
-    insert: db.prepare(
-      `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    saveChainHead: db.prepare('INSERT OR REPLACE INTO chain_head (id, position, hash) VALUES (1, ?, ?)'),
-    chainHead: db.prepare<[], { hash: string }>('SELECT hash FROM chain_head WHERE id = 1'),
     readStream: db
       .prepare<[string, number, number, number], EventTuple>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? AND recorded_ms <= ? ORDER BY revision`,
