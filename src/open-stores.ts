@@ -34,7 +34,8 @@ export interface Stores {
 export interface OpenStoresOptions {
   /**
    * The compiled src/log-commit-thread.ts: the embedded log then commits on
-   * that thread (SqliteEventStore's commitThread); without it, on the caller's.
+   * that thread (SqliteEventStore's commitThread) unless SQLITE_COMMIT_THREAD
+   * is `off`; without it, on the caller's.
    */
   readonly commitThreadScript?: string;
 }
@@ -75,7 +76,8 @@ export async function openStores(config: Config, logger: Logger, options: OpenSt
     const sqlite = new SqliteEventStore({
       filename: eventStoreFile,
       synchronous: config.SQLITE_SYNCHRONOUS,
-      ...(options.commitThreadScript && { commitThread: { scriptPath: options.commitThreadScript } }),
+      ...(options.commitThreadScript &&
+        config.SQLITE_COMMIT_THREAD === 'on' && { commitThread: { scriptPath: options.commitThreadScript } }),
     });
     if (diskFull) {
       sqlite.refuseWrites(diskFull);

@@ -2,13 +2,16 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
-  it('defaults to port 8080, ./data, info logs and fsync on every commit', () => {
+  it("defaults to port 8080, ./data, info logs, fsync on every commit, on the log's commit thread", () => {
     expect(loadConfig({})).toMatchObject({
       PORT: 8080,
       DATA_DIR: path.resolve('./data'),
       LOG_LEVEL: 'info',
       SQLITE_SYNCHRONOUS: 'full',
+      SQLITE_COMMIT_THREAD: 'on',
     });
+    expect(loadConfig({ SQLITE_COMMIT_THREAD: 'off' }).SQLITE_COMMIT_THREAD).toBe('off');
+    expect(() => loadConfig({ SQLITE_COMMIT_THREAD: 'yes' })).toThrow(/SQLITE_COMMIT_THREAD: /);
   });
 
   it('reads the environment', () => {

@@ -73,6 +73,36 @@ describe('openStores', () => {
     );
   });
 
+  it('commits the log on the thread it is given unless SQLITE_COMMIT_THREAD is off', async () => {
+    // A thread that cannot start tells the two apart: appends through it fail and say so.
+    const broken = path.join(dataDir, 'broken-thread.js');
+    writeFileSync(broken, "throw new Error('no thread here');\n");
+    const event = {
+      id: 'e-1',
+      type: 'CiChanged',
+      data: { ciId: 'x', patch: [] },
+      metadata: { actor: 't', reason: null, changeRef: null, source: 'api', correlationId: null },
+      recordedAt: '2026-01-01T00:00:00.000Z',
+    };
+    for (const [setting, outcome] of [
+      ['on', 'rejected'],
+      ['off', 'fulfilled'],
+    ] as const) {
+      const dir = path.join(dataDir, setting);
+      const stores = await openStores(loadConfig({ DATA_DIR: dir, SQLITE_COMMIT_THREAD: setting }), silentLogger, {
+        commitThreadScript: broken,
+      });
+      const [result] = await Promise.allSettled([stores.eventStore.append('s-1', [event], 'no_stream')]);
+      expect(result.status).toBe(outcome);
+      if (result.status === 'rejected')
+        expect(String(result.reason)).toMatch(/commit thread stopped \(no thread here\)/);
+      await stores.eventStore.close();
+      await stores.catalogue.close();
+      await stores.viewStore.close();
+      stores.releaseDataDir();
+    }
+  });
+
   it('redacts passwords from connection strings', () => {
     expect(redact('mongodb://user:p%40ss@db:27017/x')).toBe('mongodb://user:***@db:27017/x');
     expect(redact('esdb://localhost:2113?tls=false')).toBe('esdb://localhost:2113?tls=false');
