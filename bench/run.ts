@@ -289,36 +289,26 @@ async function slowDisk() {
       measured.push(await slowDiskRun(shim.library, delayMs, settings.httpSeconds, settings.httpCis));
     const name = delayMs === 0 ? 'slow disk, fsync as this disk' : `slow disk, fsync +${delayMs} ms`;
     const pick = (f: (m: SlowDiskFigures) => number) => figure(measured.map(f));
-    add(
-      `${name}: PUT changes`,
-      pick((m) => m.puts.requestsPerSecond),
-      'req/s',
-    );
-    add(
-      `${name}: PUT latency p50`,
-      pick((m) => m.puts.p50Ms),
-      'ms',
-    );
-    add(
-      `${name}: PUT latency p99`,
-      pick((m) => m.puts.p99Ms),
-      'ms',
-    );
-    add(
-      `${name}: GET one CI meanwhile`,
-      pick((m) => m.gets.requestsPerSecond),
-      'req/s',
-    );
-    add(
-      `${name}: GET latency p50`,
-      pick((m) => m.gets.p50Ms),
-      'ms',
-    );
-    add(
-      `${name}: GET latency p99`,
-      pick((m) => m.gets.p99Ms),
-      'ms',
-    );
+    for (const [label, side] of [
+      ['PUT changes', 'puts'],
+      ['GET one CI meanwhile', 'gets'],
+    ] as const) {
+      add(
+        `${name}: ${label}`,
+        pick((m) => m[side].requestsPerSecond),
+        'req/s',
+      );
+      add(
+        `${name}: ${label}, latency p50`,
+        pick((m) => m[side].p50Ms),
+        'ms',
+      );
+      add(
+        `${name}: ${label}, latency p99`,
+        pick((m) => m[side].p99Ms),
+        'ms',
+      );
+    }
     add(
       `${name}: events per commit of the log`,
       pick((m) => m.eventsPerCommit),
