@@ -23,7 +23,11 @@ export type AppendOutcome =
   { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; error: unknown };
 
 /** Each event serialised once, on the thread that received the append. */
-export function serializeAppend(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision) {
+export function serializeAppend(
+  streamName: string,
+  events: readonly NewEvent[],
+  expected: ExpectedRevision,
+): SerializedAppend {
   return {
     streamName,
     expected,
