@@ -49,8 +49,9 @@ type FromCommitThread =
  * The embedded log's commits on a thread of their own: its own connection
  * writes each group (SqliteLogWriter) and waits there for the disk's flush,
  * while the service's event loop goes on answering requests and gathering
- * the next group. One request in flight at a time is the store's rule
- * (SqliteEventStore), so commits keep the order the appends came in.
+ * the next group. One commit in flight at a time is the store's rule
+ * (SqliteEventStore), and the thread answers its messages in the order they
+ * came, so commits keep the order the appends came in.
  *
  * The thread starts on the first request; one that stops (it should not) is
  * reported to what waited on it, and the next request starts another.
