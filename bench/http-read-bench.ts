@@ -19,7 +19,7 @@ export interface ReadFigures {
 }
 
 /** GETs of the given URLs in turn. */
-function getRequest(urls: readonly string[]): LoadRequest {
+export function getRequest(urls: readonly string[]): LoadRequest {
   let counter = 0;
   return {
     method: 'GET',

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { putRequest, registerAll, roundRobin, withService } from './http-bench';
-import { load, type LoadFigures, type LoadRequest } from './http-load';
+import { load, type LoadFigures } from './http-load';
+import { getRequest } from './http-read-bench';
 import { nowMs, percentile } from './stats';
 
 /** The LD_PRELOAD shim that makes every fsync of the service under test slower (its comment says how). */
@@ -57,16 +58,6 @@ export interface SlowDiskFigures {
   readonly eventsPerCommit: number;
 }
 
-/** GETs of one CI each, round robin over the CIs registerAll made. */
-function getOneCi(cis: number): LoadRequest {
-  let counter = 0;
-  return {
-    method: 'GET',
-    setupRequest: (request) =>
-      Object.assign(request, { method: 'GET', path: `/api/v1/cis/bench-${counter++ % cis}`, body: undefined }),
-  };
-}
-
 /** The sum and count of the service's group-commit histogram (configledger_group_commit_events). */
 async function groupCommits(url: string): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -96,7 +87,12 @@ export async function slowDiskRun(
       const before = await groupCommits(service.url);
       const [puts, gets] = await Promise.all([
         load(service, seconds, [putRequest(roundRobin(cis))], CONNECTIONS),
-        load(service, seconds, [getOneCi(cis)], CONNECTIONS),
+        load(
+          service,
+          seconds,
+          [getRequest(Array.from({ length: cis }, (_, i) => `/api/v1/cis/bench-${i}`))],
+          CONNECTIONS,
+        ),
       ]);
       const after = await groupCommits(service.url);
       return { puts, gets, eventsPerCommit: (after.sum - before.sum) / (after.count - before.count) };

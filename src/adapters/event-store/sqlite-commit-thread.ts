@@ -6,8 +6,7 @@ import {
   type AppendResult,
   type StreamSnapshot,
 } from '../../ports/event-store';
-import { WAL_SIZE_LIMIT } from '../sqlite-failures';
-import { SqliteLogWriter, type AppendOutcome, type SerializedAppend } from './sqlite-log-writer';
+import { SqliteLogWriter, setWriteSettings, type AppendOutcome, type SerializedAppend } from './sqlite-log-writer';
 import { SqliteSnapshots } from './sqlite-snapshots';
 
 /** What the thread is started with (its workerData). */
@@ -134,9 +133,7 @@ export class SqliteCommitThread {
  */
 export function serveCommits(port: MessagePort, data: CommitThreadData): void {
   const db = new Database(data.filename, { fileMustExist: true });
-  db.pragma(`synchronous = ${data.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-  db.pragma('busy_timeout = 5000');
-  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+  setWriteSettings(db, data.synchronous);
   const writer = new SqliteLogWriter(db);
   const snapshots = new SqliteSnapshots(db);
   port.on('message', (message: ToCommitThread) => {

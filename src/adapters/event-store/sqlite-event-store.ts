@@ -15,10 +15,16 @@ import {
   type StreamSnapshot,
   type WriteStatus,
 } from '../../ports/event-store';
-import { WAL_SIZE_LIMIT, cannotWrite, describeSqliteError } from '../sqlite-failures';
+import { cannotWrite, describeSqliteError } from '../sqlite-failures';
 import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades } from './sqlite-chain';
 import { SqliteCommitThread } from './sqlite-commit-thread';
-import { SqliteLogWriter, serializeAppend, type AppendOutcome, type SerializedAppend } from './sqlite-log-writer';
+import {
+  SqliteLogWriter,
+  serializeAppend,
+  setWriteSettings,
+  type AppendOutcome,
+  type SerializedAppend,
+} from './sqlite-log-writer';
 import { SqliteSnapshots } from './sqlite-snapshots';
 
 export interface SqliteEventStoreOptions {
@@ -371,9 +377,7 @@ function openLog(options: SqliteEventStoreOptions): { db: Database.Database; rea
     const db = new Database(options.filename);
     try {
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-      db.pragma('busy_timeout = 5000');
-      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+      setWriteSettings(db, options.synchronous);
       db.exec(SCHEMA);
       return { db };
     } catch (error) {

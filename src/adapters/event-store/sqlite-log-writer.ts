@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { ConcurrencyError, type AppendResult, type ExpectedRevision, type NewEvent } from '../../ports/event-store';
 import { GENESIS_HASH, chainHashOfParts } from '../../ports/event-chain';
 import { canonicalJson } from '../../ports/canonical-json';
+import { WAL_SIZE_LIMIT } from '../sqlite-failures';
 
 /** One event of an append, its data and metadata already canonical JSON: what is stored, and what the chain hashes. */
 export interface SerializedEvent {
@@ -21,6 +22,17 @@ export interface SerializedAppend {
 
 export type AppendOutcome =
   { readonly ok: true; readonly result: AppendResult } | { readonly ok: false; error: unknown };
+
+/**
+ * What every connection that writes the log sets (the store's own, and a
+ * commit thread's): its flush on commit, how long it waits for another
+ * writer's lock, and the WAL's size after a checkpoint.
+ */
+export function setWriteSettings(db: Database.Database, synchronous: 'full' | 'normal' | undefined): void {
+  db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
+}
 
 /** Each event serialised once, on the thread that received the append. */
 export function serializeAppend(
