@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Subject, Subscription, merge } from 'rxjs';
@@ -18,7 +20,8 @@ import type {
  * src/runtime/projection-worker.ts) on its own
  * connections to the same SQLite files, so projecting every write no longer
  * takes turns with request handling on the service's event loop. Views that
- * hold nothing of the log yet are bulk-loaded first (loadStaleViews).
+ * hold nothing of the log yet are bulk-loaded first (loadStaleViews), the
+ * log projected by rebuild workers that this thread starts.
  */
 async function main(): Promise<void> {
   const port = parentPort!;
@@ -55,6 +58,12 @@ async function main(): Promise<void> {
       projections: allProjections,
       logger,
       signal: stopped.signal,
+      // The service is not ready until the load ends: project on every core, as `npm run rebuild-views` does.
+      parallel: {
+        threads: availableParallelism(),
+        scriptPath: path.join(__dirname, 'rebuild-worker-thread.js'),
+        eventStoreFile: data.eventStoreFile,
+      },
       onStart: () => post({ type: 'loading', status: loadingStatus(0) }),
       onProgress: (progress) => post({ type: 'status', status: loadingStatus(progress.eventsApplied) }),
     });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AnyProjection } from '../../projections';
 import type { EventStore } from '../ports/event-store';
 import type { ViewStore } from '../ports/view-store';
-import { rebuildViews, type RebuildProgress } from './rebuild-views';
+import { rebuildViews, type RebuildOptions, type RebuildProgress } from './rebuild-views';
 
 /**
  * The projections whose views hold nothing of the log yet: no checkpoint,
@@ -36,13 +36,15 @@ export interface LoadStaleViewsOptions {
   readonly progressLogIntervalMs?: number;
   /** Events per page of the load (rebuildViews' default when absent). */
   readonly batchSize?: number;
+  /** Worker threads projecting the log, as rebuildViews takes them; none when absent. */
+  readonly parallel?: RebuildOptions['parallel'];
 }
 
 /**
  * Before the projection runner starts: the views that hold nothing of a
  * non-empty log are bulk-loaded up to its head, where both stores allow it
- * (the embedded SQLite ones), as `npm run rebuild-views` does on one thread.
- * The runner's catch-up writes each event with upserts into views whose
+ * (the embedded SQLite ones), as `npm run rebuild-views` does: on worker
+ * threads where `parallel` is given, on this one otherwise. The runner's catch-up writes each event with upserts into views whose
  * indexes are all in place, and slows as they grow; the bulk load inserts
  * in key order and builds the indexes once. The runner then goes on from
  * the head the load reached. Resolves with the load's progress, or
@@ -77,6 +79,7 @@ export async function loadStaleViews(options: LoadStaleViewsOptions): Promise<Re
     onProgress,
     ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
     ...(options.signal && { signal: options.signal }),
+    ...(options.parallel && { parallel: options.parallel }),
   });
   logger.info(
     { views, events: done.eventsApplied, position: done.position, ms: done.elapsedMs },

@@ -19,6 +19,8 @@ export interface LoadViewsInParallelOptions {
   readonly flushSize: number;
   /** Called as the workers go with the number of events they have loaded between them. */
   readonly onProgress: (eventsLoaded: number) => void;
+  /** Stops every worker: the load then fails with the signal's reason (the caller aborts it). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -37,6 +39,16 @@ export async function loadViewsInParallel(options: LoadViewsInParallelOptions): 
   let inserting = Promise.resolve();
   let failed = false;
   const report = () => options.onProgress(loaded.reduce((sum, n) => sum + n, 0));
+  // Each worker's 'exit' handler rejects with the first failure: stopping is one more way to fail.
+  const failures: ((error: Error) => void)[] = [];
+  const stop = () => {
+    const reason = options.signal!.reason as unknown;
+    const error = reason instanceof Error ? reason : new Error(`the rebuild was stopped: ${String(reason)}`);
+    for (const fail of failures) fail(error);
+    for (const worker of workers) void worker.terminate();
+  };
+  options.signal?.throwIfAborted();
+  options.signal?.addEventListener('abort', stop, { once: true });
   try {
     await Promise.all(
       bounds.map(
@@ -55,6 +67,9 @@ export async function loadViewsInParallel(options: LoadViewsInParallelOptions): 
             workers.push(worker);
             let failure: Error | undefined;
             let done = false;
+            failures.push((error) => {
+              failure ??= error;
+            });
             worker.on('message', (message: FromRebuildWorker) => {
               if (message.type === 'failed') failure ??= new Error(message.message);
               else if (message.type === 'progress') {
@@ -100,6 +115,7 @@ export async function loadViewsInParallel(options: LoadViewsInParallelOptions): 
     failed = true;
     throw error;
   } finally {
+    options.signal?.removeEventListener('abort', stop);
     await Promise.all(workers.map((worker) => worker.terminate()));
     await inserting;
   }

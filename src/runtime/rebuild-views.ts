@@ -29,9 +29,9 @@ export interface RebuildOptions {
   readonly progressIntervalMs?: number;
   readonly onProgress?: (progress: RebuildProgress) => void;
   /**
-   * Stops a one-thread bulk load between pages (the service stopping while
-   * it loads; worker threads are not stopped by it): the rebuild then fails
-   * with the signal's reason, and the load is aborted as on any failure.
+   * Stops a bulk load (the service stopping while it loads): one thread
+   * between pages, worker threads at once. The rebuild then fails with the
+   * signal's reason, and the load is aborted as on any failure.
    */
   readonly signal?: AbortSignal;
   /**
@@ -116,6 +116,7 @@ async function bulkRebuild(
         pageSize,
         flushSize: parallel.batchRows ?? WORKER_BATCH_ROWS,
         onProgress: onPage,
+        ...(options.signal && { signal: options.signal }),
       });
     } else {
       const onPageOrStop = (eventsLoaded: number) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import pino from 'pino';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,11 @@ import { dumpViews } from '../../support/dump-views';
 import { seedLog } from '../../support/seed-log';
 import { silentLogger } from '../../support/test-service';
 import { viewQueries } from '../../support/view-queries';
+
+/** The built rebuild worker script (npm test builds first). */
+const workerScript = path.resolve(__dirname, '../../../dist/src/rebuild-worker-thread.js');
+const itWhenBuilt = existsSync(workerScript) ? it : it.skip;
+if (!existsSync(workerScript)) console.warn('loads on worker threads skipped: run `npm run build` first');
 
 describe('loadStaleViews', () => {
   let dir: string;
@@ -37,6 +42,19 @@ describe('loadStaleViews', () => {
       viewStore: store,
       projections: allProjections,
       logger: silentLogger,
+      ...(signal && { signal }),
+    });
+  /** As the service's projection worker loads: on worker threads, here two, in pages of 3 events. */
+  const loadOnWorkers = (store: SqliteViewStore, onProgress?: () => void, signal?: AbortSignal) =>
+    loadStaleViews({
+      eventStore,
+      viewStore: store,
+      projections: allProjections,
+      logger: silentLogger,
+      batchSize: 3,
+      progressIntervalMs: 0,
+      parallel: { threads: 2, scriptPath: workerScript, eventStoreFile: path.join(dir, 'events.db'), batchRows: 4 },
+      ...(onProgress && { onProgress }),
       ...(signal && { signal }),
     });
 
@@ -128,6 +146,40 @@ describe('loadStaleViews', () => {
     ).resolves.toBeUndefined();
     await emptyLog.close();
   });
+
+  itWhenBuilt('on worker threads, loads what one thread loads', async () => {
+    const one = viewStore('one.db');
+    const two = viewStore('two.db');
+    await load(one);
+    expect(await loadOnWorkers(two)).toMatchObject({ eventsApplied: 20, fraction: 1, position: head });
+    expect(await dumpViews(two)).toEqual(await dumpViews(one));
+    expect(await two.readCheckpoints()).toEqual(await one.readCheckpoints());
+  });
+
+  itWhenBuilt(
+    'stopped while its worker threads load, fails with the reason and leaves the views empty at 0',
+    async () => {
+      const views = viewStore('views.db');
+      const stop = new AbortController();
+      const progress: number[] = [];
+      // Stopped at the first page a worker reports: that worker has more to load, so the load cannot end first.
+      const loading = loadOnWorkers(
+        views,
+        () => {
+          progress.push(1);
+          stop.abort(new Error('the service is stopping'));
+        },
+        stop.signal,
+      );
+      await expect(loading).rejects.toThrow('the service is stopping');
+      expect(progress.length).toBeGreaterThan(0);
+      expect(await viewQueries(views).listCurrentCis({ includeRetired: true, limit: 100 })).toEqual([]);
+      expect(await viewQueries(views).listChanges({ limit: 100 })).toEqual([]);
+      expect((await views.readCheckpoints()).map((checkpoint) => checkpoint.position)).toEqual(
+        allProjections.map(() => 0),
+      );
+    },
+  );
 
   it('stopped, fails with the reason and leaves those views empty at checkpoint 0', async () => {
     const views = viewStore('views.db');
