@@ -16,6 +16,15 @@ import type {
 } from './runtime/projection-worker-protocol';
 
 /**
+ * Rebuild workers for the service's own bulk load, at most. This thread is the
+ * load's one writer, and its inserts keep up with two or three workers at
+ * most (in docs/performance.md the writer's ceiling is under twice the
+ * one-thread rebuild's rate); each worker more is only memory (a heap of up
+ * to 80 MB) on a machine of many cores.
+ */
+const MAX_LOAD_THREADS = 4;
+
+/**
  * The worker thread's composition root: the projection runner (see
  * src/runtime/projection-worker.ts) on its own
  * connections to the same SQLite files, so projecting every write no longer
@@ -58,9 +67,9 @@ async function main(): Promise<void> {
       projections: allProjections,
       logger,
       signal: stopped.signal,
-      // The service is not ready until the load ends: project on every core, as `npm run rebuild-views` does.
+      // The service is not ready until the load ends: project on the cores, as `npm run rebuild-views` does.
       parallel: {
-        threads: availableParallelism(),
+        threads: Math.min(availableParallelism(), MAX_LOAD_THREADS),
         scriptPath: path.join(__dirname, 'rebuild-worker-thread.js'),
         eventStoreFile: data.eventStoreFile,
       },
