@@ -44,8 +44,9 @@ export interface LoadStaleViewsOptions {
  * Before the projection runner starts: the views that hold nothing of a
  * non-empty log are bulk-loaded up to its head, where both stores allow it
  * (the embedded SQLite ones), as `npm run rebuild-views` does: on worker
- * threads where `parallel` is given, on this one otherwise. The runner's catch-up writes each event with upserts into views whose
- * indexes are all in place, and slows as they grow; the bulk load inserts
+ * threads where `parallel` is given, on this one otherwise. The runner's
+ * catch-up writes each event with upserts into views whose indexes are all
+ * in place, and slows as they grow; the bulk load inserts
  * in key order and builds the indexes once. The runner then goes on from
  * the head the load reached. Resolves with the load's progress, or
  * undefined when there was nothing to load this way.
