@@ -20,7 +20,7 @@ export async function runChild(
   viewsFile = 'views.db',
   /** The views to rebuild; every view when absent. */
   views?: readonly string[],
-  /** Worker threads; one per core when absent. */
+  /** Worker threads; `npm run rebuild-views`'s default (one per core up to four) when absent. */
   threads?: number,
 ): Promise<ChildResult> {
   const child = fork(

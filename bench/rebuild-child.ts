@@ -1,11 +1,10 @@
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { allProjections } from '../projections';
 import { SqliteEventStore } from '../src/adapters/event-store/sqlite-event-store';
 import { SqliteViewStore } from '../src/adapters/view-store/sqlite-view-store';
-import { rebuildViews } from '../src/runtime/rebuild-views';
+import { defaultRebuildThreads, rebuildViews } from '../src/runtime/rebuild-views';
 import { nowMs } from './stats';
 
 /**
@@ -13,7 +12,7 @@ import { nowMs } from './stats';
  *   rebuild-child <dir> raw      → events/s of a raw read of the log
  *   rebuild-child <dir> rebuild <views file> [view,view…|all] [threads]
  *       → events/s of rebuilding every view (or those named) from the log into a fresh views file,
- *         with `threads` worker threads (default: one per core, as `npm run rebuild-views` does)
+ *         with `threads` worker threads (default: `npm run rebuild-views`'s, one per core up to four)
  */
 async function main() {
   const [dir, mode, viewsFile, only, threads] = process.argv.slice(2) as [
@@ -65,7 +64,7 @@ async function main() {
     projections,
     logger: pino({ level: 'silent' }),
     parallel: {
-      threads: threads ? Number(threads) : availableParallelism(),
+      threads: threads ? Number(threads) : defaultRebuildThreads(),
       scriptPath: path.resolve(__dirname, '../src/rebuild-worker-thread.js'),
       eventStoreFile: path.join(dir, 'events.db'),
     },

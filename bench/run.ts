@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
@@ -21,6 +21,7 @@ import {
   oursPeerWorkload,
   postgresPeerUnavailable,
 } from './peer-bench';
+import { defaultRebuildThreads } from '../src/runtime/rebuild-views';
 import { runChild, type ChildResult } from './rebuild-bench';
 import { relayBenchUnavailable, relayFigures } from './relay-bench';
 import { buildFsyncDelay, fdatasyncMs, slowDiskRun, type SlowDiskFigures } from './slow-disk-bench';
@@ -361,7 +362,7 @@ async function rebuildAndQueries() {
     }
   });
   const { rebuildRuns } = settings;
-  const threads = availableParallelism();
+  const threads = defaultRebuildThreads();
   log(
     `rebuilding every view from the log, ${rebuildRuns} runs: ${threads} worker threads (the default), one thread, a raw read`,
   );

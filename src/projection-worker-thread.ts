@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
@@ -9,20 +8,12 @@ import { SqliteViewStore } from './adapters/view-store/sqlite-view-store';
 import type { EventStore } from './ports/event-store';
 import { loadStaleViews } from './runtime/load-stale-views';
 import { ProjectionRunner, type ProjectionStatus } from './runtime/projection-runner';
+import { defaultRebuildThreads } from './runtime/rebuild-views';
 import type {
   FromProjectionWorker,
   ProjectionWorkerData,
   ToProjectionWorker,
 } from './runtime/projection-worker-protocol';
-
-/**
- * Rebuild workers for the service's own bulk load, at most. This thread is the
- * load's one writer, and its inserts keep up with two or three workers at
- * most (in docs/performance.md the writer's ceiling is under twice the
- * one-thread rebuild's rate); each worker more is only memory (a heap of up
- * to 80 MB) on a machine of many cores.
- */
-const MAX_LOAD_THREADS = 4;
 
 /**
  * The worker thread's composition root: the projection runner (see
@@ -67,9 +58,9 @@ async function main(): Promise<void> {
       projections: allProjections,
       logger,
       signal: stopped.signal,
-      // The service is not ready until the load ends: project on the cores, as `npm run rebuild-views` does.
+      // The service is not ready until the load ends: project on worker threads, as `npm run rebuild-views` does.
       parallel: {
-        threads: Math.min(availableParallelism(), MAX_LOAD_THREADS),
+        threads: defaultRebuildThreads(),
         scriptPath: path.join(__dirname, 'rebuild-worker-thread.js'),
         eventStoreFile: data.eventStoreFile,
       },

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
@@ -6,7 +5,7 @@ import { allProjections } from '../../projections';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { openStores } from '../open-stores';
-import { rebuildViews, type RebuildProgress } from '../runtime/rebuild-views';
+import { defaultRebuildThreads, rebuildViews, type RebuildProgress } from '../runtime/rebuild-views';
 import { PROJECTIONS_LEASE } from '../runtime/leased-projections';
 import { acquireLease, thisProcessAsHolder } from '../runtime/leased-role';
 
@@ -34,7 +33,7 @@ const program = new Command()
     '--threads <count>',
     'on the embedded SQLite stores, threads projecting the log in parallel (CIs split between them); 1 for none',
     positiveInteger,
-    availableParallelism(),
+    defaultRebuildThreads(),
   )
   .option('--no-progress-bar', 'print progress lines even on a terminal')
   .addHelpText(

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { AnyProjection } from '../../projections';
 import type { EventStore } from '../ports/event-store';
@@ -8,6 +9,20 @@ import { ProjectionRunner } from './projection-runner';
 
 /** Rows a rebuild worker prepares before handing them over: one insert transaction's worth. */
 const WORKER_BATCH_ROWS = 2_500;
+
+/** Worker threads a bulk load needs at most: its one writer keeps up with two or three of them. */
+const MAX_USEFUL_THREADS = 4;
+
+/**
+ * The worker threads a bulk load takes unless told: one per core, at most
+ * four. The views' one writer inserts what two or three workers project (in
+ * docs/performance.md its ceiling is under twice the one-thread rebuild's
+ * rate): on a machine of many cores each worker more is only memory, a heap
+ * of up to 80 MB.
+ */
+export function defaultRebuildThreads(): number {
+  return Math.min(availableParallelism(), MAX_USEFUL_THREADS);
+}
 
 export interface RebuildProgress {
   /** Position every view has applied (a bulk load reaches the target only when it finishes). */

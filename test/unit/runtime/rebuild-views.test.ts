@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { allProjections } from '../../../projections';
@@ -9,7 +9,7 @@ import { SqliteViewStore } from '../../../src/adapters/view-store/sqlite-view-st
 import { CiCommandHandler } from '../../../src/application/ci-command-handler';
 import type { ChangeMetadata } from '../../../src/domain';
 import type { ViewStore } from '../../../src/ports/view-store';
-import { rebuildViews, type RebuildProgress } from '../../../src/runtime/rebuild-views';
+import { defaultRebuildThreads, rebuildViews, type RebuildProgress } from '../../../src/runtime/rebuild-views';
 import { dumpViews } from '../../support/dump-views';
 import { seedLog } from '../../support/seed-log';
 import { TestClock } from '../../support/test-clock';
@@ -169,6 +169,17 @@ describe('rebuildViews', () => {
       // The temporal views' as-of order is their primary key (key, validFrom, revision): no index of its own.
       'ix_graph_incoming',
       'ix_graph_open',
+    ]);
+  });
+});
+
+describe('defaultRebuildThreads', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('takes one thread per core, at most four (the one writer keeps up with no more)', () => {
+    const cores = jest.spyOn(os, 'availableParallelism');
+    expect([1, 2, 3, 4, 8, 64].map((n) => (cores.mockReturnValue(n), defaultRebuildThreads()))).toEqual([
+      1, 2, 3, 4, 4, 4,
     ]);
   });
 });
