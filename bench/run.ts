@@ -426,7 +426,7 @@ async function rebuildAndQueries() {
   });
 
   // A new or emptied views file, a changed layout or projection version: the service loads the
-  // views itself before it follows the log (bulk, in its projection worker and one worker thread per core).
+  // views itself before it follows the log (bulk, in its projection worker and rebuild-views' default worker threads).
   const startRuns = quick ? 1 : 2;
   log(`the service started on the log with no views, until ready: ${startRuns} runs`);
   const fromNothing: number[] = [];
