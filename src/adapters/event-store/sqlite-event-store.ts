@@ -20,6 +20,7 @@ import { addChainColumns, chainUnchainedEvents, readChainHead, readChainUpgrades
 import { SqliteCommitThread } from './sqlite-commit-thread';
 import {
   SqliteLogWriter,
+  prepareStreamHead,
   serializeAppend,
   setWriteSettings,
   type AppendOutcome,
@@ -449,11 +450,7 @@ function toRecordedEvent(row: EventTuple): RecordedEvent {
 
 function prepareStatements(db: Database.Database) {
   return {
-    // Answered from the (stream, revision) index alone, the position being the rowid: every read
-    // about a CI and every write begin with it, and the event's row (its data) is not needed.
-    head: db.prepare<[string], { revision: number; position: number }>(
-      'SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-    ),
+    head: prepareStreamHead(db),
     readStream: db
       .prepare<[string, number, number, number], EventTuple>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision BETWEEN ? AND ? AND recorded_ms <= ? ORDER BY revision`,

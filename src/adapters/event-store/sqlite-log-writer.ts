@@ -34,6 +34,22 @@ export function setWriteSettings(db: Database.Database, synchronous: 'full' | 'n
   db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
 }
 
+/**
+ * A stream's newest revision and its position, answered from the (stream,
+ * revision) index alone, the position being the rowid: every read about a CI
+ * and every write begin with it, and the event's row (its data) is not needed.
+ */
+export function prepareStreamHead(db: Database.Database): Database.Statement<[string], StreamHead> {
+  return db.prepare<[string], StreamHead>(
+    'SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+  );
+}
+
+export interface StreamHead {
+  readonly revision: number;
+  readonly position: number;
+}
+
 /** Each event serialised once, on the thread that received the append. */
 export function serializeAppend(
   streamName: string,
@@ -160,10 +176,7 @@ interface Chained {
 
 function prepareWrites(db: Database.Database) {
   return {
-    // Answered from the (stream, revision) index alone, the position being the rowid.
-    head: db.prepare<[string], { revision: number; position: number }>(
-      'SELECT revision, position FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-    ),
+    head: prepareStreamHead(db),
     insert: db.prepare(
       `INSERT INTO events (event_id, stream, revision, type, data, metadata, recorded_at, recorded_ms, prev_hash, hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
