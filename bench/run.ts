@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
+import { writePath } from './write-path-bench';
 import { arrayDiffTimes, putLargeArrays, reorderedPackagesDocument, serverDiffMicros } from './array-diff-bench';
 import { asOfLatencies, SINGLE_CI_SAMPLES } from './as-of-bench';
 import { baselineFigures } from './baseline-bench';
@@ -54,6 +55,7 @@ const settings = quick
       appendCount: 300,
       batchedCount: 4000,
       writers: 64,
+      writePath: { cis: 1000, rounds: 3, writers: 16 },
       peerCount: 500,
       // One run of each HTTP load, each side, and a smaller log: quick mode keeps to ~3 minutes on a slow machine.
       httpRuns: 1,
@@ -76,6 +78,7 @@ const settings = quick
       appendCount: 1000,
       batchedCount: 20_000,
       writers: 64,
+      writePath: { cis: 1000, rounds: 10, writers: 16 },
       peerCount: 2000,
       httpRuns: 3,
       httpVariantRuns: 3,
@@ -138,6 +141,14 @@ async function appendPath() {
   add(`append, batched (ours, ${settings.writers} concurrent writers)`, batched.ours, 'appends/s');
   add(`append, batched (raw, ${settings.writers} rows per transaction)`, batched.baseline, 'inserts/s');
   add('append, batched: ours / raw', batched.ratio, 'ratio', { text: '≥ 0.5', check: (r) => r >= 0.5 });
+  const { cis, rounds, writers } = settings.writePath;
+  log(`write path in process: PUTs to ${cis} CIs, ${rounds} rounds, ${writers} writers, ${settings.runs} runs`);
+  const writes = [];
+  for (let run = 0; run < settings.runs; run++) writes.push(await writePath(workDir, cis, rounds, writers));
+  const name = `write path in process (PUTs decided and appended, ${writers} writers, commit thread)`;
+  add(`${name}: writes`, figure(writes.map((w) => w.writesPerSecond)), 'writes/s');
+  const eventLoopUs = writes.flatMap((w) => (w.eventLoopUs === undefined ? [] : [w.eventLoopUs]));
+  if (eventLoopUs.length > 0) add(`${name}: event loop CPU per write`, figure(eventLoopUs), 'µs');
 }
 
 async function peer() {

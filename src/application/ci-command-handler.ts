@@ -13,6 +13,7 @@ import {
   type ChangeMetadata,
   type CiCommand,
   type CiDocument,
+  type CiEvent,
   type JsonPatch,
   type CiState,
   type DesiredCiState,
@@ -150,39 +151,70 @@ export class CiCommandHandler {
     return { patch: events.flatMap(patchOfEvent), revision: state.revision };
   }
 
-  /** @param commandFor the command, given the CI as loaded (a restore reads its document at a point). */
+  /**
+   * A CI in the cache is decided on without reading its stream's head: a
+   * write that appends needs no look, since the append's expected revision
+   * refuses it if another process wrote first, and the loop decides again
+   * on the state read fresh. Whatever else a decision leads to (nothing to
+   * append, a refusal, the change policy's look at the change) is only
+   * acted on once the head is seen to be where the cache is; where it moved,
+   * the CI is loaded again and decided on anew.
+   *
+   * @param commandFor the command, given the CI as loaded (a restore reads its document at a point).
+   */
   private async decideAndAppend(
     ciId: string,
     commandFor: (loaded: LoadedCi) => CiCommand | Promise<CiCommand>,
     options: WriteOptions,
   ): Promise<WriteOutcome> {
-    for (let attempt = 1; ; attempt++) {
-      const loaded = await this.load(ciId);
+    let unchecked = this.cache.get(ciId);
+    for (let attempt = 1; ;) {
+      const loaded = unchecked ? this.fromCache(unchecked) : await this.load(ciId);
+      // The cached state, if the stream's head is still at it; else undefined and the next pass loads the CI.
+      const confirmed = async (): Promise<boolean> => {
+        if (!unchecked) return true;
+        const fresh = await this.isAtHead(ciId, unchecked.state.revision);
+        unchecked = undefined;
+        return fresh;
+      };
       const { current } = loaded;
       const { state } = current;
-      const command = await commandFor(loaded);
-      this.checkPreconditions(command, state.revision, options);
+      let events: CiEvent[];
+      let after: CiDocument;
+      try {
+        const command = await commandFor(loaded);
+        this.checkPreconditions(command, state.revision, options);
 
-      const typeName = typeAfter(command, state.document);
-      const rules = typeName === undefined ? undefined : await this.deps.types?.rulesFor(typeName);
-      const masked = this.maskSecrets(command, rules);
-      const events = decide(masked, state);
-      if (events.length === 0) {
-        return {
-          ci: snapshot(ciId, state.revision, state.recordedAt!, state.document!),
-          created: false,
-          appended: false,
-          position: current.position,
-        };
+        const typeName = typeAfter(command, state.document);
+        const rules = typeName === undefined ? undefined : await this.deps.types?.rulesFor(typeName);
+        const masked = this.maskSecrets(command, rules);
+        events = decide(masked, state);
+        if (events.length === 0) {
+          if (!(await confirmed())) continue;
+          return {
+            ci: snapshot(ciId, state.revision, state.recordedAt!, state.document!),
+            created: false,
+            appended: false,
+            position: current.position,
+          };
+        }
+        after = events.reduce<CiDocument | undefined>(evolveDocument, state.document)!;
+        // A type's schema judges new secret values in the clear, before they become fingerprints (the
+        // lifecycle needs only the status, the same either way: without a type, no second decide).
+        const clearAfter =
+          rules && masked !== command
+            ? (decide(command, state).reduce(evolveDocument, state.document) ?? after)
+            : after;
+        await this.checkRules(ciId, state.document, clearAfter, rules, options);
+      } catch (error) {
+        // A refusal on a state the head may have left behind is given only once the head is seen.
+        if (!(await confirmed())) continue;
+        throw error;
       }
-      const after = events.reduce<CiDocument | undefined>(evolveDocument, state.document)!;
-      // A type's schema judges new secret values in the clear, before they become fingerprints (the
-      // lifecycle needs only the status, the same either way: without a type, no second decide).
-      const clearAfter =
-        rules && masked !== command ? (decide(command, state).reduce(evolveDocument, state.document) ?? after) : after;
-      await this.checkRules(ciId, state.document, clearAfter, rules, options);
 
       if (this.deps.policy) {
+        // An approval (ITSM) is asked only about the change as it would be recorded.
+        if (!(await confirmed())) continue;
         await this.deps.policy.check({
           ciId,
           eventType: events[0]!.type,
@@ -215,6 +247,11 @@ export class CiCommandHandler {
       } catch (error) {
         this.cache.delete(ciId);
         if (!(error instanceof ConcurrencyError)) throw error;
+        if (unchecked) {
+          // Decided on a cached state another process had moved past: not a lost race, decide again on the log.
+          unchecked = undefined;
+          continue;
+        }
         if (options.ifMatch !== undefined || options.createOnly) {
           throw new PreconditionFailedError(
             ciId,
@@ -223,6 +260,7 @@ export class CiCommandHandler {
           );
         }
         if (attempt >= this.maxAttempts) throw new WriteContentionError(ciId, attempt);
+        attempt += 1;
       }
     }
   }
@@ -289,6 +327,18 @@ export class CiCommandHandler {
     const now = this.deps.clock.now().getTime();
     const floor = previous === undefined ? Number.NEGATIVE_INFINITY : Date.parse(previous) + 1;
     return new Date(Math.max(now, floor)).toISOString();
+  }
+
+  /** A cached CI as a write loads it. */
+  private fromCache(current: CachedCi): LoadedCi {
+    this.deps.observe?.stateCache('hit');
+    return { current, history: undefined };
+  }
+
+  /** Whether the CI's stream still ends at `revision`. */
+  private async isAtHead(ciId: string, revision: number): Promise<boolean> {
+    const head = await this.deps.eventStore.streamHead(ciStreamName(ciId));
+    return (head?.revision ?? 0) === revision;
   }
 
   /**

@@ -11,8 +11,9 @@ export interface CachedCi {
 
 /**
  * The folded state of recently written CIs, so a write need not re-read and
- * re-fold the CI's whole stream. Only ever trusted after checking the stream
- * head's revision (another process may have written), and bounded: the least
+ * re-fold the CI's whole stream. Another process may have written since: a
+ * write that appends is checked by the append's expected revision, anything
+ * else by the stream head's revision (CiCommandHandler). Bounded: the least
  * recently used entry goes first.
  */
 export class CiStateCache {
@@ -20,6 +21,11 @@ export class CiStateCache {
 
   constructor(maxEntries: number) {
     this.entries = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+  }
+
+  /** The cached state, whatever the stream's head now is. */
+  get(ciId: string): CachedCi | undefined {
+    return this.entries?.get(ciId);
   }
 
   /** The cached state if it is exactly at `revision`. */

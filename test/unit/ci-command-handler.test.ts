@@ -116,6 +116,71 @@ describe('CiCommandHandler', () => {
       });
     });
 
+    /** Counts stream-head reads. */
+    function countingHeads(): { store: EventStore; heads: () => number } {
+      const store = Object.create(eventStore) as EventStore;
+      let reads = 0;
+      store.streamHead = (stream) => {
+        reads += 1;
+        return eventStore.streamHead(stream);
+      };
+      return { store, heads: () => reads };
+    }
+
+    const patch = (attributes: Record<string, number>): CiCommand => ({
+      type: 'PatchCi',
+      ciId: 'x',
+      mergePatch: { attributes },
+    });
+
+    it('appends a change to a cached CI without reading its stream head: the append checks the revision', async () => {
+      const { store, heads } = countingHeads();
+      const handler = new CiCommandHandler({ eventStore: store, clock: new TestClock(), newEventId: randomUUID });
+      await handler.execute(declare('a'), { metadata }); // a new CI: its head is read
+      const before = heads();
+      await handler.execute(declare('b'), { metadata });
+      const third = await handler.execute(patch({ n: 1 }), { metadata, ifMatch: [2] });
+      expect(heads()).toBe(before);
+      expect(third).toMatchObject({
+        appended: true,
+        ci: { revision: 3, document: { name: 'b', attributes: { n: 1 } } },
+      });
+    });
+
+    it('decides again on the log, not as a lost race, when another process wrote after the cached state', async () => {
+      const clock = new TestClock();
+      // One attempt only: a stale cache must not count as a lost race.
+      const ours = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID, maxAttempts: 1 });
+      const theirs = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID });
+      await ours.execute(declare('a'), { metadata });
+      await theirs.execute(patch({ theirs: 1 }), { metadata });
+      const outcome = await ours.execute(patch({ ours: 2 }), { metadata });
+      expect(outcome).toMatchObject({ appended: true, ci: { revision: 3 } });
+      expect(outcome.ci.document.attributes).toEqual({ theirs: 1, ours: 2 });
+      // An If-Match naming both the cached revision and the one the other process made is honoured.
+      await theirs.execute(patch({ theirs: 3 }), { metadata });
+      await expect(ours.execute(patch({ ours: 4 }), { metadata, ifMatch: [3, 4] })).resolves.toMatchObject({
+        ci: { revision: 5, document: { attributes: { theirs: 3, ours: 4 } } },
+      });
+    });
+
+    it('asks the change policy only about the change as it would be recorded', async () => {
+      const clock = new TestClock();
+      const asked: unknown[] = [];
+      const policy = {
+        check: async (change: { before: unknown }) => {
+          asked.push(change.before);
+        },
+      };
+      const ours = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID, policy });
+      const theirs = new CiCommandHandler({ eventStore, clock, newEventId: randomUUID });
+      await ours.execute(declare('a'), { metadata });
+      await theirs.execute(declare('b'), { metadata });
+      asked.length = 0;
+      await ours.execute(declare('c'), { metadata });
+      expect(asked).toEqual([expect.objectContaining({ name: 'b' })]);
+    });
+
     it('can be turned off', async () => {
       const { store, reads } = counting();
       const handler = new CiCommandHandler({
