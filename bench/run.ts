@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { oursBatched, oursSingle, rawBatched, rawSingle } from './append-bench';
-import { writePath } from './write-path-bench';
 import { arrayDiffTimes, putLargeArrays, reorderedPackagesDocument, serverDiffMicros } from './array-diff-bench';
 import { asOfLatencies, SINGLE_CI_SAMPLES } from './as-of-bench';
 import { baselineFigures } from './baseline-bench';
@@ -27,6 +26,7 @@ import { runChild, type ChildResult } from './rebuild-bench';
 import { relayBenchUnavailable, relayFigures } from './relay-bench';
 import { buildFsyncDelay, fdatasyncMs, slowDiskRun, type SlowDiskFigures } from './slow-disk-bench';
 import { figure, paired, type Figure } from './stats';
+import { writePath } from './write-path-bench';
 
 /**
  * npm run bench [-- --quick]: every figure is a median over repeated runs
