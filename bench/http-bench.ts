@@ -125,10 +125,30 @@ export async function withBare<T>(bodies: Map<string, unknown>, use: (bare: Targ
   }
 }
 
+/** The sum and count of the service's group-commit histogram (configledger_group_commit_events). */
+export async function groupCommits(url: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (suffix: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`configledger_group_commit_events_${suffix} `));
+    if (line === undefined) throw new Error(`GET /metrics has no configledger_group_commit_events_${suffix}`);
+    return Number(line.split(' ')[1]);
+  };
+  return { sum: value('sum'), count: value('count') };
+}
+
+/** A paired run of a write workload: each side's figures, and the service's events per commit of its log. */
+export interface WriteRun {
+  readonly ours: LoadFigures;
+  readonly bare: LoadFigures;
+  /** Events per group commit while the service's load ran (its own metrics). */
+  readonly eventsPerCommit: number;
+}
+
 /**
  * One paired run of a write workload: the service (its request log at
  * `logLevel`, silent unless given; SQLite's `synchronous`, 'full' unless
- * given) and the bare endpoint, one after the other.
+ * given) and the bare endpoint, one after the other, each on `connections`
+ * connections (16 unless given).
  */
 export async function httpRun(
   method: HttpMethodUnderTest,
@@ -136,18 +156,22 @@ export async function httpRun(
   cis: number,
   logLevel?: string,
   synchronous?: 'full' | 'normal',
-): Promise<{ ours: LoadFigures; bare: LoadFigures }> {
+  connections = 16,
+): Promise<WriteRun> {
   const request = () => (method === 'PUT' ? putRequest(roundRobin(cis)) : patchRequest(roundRobin(cis)));
-  const ours = await withService(
+  const { ours, eventsPerCommit } = await withService(
     async (service) => {
       // Register every CI first, so PATCH has targets and PUT measures changes, not creations.
       await registerAll(service.url, cis);
-      return load(service, durationSeconds, [request()]);
+      const before = await groupCommits(service.url);
+      const figures = await load(service, durationSeconds, [request()], connections);
+      const after = await groupCommits(service.url);
+      return { ours: figures, eventsPerCommit: (after.sum - before.sum) / (after.count - before.count) };
     },
     undefined,
     logLevel,
     synchronous,
   );
-  const bare = await withBare(new Map(), (target) => load(target, durationSeconds, [request()]));
-  return { ours, bare };
+  const bare = await withBare(new Map(), (target) => load(target, durationSeconds, [request()], connections));
+  return { ours, bare, eventsPerCommit };
 }

@@ -9,7 +9,7 @@ import { baselineFigures } from './baseline-bench';
 import { curvePoint, deepHistory, startToReady } from './cost-curve-bench';
 import { estateFigures } from './estate-bench';
 import { httpColdRun } from './http-cold-bench';
-import { autocannonAvailable, httpRun } from './http-bench';
+import { autocannonAvailable, httpRun, type WriteRun } from './http-bench';
 import type { LoadFigures } from './http-load';
 import { httpReadRun, READ_WORKLOADS, type ReadFigures } from './http-read-bench';
 import { generateLog } from './log-generator';
@@ -62,6 +62,7 @@ const settings = quick
       httpVariantRuns: 1,
       httpSeconds: 2,
       httpCis: 500,
+      httpConnections: [4, 64],
       httpCold: { cis: 10_000, runs: 1 },
       httpReadRuns: 1,
       // Each fsync as this disk does it, then 5 ms slower.
@@ -84,6 +85,8 @@ const settings = quick
       httpVariantRuns: 3,
       httpSeconds: 10,
       httpCis: 1000,
+      // PUTs on fewer and on more connections than the 16 of every other load.
+      httpConnections: [4, 64],
       httpCold: { cis: 100_000, runs: 3 },
       httpReadRuns: 3,
       // Each fsync as this disk does it, 1 ms slower (a fast network volume), 5 ms (a slow one, a busy array).
@@ -224,10 +227,11 @@ async function http() {
     log(
       `HTTP ${method}: 16 connections, ${settings.httpSeconds} s, ${settings.httpCis} CIs, ${settings.httpRuns} runs`,
     );
-    const runs: { ours: LoadFigures; bare: LoadFigures }[] = [];
+    const runs: WriteRun[] = [];
     for (let run = 0; run < settings.httpRuns; run++)
       runs.push(await httpRun(method, settings.httpSeconds, settings.httpCis));
     addLoad(`HTTP ${method} changes`, runs, writeTarget);
+    addEventsPerCommit(`HTTP ${method} changes`, runs);
   }
   // The figures above run the service with its log silent, as bare express has none; `npm start`
   // logs every request at info. What that costs, on the same PUTs:
@@ -243,6 +247,16 @@ async function http() {
   for (let run = 0; run < settings.httpVariantRuns; run++)
     unsynced.push(await httpRun('PUT', settings.httpSeconds, settings.httpCis, undefined, 'normal'));
   addLoad('HTTP PUT changes, SQLITE_SYNCHRONOUS=normal', unsynced);
+  // The log's group commit shares each commit among the writes that wait for it, so the service answers
+  // more writes the more clients write at once; bare express, which writes nothing, is busy at 16 already.
+  for (const connections of settings.httpConnections) {
+    log(`HTTP PUT on ${connections} connections, ${settings.httpVariantRuns} runs`);
+    const runs: WriteRun[] = [];
+    for (let run = 0; run < settings.httpVariantRuns; run++)
+      runs.push(await httpRun('PUT', settings.httpSeconds, settings.httpCis, undefined, undefined, connections));
+    addLoad(`HTTP PUT changes, ${connections} connections`, runs);
+    addEventsPerCommit(`HTTP PUT changes, ${connections} connections`, runs);
+  }
   const { cis: coldCis, runs: coldRuns } = settings.httpCold;
   for (const method of ['PUT', 'PATCH'] as const) {
     log(`HTTP ${method}, working set of ${coldCis.toLocaleString('en-US')} CIs picked at random, ${coldRuns} runs`);
@@ -327,6 +341,11 @@ async function slowDisk() {
       'events',
     );
   }
+}
+
+/** How many events each commit of the service's log carried during a write load. */
+function addEventsPerCommit(name: string, runs: readonly WriteRun[]) {
+  add(`${name}, events per commit of the log`, figure(runs.map((r) => r.eventsPerCommit)), 'events');
 }
 
 /** A load's throughput, its ratio to bare express, and the service's latency percentiles. */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { putRequest, registerAll, roundRobin, withService } from './http-bench';
+import { groupCommits, putRequest, registerAll, roundRobin, withService } from './http-bench';
 import { load, type LoadFigures } from './http-load';
 import { getRequest } from './http-read-bench';
 import { nowMs, percentile } from './stats';
@@ -56,17 +56,6 @@ export interface SlowDiskFigures {
   readonly gets: LoadFigures;
   /** Events per commit of the log while both ran (its group commit), from the service's own metrics. */
   readonly eventsPerCommit: number;
-}
-
-/** The sum and count of the service's group-commit histogram (configledger_group_commit_events). */
-async function groupCommits(url: string): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (suffix: string) => {
-    const line = text.split('\n').find((l) => l.startsWith(`configledger_group_commit_events_${suffix} `));
-    if (line === undefined) throw new Error(`GET /metrics has no configledger_group_commit_events_${suffix}`);
-    return Number(line.split(' ')[1]);
-  };
-  return { sum: value('sum'), count: value('count') };
 }
 
 /**
