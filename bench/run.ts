@@ -248,8 +248,8 @@ async function http() {
   for (let run = 0; run < settings.httpVariantRuns; run++)
     unsynced.push(await httpRun('PUT', settings.httpSeconds, settings.httpCis, undefined, 'normal'));
   addLoad('HTTP PUT changes, SQLITE_SYNCHRONOUS=normal', unsynced);
-  // The log's group commit shares each commit among the writes that wait for it, so the service answers
-  // more writes the more clients write at once; bare express, which writes nothing, is busy at 16 already.
+  // The log's group commit shares each commit among the writes that wait for it: how many clients write at
+  // once decides how large the commits are, and so what each write costs. Bare express writes nothing.
   for (const connections of settings.httpConnections) {
     log(`HTTP PUT on ${connections} connections, ${settings.httpVariantRuns} runs`);
     const runs: WriteRun[] = [];
