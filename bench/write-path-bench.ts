@@ -32,17 +32,11 @@ const METADATA: ChangeMetadata = {
  * move with the machine by more than a change of tens of microseconds here.
  * The commit thread's CPU is not counted (it is not the event loop's).
  */
-export async function writePath(
-  dir: string,
-  cis: number,
-  rounds: number,
-  writers: number,
-  commitThreadScript = path.resolve(__dirname, '../src/log-commit-thread.js'),
-): Promise<WritePathFigures> {
+export async function writePath(dir: string, cis: number, rounds: number, writers: number): Promise<WritePathFigures> {
   const store = new SqliteEventStore({
     filename: path.join(dir, `write-path-${randomUUID()}.db`),
     synchronous: 'full',
-    commitThread: { scriptPath: commitThreadScript },
+    commitThread: { scriptPath: path.resolve(__dirname, '../src/log-commit-thread.js') },
   });
   try {
     const handler = new CiCommandHandler({ eventStore: store, clock: systemClock, newEventId: randomUUID });
